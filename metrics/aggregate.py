@@ -1,0 +1,184 @@
+"""Measure aggregation: county-month rollups -> one value per (group, measure, period).
+
+SQL does the heavy part (joining the rollup to group membership and summing per group, measure
+and month); the small per-month frame is then folded over each period by the measure's rule:
+
+- sum         flows: Σ over regions and months
+- mean_daily  daily counts: Σ over regions and days ÷ number of days with data
+- last        stocks: Σ over regions of the value at the group's last reported date
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from metrics.catalogue import Catalogue
+from metrics.periods import Period
+from store.schema import region_member, rollup_month
+from store.store import county_month_select, current_observations, observations_known_at
+
+MONTH_COLS = ["group_code", "measure_code", "month", "value_sum", "n_obs", "n_regions", "max_n_obs",
+              "last_date", "last_sum"]
+
+
+def _membership(on: dt.date, groups: Sequence[str] | None):
+    m = region_member
+    q = sa.select(m.c.group_code, m.c.member_code).where(
+        m.c.valid_from <= on, sa.or_(m.c.valid_to.is_(None), m.c.valid_to >= on)
+    )
+    if groups is not None:
+        q = q.where(m.c.group_code.in_(list(groups)))
+    return q.cte("gm")
+
+
+def _source(known_at: dt.datetime | None):
+    return current_observations() if known_at is None else observations_known_at(known_at)
+
+
+def group_month_frame(
+    conn: Connection,
+    months: Iterable[dt.date],
+    measures: Sequence[str],
+    membership_date: dt.date,
+    groups: Sequence[str] | None = None,
+    known_at: dt.datetime | None = None,
+    day: dt.date | None = None,
+) -> pd.DataFrame:
+    """Per (group, measure, month): sums, counts and the stock sum at the group's last date.
+
+    Reads the materialised rollup, or (for `known_at` / a single `day`) the same aggregate
+    computed from the observations.
+    """
+    months = sorted(set(months))
+    if not measures or not months:
+        return pd.DataFrame(columns=MONTH_COLS)
+    if known_at is None and day is None:
+        r = (
+            sa.select(rollup_month)
+            .where(rollup_month.c.month.in_(months), rollup_month.c.measure_code.in_(list(measures)))
+            .cte("r")
+        )
+    else:
+        src = _source(known_at)
+        if day is not None:
+            src = src.where(src.selected_columns.obs_date == day)
+        r = county_month_select(src, months, measures).cte("r")
+    gm = _membership(membership_date, groups)
+    j = (
+        sa.select(gm.c.group_code, r.c.measure_code, r.c.month, r.c.region_code, r.c.value_sum, r.c.n_obs,
+                  r.c.last_date, r.c.last_value)
+        .join_from(r, gm, gm.c.member_code == r.c.region_code)
+        .cte("j")
+    )
+    gl = (
+        sa.select(j.c.group_code, j.c.measure_code, j.c.month, sa.func.max(j.c.last_date).label("ld"))
+        .group_by(j.c.group_code, j.c.measure_code, j.c.month)
+        .cte("gl")
+    )
+    at_last = j.c.last_date == gl.c.ld
+    q = (
+        sa.select(
+            j.c.group_code, j.c.measure_code, j.c.month,
+            sa.func.sum(j.c.value_sum), sa.func.sum(j.c.n_obs), sa.func.count(), sa.func.max(j.c.n_obs),
+            gl.c.ld, sa.func.sum(sa.case((at_last, j.c.last_value), else_=0.0)),
+        )
+        .join_from(j, gl, sa.and_(gl.c.group_code == j.c.group_code, gl.c.measure_code == j.c.measure_code,
+                                  gl.c.month == j.c.month))
+        .group_by(j.c.group_code, j.c.measure_code, j.c.month, gl.c.ld)
+    )
+    df = pd.DataFrame(conn.execute(q).all(), columns=MONTH_COLS)
+    for c in ("month", "last_date"):
+        df[c] = pd.to_datetime(df[c]).dt.date
+    for c in ("value_sum", "last_sum"):
+        df[c] = df[c].astype(float)
+    for c in ("n_obs", "n_regions", "max_n_obs"):
+        df[c] = df[c].astype(int)
+    return df
+
+
+def distinct_days(
+    conn: Connection,
+    keys: pd.DataFrame,
+    membership_date: dt.date,
+    known_at: dt.datetime | None = None,
+) -> pd.DataFrame:
+    """Days with any data per (group, measure, month), for the months no member covers fully."""
+    if keys.empty:
+        return pd.DataFrame(columns=["group_code", "measure_code", "month", "days"])
+    src = _source(known_at)
+    src = src.where(src.selected_columns.month.in_(sorted(set(keys["month"]))))
+    src = src.where(src.selected_columns.measure_code.in_(sorted(set(keys["measure_code"]))))
+    s = src.subquery("s")
+    gm = _membership(membership_date, sorted(set(keys["group_code"])))
+    q = (
+        sa.select(gm.c.group_code, s.c.measure_code, s.c.month, sa.func.count(sa.distinct(s.c.obs_date)))
+        .join_from(s, gm, gm.c.member_code == s.c.region_code)
+        .group_by(gm.c.group_code, s.c.measure_code, s.c.month)
+    )
+    df = pd.DataFrame(conn.execute(q).all(), columns=["group_code", "measure_code", "month", "days"])
+    df["month"] = pd.to_datetime(df["month"]).dt.date
+    return df.merge(keys[["group_code", "measure_code", "month"]], on=["group_code", "measure_code", "month"])
+
+
+def fold_period(
+    frame: pd.DataFrame,
+    period: Period,
+    catalogue: Catalogue,
+    day_counts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Fold the per-month frame over `period`: one row per (group, measure) with `value`.
+
+    Columns: group_code, measure_code, value, n_obs, months_reported, min_regions, max_regions,
+    last_date.
+    """
+    cols = ["group_code", "measure_code", "value", "n_obs", "months_reported", "min_regions", "max_regions",
+            "last_date"]
+    f = frame[frame["month"].isin(period.months)]
+    if f.empty:
+        return pd.DataFrame(columns=cols)
+    agg_kind = {m.code: m.aggregation for m in catalogue.measures}
+    kind = f["measure_code"].map(agg_kind)
+
+    # days with data per (group, measure, month), for mean_daily measures
+    days_in_month = f["month"].map(lambda m: calendar.monthrange(m.year, m.month)[1])
+    full = 1 if period.grain == "day" else days_in_month
+    days = pd.Series(full, index=f.index).where(f["max_n_obs"] >= full, other=pd.NA)
+    if day_counts is not None and not day_counts.empty:
+        lookup = day_counts.set_index(["group_code", "measure_code", "month"])["days"]
+        idx = pd.MultiIndex.from_frame(f[["group_code", "measure_code", "month"]])
+        filled = pd.Series(lookup.reindex(idx).to_numpy(), index=f.index)
+        days = days.fillna(filled)
+    f = f.assign(kind=kind, days=pd.to_numeric(days, errors="coerce"))
+
+    g = f.groupby(["group_code", "measure_code"], sort=False)
+    out = g.agg(
+        value_sum=("value_sum", "sum"), n_obs=("n_obs", "sum"), months_reported=("month", "nunique"),
+        min_regions=("n_regions", "min"), max_regions=("n_regions", "max"), last_date=("last_date", "max"),
+        days=("days", "sum"), kind=("kind", "first"),
+    ).reset_index()
+    # stocks: the sum at the group's last reported date across the whole period
+    last_rows = f.merge(out[["group_code", "measure_code", "last_date"]], on=["group_code", "measure_code",
+                                                                              "last_date"])
+    last_sum = last_rows.groupby(["group_code", "measure_code"])["last_sum"].sum()
+    out = out.merge(last_sum.rename("stock").reset_index(), on=["group_code", "measure_code"], how="left")
+    value = out["value_sum"].astype(float)
+    value = value.where(out["kind"] != "mean_daily", out["value_sum"] / out["days"].where(out["days"] > 0))
+    value = value.where(out["kind"] != "last", out["stock"])
+    out["value"] = value.astype(float)
+    return out[cols]
+
+
+def needs_day_counts(frame: pd.DataFrame, catalogue: Catalogue, period_grain: str) -> pd.DataFrame:
+    """(group, measure, month) keys of mean_daily measures whose month no member fully covers."""
+    if frame.empty or period_grain == "day":
+        return frame.iloc[0:0]
+    daily = {m.code for m in catalogue.measures if m.aggregation == "mean_daily"}
+    f = frame[frame["measure_code"].isin(daily)]
+    full = f["month"].map(lambda m: calendar.monthrange(m.year, m.month)[1])
+    return f[f["max_n_obs"] < full]

@@ -1,0 +1,109 @@
+"""`python -m metrics`: list the catalogue, compute a value, (re)create the demo database.
+
+Errors in the question (unknown KPI, region or period) print one line and exit with 2; database
+problems exit with 3. No tracebacks for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from metrics.catalogue import CatalogueError, catalogue
+
+
+def _fmt(value: float | None, fmt: str, decimals: int) -> str:
+    if value is None:
+        return "—"
+    if fmt == "percent":
+        return f"{value * 100:.{decimals}f}%"
+    if fmt == "integer":
+        return f"{value:,.0f}"
+    return f"{value:,.{decimals}f}"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    cat = catalogue()
+    if args.json:
+        print(json.dumps([k.model_dump() | {"measures": list(k.measures)} for k in cat.kpis], ensure_ascii=False,
+                         indent=2))
+        return 0
+    for s in sorted(cat.systems, key=lambda s: s.order):
+        print(f"[{s.code}] {s.name_zh} / {s.name_en}")
+        for k in cat.kpis_of(s.code):
+            print(f"  {k.code:<32} {k.name_zh}  ({k.unit_zh}, {'↑' if k.direction == 'up' else '↓'}, {k.kind})")
+    return 0
+
+
+def cmd_value(args: argparse.Namespace) -> int:
+    from metrics import open_engine
+
+    eng = open_engine()
+    res = eng.value(args.kpi, args.region, args.period)
+    k = eng.catalogue.kpi(res.kpi)
+    if args.json:
+        print(json.dumps(res.as_dict() | {"format": k.format}, ensure_ascii=False, indent=2, default=str))
+        return 0
+    reg = eng.geo.get(res.region)
+    print(f"{k.name_zh} · {reg.name_zh} · {res.period}")
+    print(f"  value      {_fmt(res.value, k.format, k.decimals)} {'' if k.format == 'percent' else k.unit_zh}")
+    if res.numerator is not None:
+        print(f"  formula    {res.numerator:,.0f} ÷ {res.denominator:,.0f}")
+    print(f"  target     {_fmt(res.target, k.format, k.decimals)} ({res.target_source or 'none'})  "
+          f"attainment {'—' if res.attainment is None else f'{res.attainment:.1%}'}  status {res.status}")
+    print(f"  环比 {_fmt(res.prev_value, k.format, k.decimals)}  同比 {_fmt(res.yoy_value, k.format, k.decimals)}")
+    if res.rank:
+        print(f"  rank       {res.rank}/{res.rank_of}" + "".join(f"  {g} {r}/{n}" for g, (r, n) in res.peer_ranks.items()))
+    print(f"  as of      {res.as_of}   reported {res.n_reported}/{res.n_expected}"
+          + (f"   missing {','.join(res.missing)}" if res.missing else ""))
+    print(f"  batches    {len(res.batches)} ({', '.join(map(str, res.batches[:8]))}{' …' if len(res.batches) > 8 else ''})")
+    for n in res.notes:
+        print(f"  note       {n}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ingest.bootstrap import create_demo_database
+
+    stats = create_demo_database(seed=args.seed)
+    print(json.dumps(stats, ensure_ascii=False) if args.json else
+          f"demo database ready ({stats['dialect']}): {stats['observations']:,} observations in "
+          f"{stats['batches']:,} batches through {stats['last_month']}, {stats['total_s']} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m metrics", description="Zhejiang digital-reform KPI engine")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pl = sub.add_parser("list", help="print the KPI catalogue")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_list)
+    pv = sub.add_parser("value", help="one KPI for one region and period")
+    pv.add_argument("kpi")
+    pv.add_argument("region", help="GB/T 2260 code (330000, 330100, 330102) or a peer-group name (山区26县)")
+    pv.add_argument("period", help="2024-06-03, 2024-06, 2024-Q2, 2024 or 2024-06-YTD")
+    pv.add_argument("--json", action="store_true")
+    pv.set_defaults(func=cmd_value)
+    pd_ = sub.add_parser("demo", help="(re)create the database named by DATABASE_URL with demo data")
+    pd_.add_argument("--seed", type=int, default=2021)
+    pd_.add_argument("--json", action="store_true")
+    pd_.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from metrics.engine import EngineError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (EngineError, CatalogueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"error: database problem: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 3

@@ -1,0 +1,401 @@
+"""The metrics engine: any KPI, any region or group, any period -> value with its context.
+
+`bulk(period)` answers all KPIs x all regions (province, cities, counties, peer groups) for one
+period in one pass: one SQL query over the materialised county-month rollup for every month the
+period, its 环比 and its 同比 need, then vectorised folding in pandas. Results are cached per
+(period, known_at, data_version), so a page that asks again after no data change pays nothing.
+`value()` is the single-figure view of the same computation plus the batches behind it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from metrics import aggregate
+from metrics.catalogue import Catalogue, catalogue as default_catalogue
+from metrics.evaluate import attach_targets, attainment, kpi_attributes, rank_within, status
+from metrics.geography import PROVINCE, Geography, geography
+from metrics.periods import Period, add_months, month_end
+from store.schema import observation, region_member
+from store.store import Store
+
+REPORT_DUE_DAY = 15  # a month's county report is due on this day of the following month
+
+
+class EngineError(ValueError):
+    """A question the engine cannot answer (unknown KPI, region, period); message is for people."""
+
+
+@dataclass
+class KpiResult:
+    kpi: str
+    region: str
+    period: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    unit: str
+    target: float | None
+    target_year: int | None
+    target_source: str | None
+    attainment: float | None
+    status: str
+    prev_value: float | None
+    change_prev: float | None
+    yoy_value: float | None
+    change_yoy: float | None
+    rank: int | None
+    rank_of: int | None
+    peer_ranks: dict[str, tuple[int, int]]
+    as_of: str | None
+    complete: bool
+    n_reported: int
+    n_expected: int
+    missing: list[str]
+    small_sample: bool
+    batches: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _none(x: Any) -> Any:
+    if x is None:
+        return None
+    if isinstance(x, float | np.floating) and (np.isnan(x) or np.isinf(x)):
+        return None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    return x
+
+
+class MetricsEngine:
+    def __init__(
+        self,
+        store: Store,
+        catalogue: Catalogue | None = None,
+        geo: Geography | None = None,
+        today: dt.date | None = None,
+        cache_size: int = 64,
+    ) -> None:
+        self.store = store
+        self.catalogue = catalogue or default_catalogue()
+        self.geo = geo or geography()
+        self._today = today
+        self._cache: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._grain = {m.code: m.grain for m in self.catalogue.measures}
+        self._level = {m.code: m.level for m in self.catalogue.measures}
+        self._attrs = kpi_attributes(self.catalogue)
+
+    @property
+    def today(self) -> dt.date:
+        return self._today or dt.date.today()
+
+    # -- validation of questions --------------------------------------------------------------
+    def resolve_region(self, text: str) -> str:
+        try:
+            return self.geo.resolve(text)
+        except KeyError as exc:
+            raise EngineError(exc.args[0]) from None
+
+    def resolve_kpi(self, code: str) -> str:
+        try:
+            return self.catalogue.kpi(code).code
+        except KeyError:
+            raise EngineError(f"unknown KPI {code!r}: `python -m metrics list` shows the catalogue") from None
+
+    def resolve_period(self, text: str | Period) -> Period:
+        if isinstance(text, Period):
+            return text
+        try:
+            return Period.parse(text)
+        except ValueError as exc:
+            raise EngineError(str(exc)) from None
+
+    # -- public API ---------------------------------------------------------------------------
+    def data_version(self) -> int:
+        return self.store.data_version()
+
+    def bulk(self, period: str | Period, known_at: dt.datetime | None = None) -> pd.DataFrame:
+        """All KPIs x all regions and groups for one period (cached per data version)."""
+        p = self.resolve_period(period)
+        key = (p, known_at, self.data_version(), self.today)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        df = self._compute(p, known_at)
+        with self._lock:
+            self._cache[key] = df
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return df
+
+    def value(self, kpi: str, region: str, period: str | Period, known_at: dt.datetime | None = None) -> KpiResult:
+        code = self.resolve_kpi(kpi)
+        reg = self.resolve_region(region)
+        p = self.resolve_period(period)
+        r = self.geo.get(reg)
+        if r.level == "group" and not self.geo.group_valid_on(reg, p.end):
+            raise EngineError(
+                f"{r.name_zh} ({reg}) is defined only from {r.valid_from} to {r.valid_to or 'now'}; "
+                f"it does not exist at the end of {p.label}"
+            )
+        df = self.bulk(p, known_at)
+        row = df[(df["kpi"] == code) & (df["region"] == reg)]
+        if row.empty:
+            raise EngineError(f"no result for {code} in {reg} for {p.label}")
+        res = self._to_result(row.iloc[0])
+        res.batches = self._batches(code, reg, p, known_at)
+        return res
+
+    def trend(self, kpis: list[str], regions: list[str], end: Period, months: int = 12) -> pd.DataFrame:
+        """Monthly KPI values for the `months` months up to `end` (for sparklines and trend charts)."""
+        last = end.end.replace(day=1)
+        ms = [add_months(last, -i) for i in range(months - 1, -1, -1)]
+        codes = [self.resolve_kpi(k) for k in kpis]
+        measures = sorted({m for k in codes for m in self.catalogue.kpi(k).measures})
+        with self.store.engine.connect() as conn:
+            frame = aggregate.group_month_frame(conn, ms, measures, end.end, regions)
+            dc = aggregate.distinct_days(conn, aggregate.needs_day_counts(frame, self.catalogue, "month"), end.end)
+        out = []
+        for m in ms:
+            p = Period.month(m.year, m.month)
+            vals = self._kpi_frame(
+                {p: aggregate.fold_period(frame, p, self.catalogue, dc)}, p, codes, with_yoy_growth=False
+            )
+            out.append(vals.assign(month=m))
+        df = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+        return df[df["region"].isin(regions)][["kpi", "region", "month", "value", "numerator", "denominator"]]
+
+    # -- computation --------------------------------------------------------------------------
+    def _needed_periods(self, p: Period) -> list[Period]:
+        need = [p, p.previous(), p.year_ago()]
+        if any(k.kind == "yoy_growth" for k in self.catalogue.kpis):
+            need += [p.previous().year_ago(), p.year_ago().year_ago()]
+        return list(dict.fromkeys(need))
+
+    def _compute(self, p: Period, known_at: dt.datetime | None) -> pd.DataFrame:
+        periods = self._needed_periods(p)
+        kpis = [k.code for k in self.catalogue.kpis]
+        all_measures = sorted({m.code for m in self.catalogue.measures})
+        folded: dict[Period, pd.DataFrame] = {}
+        with self.store.engine.connect() as conn:
+            if p.grain == "day":
+                day_measures = [m for m in all_measures if self._grain[m] == "day"]
+                for q in periods:
+                    fr = aggregate.group_month_frame(conn, q.months, day_measures, p.end, None, known_at, day=q.start)
+                    folded[q] = aggregate.fold_period(fr, q, self.catalogue)
+            else:
+                months = sorted({m for q in periods for m in q.months})
+                frame = aggregate.group_month_frame(conn, months, all_measures, p.end, None, known_at)
+                keys = aggregate.needs_day_counts(frame, self.catalogue, p.grain)
+                dc = aggregate.distinct_days(conn, keys, p.end, known_at)
+                for q in periods:
+                    folded[q] = aggregate.fold_period(frame, q, self.catalogue, dc)
+            members = self._members(conn, p.end)
+        cur = self._kpi_frame(folded, p, kpis)
+        prev = self._kpi_frame(folded, p.previous(), kpis)[["kpi", "region", "value"]]
+        yoy = self._kpi_frame(folded, p.year_ago(), kpis)[["kpi", "region", "value"]]
+        df = cur.merge(prev.rename(columns={"value": "prev_value"}), on=["kpi", "region"], how="left")
+        df = df.merge(yoy.rename(columns={"value": "yoy_value"}), on=["kpi", "region"], how="left")
+        df = self._coverage(df, folded[p], p, members)
+        return self._evaluate(df, p, members)
+
+    def _members(self, conn, on: dt.date) -> pd.DataFrame:
+        m = region_member
+        q = sa.select(m.c.group_code, m.c.member_code).where(
+            m.c.valid_from <= on, sa.or_(m.c.valid_to.is_(None), m.c.valid_to >= on)
+        )
+        return pd.DataFrame(conn.execute(q).all(), columns=["group_code", "member_code"])
+
+    def _regions(self) -> list[str]:
+        return sorted(self.geo.regions)
+
+    def _kpi_frame(
+        self, folded: dict[Period, pd.DataFrame], p: Period, kpis: list[str], with_yoy_growth: bool = True
+    ) -> pd.DataFrame:
+        """KPI values per region for period p from the folded measure values."""
+        def wide(q: Period) -> pd.DataFrame:
+            f = folded.get(q)
+            if f is None or f.empty:
+                return pd.DataFrame(index=pd.Index(self._regions(), name="group_code"))
+            return f.pivot(index="group_code", columns="measure_code", values="value").reindex(self._regions())
+
+        w = wide(p)
+        w_ya = wide(p.year_ago()) if with_yoy_growth and p.year_ago() in folded else None
+        nan = pd.Series(np.nan, index=w.index)
+        parts = []
+        for code in kpis:
+            k = self.catalogue.kpi(code)
+            if k.kind == "ratio":
+                num, den = w.get(k.numerator, nan), w.get(k.denominator, nan)
+                val = num / den.where(den != 0)
+            elif k.kind == "yoy_growth":
+                num, den = w.get(k.measure, nan), (w_ya.get(k.measure, nan) if w_ya is not None else nan)
+                val = num / den.where(den != 0) - 1
+            else:
+                num, den = nan, nan
+                val = w.get(k.measure, nan)
+            parts.append(pd.DataFrame({"kpi": code, "region": w.index, "value": val.to_numpy(dtype=float),
+                                       "numerator": num.to_numpy(dtype=float),
+                                       "denominator": den.to_numpy(dtype=float)}))
+        return pd.concat(parts, ignore_index=True)
+
+    def _due_months(self, p: Period) -> list[dt.date]:
+        """Months of p whose county report is due by today (later ones are 'pending', not missing)."""
+        return [m for m in p.months if add_months(m, 1).replace(day=REPORT_DUE_DAY) <= self.today]
+
+    def _coverage(self, df: pd.DataFrame, folded: pd.DataFrame, p: Period, members: pd.DataFrame) -> pd.DataFrame:
+        """Completeness per (KPI, region), and which member counties are missing."""
+        due_months = self._due_months(p)
+        last_due_day = min(p.end, self.today - dt.timedelta(days=1))
+        due_days = max(0, (last_due_day - p.start).days + 1)
+        # per county and measure: did it report everything that is due?
+        kpi_measures = {k.code: k.measures for k in self.catalogue.kpis}
+        county_measures = [m.code for m in self.catalogue.measures if m.level == "county"]
+        grid = pd.MultiIndex.from_product([self.geo.counties, county_measures], names=["county", "measure_code"])
+        got = (
+            folded.rename(columns={"group_code": "county"}).set_index(["county", "measure_code"])
+            .reindex(grid)[["months_reported", "n_obs"]].fillna(0)
+        )
+        is_month = got.index.get_level_values("measure_code").map(self._grain) == "month"
+        if p.grain == "day":
+            ok = np.where(is_month, True, got["n_obs"] >= due_days)
+        else:
+            ok = np.where(is_month, got["months_reported"] >= len(due_months), got["n_obs"] >= due_days)
+        per_measure = pd.Series(ok, index=got.index, name="reported").reset_index()
+        km = pd.DataFrame(
+            [(k, m) for k, ms in kpi_measures.items() for m in ms if self._level[m] == "county"],
+            columns=["kpi", "measure_code"],
+        )
+        cov = km.merge(per_measure, on="measure_code").groupby(["kpi", "county"])["reported"].all().reset_index()
+        mem = members.merge(cov, left_on="member_code", right_on="county")
+        grp = mem.groupby(["kpi", "group_code"]).agg(
+            n_expected=("reported", "size"), n_reported=("reported", "sum")
+        )
+        miss = mem[~mem["reported"]].groupby(["kpi", "group_code"])["county"].agg(sorted)
+        grp = grp.assign(missing=miss).reset_index().rename(columns={"group_code": "region"})
+        df = df.merge(grp, on=["kpi", "region"], how="left")
+        county_level = df["kpi"].map(lambda k: self._level[kpi_measures[k][0]]) == "county"
+        # province-level KPIs: only the province itself is expected to have a value
+        is_prov = df["region"] == PROVINCE
+        exp_default = pd.Series(np.where(county_level, 0, is_prov.astype(int)), index=df.index)
+        rep_default = pd.Series(np.where(county_level, 0, (is_prov & df["value"].notna()).astype(int)), index=df.index)
+        df["n_expected"] = df["n_expected"].fillna(exp_default).astype(int)
+        df["n_reported"] = df["n_reported"].fillna(rep_default).astype(int)
+        df["missing"] = df["missing"].apply(lambda x: x if isinstance(x, list) else [])
+        df["complete"] = df["n_reported"] >= df["n_expected"]
+        # as-of: data through the last date found for the KPI's measures
+        if not folded.empty:
+            ld = folded.set_index(["group_code", "measure_code"])["last_date"]
+            def as_of(row) -> str | None:
+                dates = []
+                for m in kpi_measures[row.kpi]:
+                    d = ld.get((row.region, m))
+                    if d is not None and not pd.isna(d):
+                        dates.append(month_end(d) if self._grain[m] == "month" else d)
+                return min(dates).isoformat() if dates else None  # the least recent of its measures
+            df["as_of"] = [as_of(r) for r in df[["kpi", "region"]].itertuples(index=False)]
+        else:
+            df["as_of"] = None
+        df["pending"] = len(due_months) == 0 and p.grain != "day"
+        return df
+
+    def _evaluate(self, df: pd.DataFrame, p: Period, members: pd.DataFrame) -> pd.DataFrame:
+        df = df.merge(self._attrs, on="kpi", how="left")
+        df = attach_targets(df, self.catalogue, p.end.year)
+        level = {c: r.level for c, r in self.geo.regions.items()}
+        df["level"] = df["region"].map(level)
+        # a value on a province-level KPI does not exist below the province
+        df.loc[df["level"].isin(["county", "city", "group"]) & (df["n_expected"] == 0), "value"] = np.nan
+        df["attainment"] = attainment(df["value"], df["target"], df["direction"] == "up")
+        df["status"] = status(df, self.catalogue)
+        na = (df["n_expected"] == 0) & df["value"].isna()
+        df.loc[na, "status"] = "na"
+        df.loc[~df["complete"] & ~na & df["value"].isna(), "status"] = "missing"
+        pct = df["format"] == "percent"
+        df["change_prev"] = df["value"] - df["prev_value"]
+        df["change_yoy"] = df["value"] - df["yoy_value"]
+        # relative change for counts, absolute (percentage points) for rates
+        df.loc[~pct, "change_prev"] = df["value"] / df["prev_value"] - 1
+        df.loc[~pct, "change_yoy"] = df["value"] / df["yoy_value"] - 1
+        small = df["min_denominator"].notna() & (df["denominator"] < df["min_denominator"] * len(p.months))
+        df["small_sample"] = small & (df["level"] == "county")
+        df["rankable"] = df["complete"]
+        for lvl in ("county", "city"):
+            r, n = rank_within(df, df["level"] == lvl)
+            df.loc[df["level"] == lvl, "rank"] = r
+            df.loc[df["level"] == lvl, "rank_of"] = n
+        # ranks inside each peer group valid at the period's end
+        peer_ranks: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
+        groups = [g for g in self.geo.groups if self.geo.group_valid_on(g, p.end)]
+        for g in groups:
+            ms = set(members.loc[members["group_code"] == g, "member_code"])
+            mask = df["region"].isin(ms) & (df["level"] == "county")
+            r, n = rank_within(df, mask)
+            for idx in df.index[mask & r.notna()]:
+                peer_ranks.setdefault((df.at[idx, "kpi"], df.at[idx, "region"]), {})[g] = (int(r[idx]), int(n[idx]))
+        df["peer_ranks"] = [peer_ranks.get((k, rg), {}) for k, rg in zip(df["kpi"], df["region"])]
+        df["period"] = p.label
+        return df.drop(columns=["rankable"]).reset_index(drop=True)
+
+    def _to_result(self, row: pd.Series) -> KpiResult:
+        k = self.catalogue.kpi(row["kpi"])
+        notes = []
+        if row.get("target_carried"):
+            notes.append(f"target carried over from {int(row['target_year'])}")
+        if row["target_source"] == "assumed":
+            notes.append("target assumed (no published target)")
+        if row["status"] == "na":
+            notes.append(f"{k.code} is measured at province level only")
+        if not row["complete"] and row["status"] != "na":
+            notes.append(f"incomplete: {int(row['n_reported'])} of {int(row['n_expected'])} regions reported")
+        if row.get("pending"):
+            notes.append("reports for this period are not yet due")
+        if row["small_sample"]:
+            notes.append("small denominator: rate is volatile")
+        return KpiResult(
+            kpi=k.code, region=row["region"], period=row["period"], value=_none(row["value"]),
+            numerator=_none(row["numerator"]), denominator=_none(row["denominator"]), unit=k.unit_zh,
+            target=_none(row["target"]), target_year=_none(row["target_year"]),
+            target_source=row["target_source"], attainment=_none(row["attainment"]), status=row["status"],
+            prev_value=_none(row["prev_value"]), change_prev=_none(row["change_prev"]),
+            yoy_value=_none(row["yoy_value"]), change_yoy=_none(row["change_yoy"]),
+            rank=_none(row["rank"]) and int(row["rank"]), rank_of=_none(row["rank_of"]) and int(row["rank_of"]),
+            peer_ranks=dict(row["peer_ranks"]), as_of=row["as_of"], complete=bool(row["complete"]),
+            n_reported=int(row["n_reported"]), n_expected=int(row["n_expected"]), missing=list(row["missing"]),
+            small_sample=bool(row["small_sample"]), notes=notes,
+        )
+
+    def _batches(self, kpi: str, region: str, p: Period, known_at: dt.datetime | None) -> list[int]:
+        """Batches whose rows make up this figure (current rows, or as known at `known_at`)."""
+        k = self.catalogue.kpi(kpi)
+        level = self._level[k.measures[0]]
+        members = [region] if self.geo.get(region).level == level else self.geo.members(region, p.end, level)
+        if not members:
+            return []
+        from store.store import current_observations, observations_known_at
+
+        src = current_observations() if known_at is None else observations_known_at(known_at)
+        src = src.where(
+            observation.c.measure_code.in_(list(k.measures)),
+            observation.c.obs_date >= p.start, observation.c.obs_date <= p.end,
+            observation.c.region_code.in_(members),
+        ).subquery()
+        with self.store.engine.connect() as conn:
+            return [int(b) for (b,) in conn.execute(sa.select(src.c.batch_id).distinct().order_by(src.c.batch_id))]
