@@ -6,7 +6,8 @@ import datetime as dt
 import time
 
 from ingest.demo import generate
-from metrics.catalogue import Catalogue, catalogue as default_catalogue
+from metrics.catalogue import Catalogue
+from metrics.catalogue import catalogue as default_catalogue
 from metrics.geography import Geography, geography
 from store import Store
 

@@ -271,7 +271,7 @@ def generate(
     bdf["checksum"] = [hashlib.sha256(f"{seed}:{i}".encode()).hexdigest()[:16] for i in bdf["id"]]
     # batch ids follow commit time, as they do for real imports (the as-of logic relies on it)
     bdf = bdf.sort_values(["committed_at", "id"]).reset_index(drop=True)
-    remap = dict(zip(bdf["id"], range(1, len(bdf) + 1)))
+    remap = dict(zip(bdf["id"], range(1, len(bdf) + 1), strict=False))
     bdf["id"] = bdf["id"].map(remap)
     obs["batch_id"] = obs["batch_id"].map(remap)
     return DemoData(bdf, obs, overdue, never, restated)

@@ -20,7 +20,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from metrics import aggregate
-from metrics.catalogue import Catalogue, catalogue as default_catalogue
+from metrics.catalogue import Catalogue
+from metrics.catalogue import catalogue as default_catalogue
 from metrics.evaluate import attach_targets, attainment, kpi_attributes, rank_within, status
 from metrics.geography import PROVINCE, Geography, geography
 from metrics.periods import Period, add_months, month_end
@@ -334,7 +335,9 @@ class MetricsEngine:
         # relative change for counts, absolute (percentage points) for rates
         df.loc[~pct, "change_prev"] = df["value"] / df["prev_value"] - 1
         df.loc[~pct, "change_yoy"] = df["value"] / df["yoy_value"] - 1
-        small = df["min_denominator"].notna() & (df["denominator"] < df["min_denominator"] * len(p.months))
+        # min_denominator is per month for flows; a stock denominator is compared as it is
+        per_period = df["kpi"].map(self._denominator_months(p))
+        small = df["min_denominator"].notna() & (df["denominator"] < df["min_denominator"] * per_period)
         df["small_sample"] = small & (df["level"] == "county")
         df["rankable"] = df["complete"]
         for lvl in ("county", "city"):
@@ -350,9 +353,13 @@ class MetricsEngine:
             r, n = rank_within(df, mask)
             for idx in df.index[mask & r.notna()]:
                 peer_ranks.setdefault((df.at[idx, "kpi"], df.at[idx, "region"]), {})[g] = (int(r[idx]), int(n[idx]))
-        df["peer_ranks"] = [peer_ranks.get((k, rg), {}) for k, rg in zip(df["kpi"], df["region"])]
+        df["peer_ranks"] = [peer_ranks.get((k, rg), {}) for k, rg in zip(df["kpi"], df["region"], strict=False)]
         df["period"] = p.label
         return df.drop(columns=["rankable"]).reset_index(drop=True)
+
+    def _denominator_months(self, p: Period) -> dict[str, int]:
+        agg = {m.code: m.aggregation for m in self.catalogue.measures}
+        return {k.code: len(p.months) if k.denominator and agg[k.denominator] == "sum" else 1 for k in self.catalogue.kpis}
 
     def _to_result(self, row: pd.Series) -> KpiResult:
         k = self.catalogue.kpi(row["kpi"])
@@ -377,7 +384,7 @@ class MetricsEngine:
             prev_value=_none(row["prev_value"]), change_prev=_none(row["change_prev"]),
             yoy_value=_none(row["yoy_value"]), change_yoy=_none(row["change_yoy"]),
             rank=_none(row["rank"]) and int(row["rank"]), rank_of=_none(row["rank_of"]) and int(row["rank_of"]),
-            peer_ranks=dict(row["peer_ranks"]), as_of=row["as_of"], complete=bool(row["complete"]),
+            peer_ranks=dict(row["peer_ranks"]), as_of=_none(row["as_of"]), complete=bool(row["complete"]),
             n_reported=int(row["n_reported"]), n_expected=int(row["n_expected"]), missing=list(row["missing"]),
             small_sample=bool(row["small_sample"]), notes=notes,
         )

@@ -279,7 +279,7 @@ def main(argv=None) -> int:
     simplified = shapely.coverage_simplify(
         [_to_plane(kept[c]) for c in codes], args.tolerance
     )
-    counties = {c: finish(_from_plane(g)) for c, g in zip(codes, simplified)}
+    counties = {c: finish(_from_plane(g)) for c, g in zip(codes, simplified, strict=False)}
 
     # Sanity checks on the simplified counties.
     problems = []

@@ -34,6 +34,8 @@ class Batch:
     submitted_by: str | None = None
     is_demo: bool = False
     note: str | None = None
+    # Normally the commit time; set only when replaying history whose commit times are known.
+    committed_at: dt.datetime | None = None
 
 
 def month_start(d: dt.date) -> dt.date:
@@ -124,7 +126,7 @@ class Store:
         return self._write_batch(conn, batch, rows)
 
     def _write_batch(self, conn: Connection, batch: Batch, rows: pd.DataFrame) -> int:
-        now = dt.datetime.now().replace(microsecond=0)
+        now = batch.committed_at or dt.datetime.now().replace(microsecond=0)
         res = conn.execute(
             import_batch.insert().values(
                 source=batch.source, region_code=batch.region_code, period=batch.period,
@@ -155,16 +157,15 @@ class Store:
                 "obs_date": rows["obs_date"],
                 "month": rows["obs_date"].map(month_start),
                 "value": rows["value"].astype(float),
-                "is_current": rows["is_current"] if "is_current" in rows else is_current,
+                "is_current": rows.get("is_current", is_current),
             }
         )
         if self.dialect == "postgresql":
             cols = list(frame.columns)
             raw = conn.connection.driver_connection
-            with raw.cursor() as cur:
-                with cur.copy(f"COPY observation ({', '.join(cols)}) FROM STDIN") as copy:
-                    for rec in frame.itertuples(index=False, name=None):
-                        copy.write_row(rec)
+            with raw.cursor() as cur, cur.copy(f"COPY observation ({', '.join(cols)}) FROM STDIN") as copy:
+                for rec in frame.itertuples(index=False, name=None):
+                    copy.write_row(rec)
             return
         records = frame.to_dict("records")
         for i in range(0, len(records), 50_000):
@@ -223,7 +224,7 @@ class Store:
             version = int(self.get_meta("data_version", "0", conn) or 0)
             for t in (rollup_month, observation, import_batch, meta):
                 conn.execute(t.delete())
-            recs = batches.to_dict("records")
+            recs = batches.to_dict("records") if len(batches) else []
             for i in range(0, len(recs), 5000):
                 conn.execute(import_batch.insert(), recs[i : i + 5000])
             if self.dialect == "postgresql":
@@ -258,7 +259,7 @@ def _clean_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _touched(rows: pd.DataFrame) -> dict[dt.date, set[str]]:
     out: dict[dt.date, set[str]] = defaultdict(set)
-    for d, m in zip(rows["obs_date"].map(month_start), rows["measure_code"]):
+    for d, m in zip(rows["obs_date"].map(month_start), rows["measure_code"], strict=False):
         out[d].add(m)
     return dict(out)
 

@@ -7,7 +7,6 @@ project venv without shapely.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 from pathlib import Path
@@ -18,11 +17,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 GEO_DIR = REPO_ROOT / "data" / "geo"
 COUNTIES = GEO_DIR / "zj_counties.geojson"
 CITIES = GEO_DIR / "zj_cities.geojson"
-REGION_CSV_CANDIDATES = [
-    REPO_ROOT / "data" / "regions" / "zj_regions.csv",
-    REPO_ROOT.parent / "shared" / "reference" / "zj_regions.csv",
-    Path("/work/shared/reference/zj_regions.csv"),
-]
 
 MAX_TOTAL_BYTES = 1_000_000
 LON_MIN, LON_MAX = 118.0, 123.5
@@ -46,14 +40,15 @@ def cities() -> dict:
 
 @pytest.fixture(scope="module")
 def regions() -> list[dict]:
-    for path in REGION_CSV_CANDIDATES:
-        if path.exists():
-            with path.open(encoding="utf-8") as fh:
-                return list(csv.DictReader(fh))
-    pytest.skip(
-        "zj_regions.csv not found in any of: "
-        + ", ".join(str(p) for p in REGION_CSV_CANDIDATES)
-    )
+    """The project's own region list (data/regions), in the shape of the shared reference CSV."""
+    from metrics.geography import geography
+
+    geo = geography()
+    return [
+        {"county_code": c, "county_name": geo.get(c).name_zh, "city_code": geo.city_of(c),
+         "city_name": geo.get(geo.city_of(c)).name_zh}
+        for c in geo.counties
+    ]
 
 
 def _polygons(geometry: dict) -> list:
