@@ -10,10 +10,10 @@ and month); the small per-month frame is then folded over each period by the mea
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -34,11 +34,49 @@ def _membership(on: dt.date, groups: Sequence[str] | None):
     )
     if groups is not None:
         q = q.where(m.c.group_code.in_(list(groups)))
-    return q.cte("gm")
+    return q
 
 
 def _source(known_at: dt.datetime | None):
     return current_observations() if known_at is None else observations_known_at(known_at)
+
+
+def to_ns(values) -> pd.Series:
+    """Dates from any backend as datetime64[ns] (vectorised group-bys need real datetimes)."""
+    return pd.to_datetime(pd.Series(values)).astype("datetime64[ns]")
+
+
+def region_month_rows(
+    conn: Connection,
+    months: Sequence[dt.date],
+    measures: Sequence[str],
+    known_at: dt.datetime | None = None,
+    day: dt.date | None = None,
+) -> pd.DataFrame:
+    """Region-month aggregates: the materialised rollup, or computed for `known_at` / one `day`."""
+    if known_at is None and day is None:
+        q = sa.select(
+            rollup_month.c.measure_code, rollup_month.c.month, rollup_month.c.region_code, rollup_month.c.value_sum,
+            rollup_month.c.n_obs, rollup_month.c.last_date, rollup_month.c.last_value,
+        ).where(rollup_month.c.month.in_(list(months)), rollup_month.c.measure_code.in_(list(measures)))
+    else:
+        src = _source(known_at)
+        if day is not None:
+            src = src.where(src.selected_columns.obs_date == day)
+        sub = county_month_select(src, months, measures).subquery()
+        q = sa.select(sub.c.measure_code, sub.c.month, sub.c.region_code, sub.c.value_sum, sub.c.n_obs,
+                      sub.c.last_date, sub.c.last_value)
+    cols = ["measure_code", "month", "region_code", "value_sum", "n_obs", "last_date", "last_value"]
+    df = pd.DataFrame(list(map(tuple, conn.execute(q).fetchall())), columns=cols)
+    df["month"], df["last_date"] = to_ns(df["month"]), to_ns(df["last_date"])
+    df["value_sum"] = df["value_sum"].astype(float)
+    df["last_value"] = df["last_value"].astype(float)
+    df["n_obs"] = df["n_obs"].astype(int)
+    return df
+
+
+def memberships(conn: Connection, on: dt.date, groups: Sequence[str] | None = None) -> pd.DataFrame:
+    return pd.DataFrame(list(map(tuple, conn.execute(_membership(on, groups)).fetchall())), columns=["group_code", "member_code"])
 
 
 def group_month_frame(
@@ -49,57 +87,30 @@ def group_month_frame(
     groups: Sequence[str] | None = None,
     known_at: dt.datetime | None = None,
     day: dt.date | None = None,
+    members: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per (group, measure, month): sums, counts and the stock sum at the group's last date.
 
-    Reads the materialised rollup, or (for `known_at` / a single `day`) the same aggregate
-    computed from the observations.
+    SQL selects the region-month rollup rows (an index range); the fold over group membership
+    is a vectorised pandas group-by over at most a few hundred thousand rows.
     """
     months = sorted(set(months))
     if not measures or not months:
         return pd.DataFrame(columns=MONTH_COLS)
-    if known_at is None and day is None:
-        r = (
-            sa.select(rollup_month)
-            .where(rollup_month.c.month.in_(months), rollup_month.c.measure_code.in_(list(measures)))
-            .cte("r")
-        )
-    else:
-        src = _source(known_at)
-        if day is not None:
-            src = src.where(src.selected_columns.obs_date == day)
-        r = county_month_select(src, months, measures).cte("r")
-    gm = _membership(membership_date, groups)
-    j = (
-        sa.select(gm.c.group_code, r.c.measure_code, r.c.month, r.c.region_code, r.c.value_sum, r.c.n_obs,
-                  r.c.last_date, r.c.last_value)
-        .join_from(r, gm, gm.c.member_code == r.c.region_code)
-        .cte("j")
-    )
-    gl = (
-        sa.select(j.c.group_code, j.c.measure_code, j.c.month, sa.func.max(j.c.last_date).label("ld"))
-        .group_by(j.c.group_code, j.c.measure_code, j.c.month)
-        .cte("gl")
-    )
-    at_last = j.c.last_date == gl.c.ld
-    q = (
-        sa.select(
-            j.c.group_code, j.c.measure_code, j.c.month,
-            sa.func.sum(j.c.value_sum), sa.func.sum(j.c.n_obs), sa.func.count(), sa.func.max(j.c.n_obs),
-            gl.c.ld, sa.func.sum(sa.case((at_last, j.c.last_value), else_=0.0)),
-        )
-        .join_from(j, gl, sa.and_(gl.c.group_code == j.c.group_code, gl.c.measure_code == j.c.measure_code,
-                                  gl.c.month == j.c.month))
-        .group_by(j.c.group_code, j.c.measure_code, j.c.month, gl.c.ld)
-    )
-    df = pd.DataFrame(conn.execute(q).all(), columns=MONTH_COLS)
-    for c in ("month", "last_date"):
-        df[c] = pd.to_datetime(df[c]).dt.date
-    for c in ("value_sum", "last_sum"):
-        df[c] = df[c].astype(float)
-    for c in ("n_obs", "n_regions", "max_n_obs"):
-        df[c] = df[c].astype(int)
-    return df
+    rows = region_month_rows(conn, months, measures, known_at, day)
+    if members is None:
+        members = memberships(conn, membership_date, groups)
+    elif groups is not None:
+        members = members[members["group_code"].isin(list(groups))]
+    j = rows.merge(members, left_on="region_code", right_on="member_code")
+    keys = ["group_code", "measure_code", "month"]
+    ld = j.groupby(keys, sort=False)["last_date"].transform("max")
+    j["at_last"] = np.where(j["last_date"] == ld, j["last_value"], 0.0)
+    out = j.groupby(keys, sort=False).agg(
+        value_sum=("value_sum", "sum"), n_obs=("n_obs", "sum"), n_regions=("region_code", "size"),
+        max_n_obs=("n_obs", "max"), last_date=("last_date", "max"), last_sum=("at_last", "sum"),
+    ).reset_index()
+    return out[MONTH_COLS]
 
 
 def distinct_days(
@@ -112,17 +123,17 @@ def distinct_days(
     if keys.empty:
         return pd.DataFrame(columns=["group_code", "measure_code", "month", "days"])
     src = _source(known_at)
-    src = src.where(src.selected_columns.month.in_(sorted(set(keys["month"]))))
+    src = src.where(src.selected_columns.month.in_(sorted({m.date() for m in keys["month"]})))
     src = src.where(src.selected_columns.measure_code.in_(sorted(set(keys["measure_code"]))))
     s = src.subquery("s")
-    gm = _membership(membership_date, sorted(set(keys["group_code"])))
+    gm = _membership(membership_date, sorted(set(keys["group_code"]))).subquery("gm")
     q = (
         sa.select(gm.c.group_code, s.c.measure_code, s.c.month, sa.func.count(sa.distinct(s.c.obs_date)))
         .join_from(s, gm, gm.c.member_code == s.c.region_code)
         .group_by(gm.c.group_code, s.c.measure_code, s.c.month)
     )
     df = pd.DataFrame(conn.execute(q).all(), columns=["group_code", "measure_code", "month", "days"])
-    df["month"] = pd.to_datetime(df["month"]).dt.date
+    df["month"] = to_ns(df["month"])
     return df.merge(keys[["group_code", "measure_code", "month"]], on=["group_code", "measure_code", "month"])
 
 
@@ -139,14 +150,14 @@ def fold_period(
     """
     cols = ["group_code", "measure_code", "value", "n_obs", "months_reported", "min_regions", "max_regions",
             "last_date"]
-    f = frame[frame["month"].isin(period.months)]
+    f = frame[frame["month"].isin(to_ns(period.months))]
     if f.empty:
         return pd.DataFrame(columns=cols)
     agg_kind = {m.code: m.aggregation for m in catalogue.measures}
     kind = f["measure_code"].map(agg_kind)
 
     # days with data per (group, measure, month), for mean_daily measures
-    days_in_month = f["month"].map(lambda m: calendar.monthrange(m.year, m.month)[1])
+    days_in_month = f["month"].dt.days_in_month
     full = 1 if period.grain == "day" else days_in_month
     days = pd.Series(full, index=f.index).where(f["max_n_obs"] >= full, other=pd.NA)
     if day_counts is not None and not day_counts.empty:
@@ -180,5 +191,4 @@ def needs_day_counts(frame: pd.DataFrame, catalogue: Catalogue, period_grain: st
         return frame.iloc[0:0]
     daily = {m.code for m in catalogue.measures if m.aggregation == "mean_daily"}
     f = frame[frame["measure_code"].isin(daily)]
-    full = f["month"].map(lambda m: calendar.monthrange(m.year, m.month)[1])
-    return f[f["max_n_obs"] < full]
+    return f[f["max_n_obs"] < f["month"].dt.days_in_month]

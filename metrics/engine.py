@@ -24,8 +24,8 @@ from metrics.catalogue import Catalogue
 from metrics.catalogue import catalogue as default_catalogue
 from metrics.evaluate import attach_targets, attainment, kpi_attributes, rank_within, status
 from metrics.geography import PROVINCE, Geography, geography
-from metrics.periods import Period, add_months, month_end
-from store.schema import observation, region_member
+from metrics.periods import Period, add_months
+from store.schema import observation, rollup_month
 from store.store import Store
 
 REPORT_DUE_DAY = 15  # a month's county report is due on this day of the following month
@@ -130,6 +130,18 @@ class MetricsEngine:
     def data_version(self) -> int:
         return self.store.data_version()
 
+    def latest_month(self) -> Period | None:
+        """The latest month for which county monthly reports are in (the pages' default period)."""
+        monthly = [m.code for m in self.catalogue.measures if m.grain == "month" and m.level == "county"]
+        with self.store.engine.connect() as conn:
+            m = conn.execute(
+                sa.select(sa.func.max(rollup_month.c.month)).where(rollup_month.c.measure_code.in_(monthly))
+            ).scalar()
+        if m is None:
+            return None
+        m = pd.Timestamp(m).date()
+        return Period.month(m.year, m.month)
+
     def bulk(self, period: str | Period, known_at: dt.datetime | None = None) -> pd.DataFrame:
         """All KPIs x all regions and groups for one period (cached per data version)."""
         p = self.resolve_period(period)
@@ -196,19 +208,21 @@ class MetricsEngine:
         all_measures = sorted({m.code for m in self.catalogue.measures})
         folded: dict[Period, pd.DataFrame] = {}
         with self.store.engine.connect() as conn:
+            members = aggregate.memberships(conn, p.end)
             if p.grain == "day":
                 day_measures = [m for m in all_measures if self._grain[m] == "day"]
                 for q in periods:
-                    fr = aggregate.group_month_frame(conn, q.months, day_measures, p.end, None, known_at, day=q.start)
+                    fr = aggregate.group_month_frame(conn, q.months, day_measures, p.end, None, known_at,
+                                                     day=q.start, members=members)
                     folded[q] = aggregate.fold_period(fr, q, self.catalogue)
             else:
                 months = sorted({m for q in periods for m in q.months})
-                frame = aggregate.group_month_frame(conn, months, all_measures, p.end, None, known_at)
+                frame = aggregate.group_month_frame(conn, months, all_measures, p.end, None, known_at,
+                                                    members=members)
                 keys = aggregate.needs_day_counts(frame, self.catalogue, p.grain)
                 dc = aggregate.distinct_days(conn, keys, p.end, known_at)
                 for q in periods:
                     folded[q] = aggregate.fold_period(frame, q, self.catalogue, dc)
-            members = self._members(conn, p.end)
         cur = self._kpi_frame(folded, p, kpis)
         prev = self._kpi_frame(folded, p.previous(), kpis)[["kpi", "region", "value"]]
         yoy = self._kpi_frame(folded, p.year_ago(), kpis)[["kpi", "region", "value"]]
@@ -216,13 +230,6 @@ class MetricsEngine:
         df = df.merge(yoy.rename(columns={"value": "yoy_value"}), on=["kpi", "region"], how="left")
         df = self._coverage(df, folded[p], p, members)
         return self._evaluate(df, p, members)
-
-    def _members(self, conn, on: dt.date) -> pd.DataFrame:
-        m = region_member
-        q = sa.select(m.c.group_code, m.c.member_code).where(
-            m.c.valid_from <= on, sa.or_(m.c.valid_to.is_(None), m.c.valid_to >= on)
-        )
-        return pd.DataFrame(conn.execute(q).all(), columns=["group_code", "member_code"])
 
     def _regions(self) -> list[str]:
         return sorted(self.geo.regions)
@@ -301,17 +308,18 @@ class MetricsEngine:
         df["n_reported"] = df["n_reported"].fillna(rep_default).astype(int)
         df["missing"] = df["missing"].apply(lambda x: x if isinstance(x, list) else [])
         df["complete"] = df["n_reported"] >= df["n_expected"]
-        # as-of: data through the last date found for the KPI's measures
+        # as-of: data through the least recent last date among the KPI's measures
         if not folded.empty:
-            ld = folded.set_index(["group_code", "measure_code"])["last_date"]
-            def as_of(row) -> str | None:
-                dates = []
-                for m in kpi_measures[row.kpi]:
-                    d = ld.get((row.region, m))
-                    if d is not None and not pd.isna(d):
-                        dates.append(month_end(d) if self._grain[m] == "month" else d)
-                return min(dates).isoformat() if dates else None  # the least recent of its measures
-            df["as_of"] = [as_of(r) for r in df[["kpi", "region"]].itertuples(index=False)]
+            ld = folded[["group_code", "measure_code", "last_date"]].copy()
+            is_month = ld["measure_code"].map(self._grain) == "month"
+            ld["through"] = ld["last_date"].where(~is_month, ld["last_date"] + pd.offsets.MonthEnd(0))
+            km_all = pd.DataFrame([(k, m) for k, ms in kpi_measures.items() for m in ms], columns=["kpi", "measure_code"])
+            through = (
+                km_all.merge(ld, on="measure_code").groupby(["kpi", "group_code"])["through"].min()
+                .rename("as_of").reset_index().rename(columns={"group_code": "region"})
+            )
+            through["as_of"] = through["as_of"].dt.strftime("%Y-%m-%d")
+            df = df.merge(through, on=["kpi", "region"], how="left")
         else:
             df["as_of"] = None
         df["pending"] = len(due_months) == 0 and p.grain != "day"
@@ -351,9 +359,10 @@ class MetricsEngine:
             ms = set(members.loc[members["group_code"] == g, "member_code"])
             mask = df["region"].isin(ms) & (df["level"] == "county")
             r, n = rank_within(df, mask)
-            for idx in df.index[mask & r.notna()]:
-                peer_ranks.setdefault((df.at[idx, "kpi"], df.at[idx, "region"]), {})[g] = (int(r[idx]), int(n[idx]))
-        df["peer_ranks"] = [peer_ranks.get((k, rg), {}) for k, rg in zip(df["kpi"], df["region"], strict=False)]
+            ok = r.notna()
+            for k, rg, rr, nn in zip(df.loc[ok, "kpi"], df.loc[ok, "region"], r[ok], n[ok], strict=True):
+                peer_ranks.setdefault((k, rg), {})[g] = (int(rr), int(nn))
+        df["peer_ranks"] = [peer_ranks.get((k, rg), {}) for k, rg in zip(df["kpi"], df["region"], strict=True)]
         df["period"] = p.label
         return df.drop(columns=["rankable"]).reset_index(drop=True)
 
