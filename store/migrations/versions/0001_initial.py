@@ -98,14 +98,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("meta")
-    op.drop_table("rollup_month")
-    op.drop_index("ix_observation_batch", table_name="observation")
-    op.drop_index("ix_observation_key", table_name="observation")
-    op.drop_index("ix_observation_current", table_name="observation")
-    op.drop_table("observation")
-    op.drop_index("ix_import_batch_region_period", table_name="import_batch")
-    op.drop_table("import_batch")
-    op.drop_index("ix_region_member_member", table_name="region_member")
-    op.drop_table("region_member")
-    op.drop_table("region")
+    # dropping a table drops its indexes (MySQL refuses to drop an index a foreign key needs)
+    for table in ("meta", "rollup_month", "observation", "import_batch", "region_member", "region"):
+        op.drop_table(table)

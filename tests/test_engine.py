@@ -1,0 +1,193 @@
+"""Known-answer tests of the engine's semantics on small hand-made data (every backend)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from metrics.engine import EngineError, MetricsEngine
+from metrics.periods import Period
+from store import Batch
+from tests.helpers import clear, engine_for, scratch_store, small_catalogue
+
+A, B, C, D = "330102", "330105", "330106", "330108"  # four 杭州 districts
+JAN, FEB, MAR = dt.date(2023, 1, 1), dt.date(2023, 2, 1), dt.date(2023, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def store(db_url):
+    return scratch_store(db_url)
+
+
+@pytest.fixture
+def eng(store) -> MetricsEngine:
+    clear(store)
+    return engine_for(store)
+
+
+def write(store, rows, when=None, **kw):
+    df = pd.DataFrame(rows, columns=["region_code", "measure_code", "obs_date", "value"])
+    return store.write_batch(Batch(source="import", committed_at=when, **kw), df)
+
+
+def row(eng, kpi, region, period):
+    df = eng.bulk(Period.parse(period) if isinstance(period, str) else period)
+    return df[(df.kpi == kpi) & (df.region == region)].iloc[0]
+
+
+def test_ratio_is_sum_over_sum_not_mean_of_rates(store, eng):
+    write(store, [(A, "flow_m", JAN, 90), (A, "base_m", JAN, 100), (B, "flow_m", JAN, 1), (B, "base_m", JAN, 10)])
+    r = row(eng, "k_ratio", "330100", "2023-01")
+    assert r.value == pytest.approx(91 / 110)
+    assert (r.numerator, r.denominator) == (91, 110)
+
+
+def test_daily_counts_sum_across_regions_and_average_across_days(store, eng):
+    rows = [(A, "daily_m", dt.date(2023, 1, d), 10) for d in range(1, 32)]
+    rows += [(B, "daily_m", dt.date(2023, 1, d), 4) for d in range(1, 16)]
+    write(store, rows)
+    assert row(eng, "k_daily", "330100", "2023-01").value == pytest.approx((310 + 60) / 31)
+    assert row(eng, "k_daily", B, "2023-01").value == pytest.approx(4)  # its own days with data
+    assert row(eng, "k_daily", "330100", "2023-01-20").value == pytest.approx(10)
+    # a quarter: the mean over the days that have data
+    assert row(eng, "k_daily", "330100", "2023-Q1").value == pytest.approx(370 / 31)
+
+
+def test_stock_takes_the_last_value_and_flags_the_missing_county(store, eng):
+    write(store, [(A, "stock_m", JAN, 5), (A, "stock_m", FEB, 7), (A, "stock_m", MAR, 9),
+                  (B, "stock_m", JAN, 3), (B, "stock_m", FEB, 4)])
+    city = row(eng, "k_stock", "330100", "2023-Q1")
+    assert city.value == 9  # the group's last date is March; B did not report it
+    assert B in city.missing and not city.complete
+    assert row(eng, "k_stock", B, "2023-Q1").value == 4
+    assert row(eng, "k_stock", "330100", "2023-02").value == 11
+
+
+def test_flows_sum_over_regions_and_months(store, eng):
+    write(store, [(A, "flow_m", JAN, 1), (A, "flow_m", FEB, 2), (B, "flow_m", FEB, 4)])
+    assert row(eng, "k_flow", "330000", "2023-Q1").value == 7
+    assert row(eng, "k_flow", "330000", "2023-02-YTD").value == 7
+    assert row(eng, "k_flow", "330000", "2023").value == 7
+
+
+def test_ranks_have_ties_and_respect_direction(store, eng):
+    write(store, [(A, "flow_m", JAN, 10), (B, "flow_m", JAN, 20), (C, "flow_m", JAN, 20), (D, "flow_m", JAN, 30)])
+    df = eng.bulk(Period.month(2023, 1))
+    up = df[(df.kpi == "k_flow") & df.region.isin([A, B, C, D])].set_index("region")
+    down = df[(df.kpi == "k_down") & df.region.isin([A, B, C, D])].set_index("region")
+    assert up.loc[[D, B, C, A], "rank"].tolist() == [1, 2, 2, 4]
+    assert down.loc[[A, B, C, D], "rank"].tolist() == [1, 2, 2, 4]
+    assert set(up["rank_of"]) == {4}  # counties that did not report are not ranked
+    assert df[(df.kpi == "k_flow") & (df.region == "330109")].iloc[0].status == "missing"
+
+
+def test_missing_versus_not_yet_due(store):
+    clear(store)
+    write(store, [(A, "flow_m", JAN, 10)])
+    due = engine_for(store)
+    assert row(due, "k_flow", B, "2023-01").status == "missing"
+    assert B in row(due, "k_flow", "330100", "2023-01").missing
+    early = MetricsEngine(store, catalogue=small_catalogue(), today=dt.date(2023, 2, 10))
+    r = row(early, "k_flow", B, "2023-01")
+    assert r.pending and r.missing == [] and r.complete
+
+
+def test_previous_and_year_ago_periods(store, eng):
+    write(store, [(A, "flow_m", dt.date(2022, 1, 1), 50), (A, "flow_m", dt.date(2022, 12, 1), 80),
+                  (A, "flow_m", JAN, 100), (A, "base_m", dt.date(2022, 12, 1), 100), (A, "base_m", JAN, 100)])
+    r = row(eng, "k_flow", A, "2023-01")
+    assert (r.prev_value, r.yoy_value) == (80, 50)
+    assert r.change_prev == pytest.approx(100 / 80 - 1)  # counts: relative change
+    ratio = row(eng, "k_ratio", A, "2023-01")
+    assert ratio.change_prev == pytest.approx(1.0 - 0.8)  # rates: difference in points
+
+
+def test_targets_attainment_and_status(store, eng):
+    write(store, [(A, "flow_m", JAN, 96), (B, "flow_m", JAN, 90), (C, "flow_m", JAN, 100)])
+    s = {r: row(eng, "k_flow", r, "2023-01") for r in (A, B, C)}
+    assert s[A].attainment == pytest.approx(0.96) and s[A].status == "amber"
+    assert s[B].status == "red" and s[C].status == "green"
+    assert row(eng, "k_down", B, "2023-01").status == "green"  # lower is better: 90 vs 100
+    assert row(eng, "k_down", A, "2023-01").attainment == pytest.approx(100 / 96)
+    later = row(eng, "k_flow", A, Period.month(2023, 1))
+    assert later.target_year == 2023 and not later.target_carried
+    assert row(eng, "k_stock", A, "2023-01").status in ("none", "missing")  # no target in the catalogue
+
+
+def test_restatement_keeps_history_and_known_at_reproduces_the_old_value(store, eng):
+    t1, t2 = dt.datetime(2023, 2, 5, 9), dt.datetime(2023, 3, 20, 9)
+    b1 = write(store, [(A, "flow_m", JAN, 100)], when=t1)
+    b2 = write(store, [(A, "flow_m", JAN, 104)], when=t2, note="更正")
+    now = eng.value("k_flow", A, "2023-01")
+    assert now.value == 104 and now.batches == [b2]
+    before = eng.value("k_flow", A, "2023-01", known_at=dt.datetime(2023, 3, 1))
+    assert before.value == 100 and before.batches == [b1]
+    assert store.counts()["observation"] == 2  # the earlier value stays in history
+
+
+def test_bulk_is_cached_per_data_version(store, eng):
+    write(store, [(A, "flow_m", JAN, 1)])
+    first = eng.bulk(Period.month(2023, 1))
+    assert eng.bulk(Period.month(2023, 1)) is first
+    write(store, [(A, "flow_m", JAN, 2)])
+    second = eng.bulk(Period.month(2023, 1))
+    assert second is not first
+    assert second[(second.kpi == "k_flow") & (second.region == A)].iloc[0].value == 2
+
+
+def test_province_level_kpi_is_not_available_below_the_province(store, eng):
+    write(store, [("330000", "prov_m", JAN, 42)])
+    assert row(eng, "k_prov", "330000", "2023-01").value == 42
+    r = row(eng, "k_prov", A, "2023-01")
+    assert pd.isna(r.value) and r.status == "na"
+
+
+def test_peer_groups_are_time_versioned(store, eng):
+    write(store, [("330127", "flow_m", dt.date(2025, 1, 1), 5)])
+    with pytest.raises(EngineError, match="2024-07-31"):
+        eng.value("k_flow", "山区26县", "2025-01")
+    assert eng.value("k_flow", "山区海岛25县", "2025-01").value == 5
+    assert eng.value("k_flow", "SHANQU26", "2023-01").value is None
+
+
+def test_questions_the_engine_cannot_answer(store, eng):
+    with pytest.raises(EngineError, match="unknown KPI"):
+        eng.value("nope", A, "2023-01")
+    with pytest.raises(EngineError, match="330105"):
+        eng.value("k_flow", "330103", "2023-01")  # 下城区, merged into 拱墅区 in 2021
+    with pytest.raises(EngineError, match="invalid period"):
+        eng.value("k_flow", A, "2023-Q5")
+
+
+def test_incremental_rollup_equals_full_rebuild(store, eng):
+    write(store, [(A, "flow_m", JAN, 1), (B, "stock_m", FEB, 3)] + [(A, "daily_m", dt.date(2023, 1, d), d) for d in (1, 2)])
+    write(store, [(A, "flow_m", JAN, 5), (C, "flow_m", MAR, 7), (A, "daily_m", dt.date(2023, 1, 2), 9)])
+    import sqlalchemy as sa
+
+    from store.schema import rollup_month
+
+    def snapshot():
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.select(rollup_month).order_by(*rollup_month.primary_key.columns)).all()
+        return [tuple(r) for r in rows]
+
+    incremental = snapshot()
+    store.rebuild_all()
+    assert snapshot() == incremental
+
+
+def test_a_failing_batch_leaves_nothing_behind(store, eng, monkeypatch):
+    write(store, [(A, "flow_m", JAN, 1)])
+    before, version = store.counts(), store.data_version()
+    with pytest.raises(ValueError, match="repeats a key"):
+        write(store, [(B, "flow_m", JAN, 1), (B, "flow_m", JAN, 2)])
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "refresh_rollups", boom)
+    with pytest.raises(RuntimeError):
+        write(store, [(B, "flow_m", JAN, 1), (C, "flow_m", JAN, 2)])
+    assert store.counts() == before and store.data_version() == version
