@@ -168,7 +168,7 @@ def generate(
         filed[counties.index(c), -1] = False
     never = []
     for _ in range(3):
-        ci, mi = int(rng.integers(0, n_c)), int(rng.integers(6, n_m - 3))
+        ci, mi = int(rng.integers(0, n_c)), int(rng.integers(6, n_m - 3)) if n_m > 9 else int(rng.integers(0, n_m - 1 or 1))
         filed[ci, mi] = False
         never.append((counties[ci], f"{months[mi]:%Y-%m}"))
     lateness = rng.integers(2, 14, size=(n_c, n_m))  # days into the following month
@@ -176,8 +176,8 @@ def generate(
     lateness = np.where(late, rng.integers(17, 45, size=(n_c, n_m)), lateness)
     restated = []
     for _ in range(2):
-        ci, mi = int(rng.integers(0, n_c)), int(rng.integers(12, n_m - 2))
-        if filed[ci, mi]:
+        ci, mi = int(rng.integers(0, n_c)), int(rng.integers(12, n_m - 2)) if n_m > 14 else int(rng.integers(0, n_m - 1 or 1))
+        if filed[ci, mi] and (counties[ci], f"{months[mi]:%Y-%m}") not in restated:
             restated.append((counties[ci], f"{months[mi]:%Y-%m}"))
 
     batches: list[dict] = []

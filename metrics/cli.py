@@ -67,9 +67,14 @@ def cmd_value(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import os
+
     from ingest.bootstrap import create_demo_database
 
-    stats = create_demo_database(seed=args.seed)
+    # COCKPIT_DEMO_TODAY pins "today" (the history runs to the month before it): for tests and demos
+    today = os.environ.get("COCKPIT_DEMO_TODAY")
+    stats = create_demo_database(seed=args.seed, today=dt.date.fromisoformat(today) if today else None)
     print(json.dumps(stats, ensure_ascii=False) if args.json else
           f"demo database ready ({stats['dialect']}): {stats['observations']:,} observations in "
           f"{stats['batches']:,} batches through {stats['last_month']}, {stats['total_s']} s")
