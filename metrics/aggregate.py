@@ -43,7 +43,10 @@ def _source(known_at: dt.datetime | None):
 
 def to_ns(values) -> pd.Series:
     """Dates from any backend as datetime64[ns] (vectorised group-bys need real datetimes)."""
-    return pd.to_datetime(pd.Series(values)).astype("datetime64[ns]")
+    s = pd.Series(values)
+    if len(s) and isinstance(s.iloc[0], str):
+        return pd.to_datetime(s.str.slice(0, 10), format="%Y-%m-%d").astype("datetime64[ns]")
+    return pd.to_datetime(s).astype("datetime64[ns]")
 
 
 def region_month_rows(
@@ -55,9 +58,11 @@ def region_month_rows(
 ) -> pd.DataFrame:
     """Region-month aggregates: the materialised rollup, or computed for `known_at` / one `day`."""
     if known_at is None and day is None:
+        r = rollup_month.c
+        # dates as text: parsed once, vectorised, instead of per row by the driver layer
         q = sa.select(
-            rollup_month.c.measure_code, rollup_month.c.month, rollup_month.c.region_code, rollup_month.c.value_sum,
-            rollup_month.c.n_obs, rollup_month.c.last_date, rollup_month.c.last_value,
+            r.measure_code, sa.type_coerce(r.month, sa.String), r.region_code, r.value_sum, r.n_obs,
+            sa.type_coerce(r.last_date, sa.String), r.last_value,
         ).where(rollup_month.c.month.in_(list(months)), rollup_month.c.measure_code.in_(list(measures)))
     else:
         src = _source(known_at)

@@ -221,8 +221,11 @@ class MetricsEngine:
                                                     members=members)
                 keys = aggregate.needs_day_counts(frame, self.catalogue, p.grain)
                 dc = aggregate.distinct_days(conn, keys, p.end, known_at)
-                for q in periods:
-                    folded[q] = aggregate.fold_period(frame, q, self.catalogue, dc)
+                growth = {k.measure for k in self.catalogue.kpis if k.kind == "yoy_growth"}
+                for i, q in enumerate(periods):
+                    # periods beyond P, 环比 and 同比 only serve the year-on-year growth KPIs
+                    f = frame if i < 3 else frame[frame["measure_code"].isin(growth)]
+                    folded[q] = aggregate.fold_period(f, q, self.catalogue, dc)
         cur = self._kpi_frame(folded, p, kpis)
         prev = self._kpi_frame(folded, p.previous(), kpis)[["kpi", "region", "value"]]
         yoy = self._kpi_frame(folded, p.year_ago(), kpis)[["kpi", "region", "value"]]
@@ -246,23 +249,33 @@ class MetricsEngine:
 
         w = wide(p)
         w_ya = wide(p.year_ago()) if with_yoy_growth and p.year_ago() in folded else None
-        nan = pd.Series(np.nan, index=w.index)
-        parts = []
-        for code in kpis:
-            k = self.catalogue.kpi(code)
-            if k.kind == "ratio":
-                num, den = w.get(k.numerator, nan), w.get(k.denominator, nan)
-                val = num / den.where(den != 0)
-            elif k.kind == "yoy_growth":
-                num, den = w.get(k.measure, nan), (w_ya.get(k.measure, nan) if w_ya is not None else nan)
-                val = num / den.where(den != 0) - 1
-            else:
-                num, den = nan, nan
-                val = w.get(k.measure, nan)
-            parts.append(pd.DataFrame({"kpi": code, "region": w.index, "value": val.to_numpy(dtype=float),
-                                       "numerator": num.to_numpy(dtype=float),
-                                       "denominator": den.to_numpy(dtype=float)}))
-        return pd.concat(parts, ignore_index=True)
+        n = len(w.index)
+        nan = np.full(n, np.nan)
+
+        def col(frame: pd.DataFrame | None, code: str | None) -> np.ndarray:
+            if frame is None or code is None or code not in frame:
+                return nan
+            return frame[code].to_numpy(dtype=float)
+
+        values, nums, dens = [], [], []
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for code in kpis:
+                k = self.catalogue.kpi(code)
+                if k.kind == "ratio":
+                    num, den = col(w, k.numerator), col(w, k.denominator)
+                    val = np.where(den != 0, num / den, np.nan)
+                elif k.kind == "yoy_growth":
+                    num, den = col(w, k.measure), col(w_ya, k.measure)
+                    val = np.where(den != 0, num / den - 1, np.nan)
+                else:
+                    num, den, val = nan, nan, col(w, k.measure)
+                values.append(val)
+                nums.append(num)
+                dens.append(den)
+        return pd.DataFrame({
+            "kpi": np.repeat(kpis, n), "region": np.tile(w.index.to_numpy(), len(kpis)),
+            "value": np.concatenate(values), "numerator": np.concatenate(nums), "denominator": np.concatenate(dens),
+        })
 
     def _due_months(self, p: Period) -> list[dt.date]:
         """Months of p whose county report is due by today (later ones are 'pending', not missing)."""

@@ -1,0 +1,27 @@
+"""Run the benchmarks named on the command line (default: all that exist)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHES = ["bench_metrics", "bench_overview"]
+
+
+def main(argv: list[str]) -> int:
+    names = [a if a.startswith("bench_") else f"bench_{a}" for a in argv] or BENCHES
+    for name in names:
+        try:
+            mod = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"bench.{name}":
+                print(f"(no benchmark {name})")
+                continue
+            raise
+        print(f"\n=== {name} ===")
+        mod.run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
