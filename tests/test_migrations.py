@@ -22,7 +22,7 @@ def test_upgrade_downgrade_roundtrip(db_url):
     migrate.downgrade(engine, "base")  # the session database may hold other tests' schema
     assert _tables(engine) == set()
     migrate.upgrade(engine)
-    assert TABLES <= _tables(engine)
+    assert _tables(engine) >= TABLES
     assert migrate.current_revision(engine) == "0001"
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
@@ -34,5 +34,5 @@ def test_upgrade_downgrade_roundtrip(db_url):
     migrate.downgrade(engine, "base")
     assert _tables(engine) == set()
     migrate.upgrade(engine)
-    assert TABLES <= _tables(engine)
+    assert _tables(engine) >= TABLES
     engine.dispose()
