@@ -224,7 +224,9 @@ class Store:
             version = int(self.get_meta("data_version", "0", conn) or 0)
             for t in (rollup_month, observation, import_batch, meta):
                 conn.execute(t.delete())
-            recs = batches.to_dict("records") if len(batches) else []
+            # NaN is pandas' "missing"; databases want NULL (PostgreSQL would store the text 'NaN')
+            clean = batches.astype(object).where(batches.notna(), None) if len(batches) else batches
+            recs = clean.to_dict("records") if len(batches) else []
             for i in range(0, len(recs), 5000):
                 conn.execute(import_batch.insert(), recs[i : i + 5000])
             if self.dialect == "postgresql":
