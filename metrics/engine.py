@@ -354,11 +354,13 @@ class MetricsEngine:
         df["change_prev"] = df["value"] - df["prev_value"]
         df["change_yoy"] = df["value"] - df["yoy_value"]
         # relative change for counts, absolute (percentage points) for rates
-        df.loc[~pct, "change_prev"] = df["value"] / df["prev_value"] - 1
-        df.loc[~pct, "change_yoy"] = df["value"] / df["yoy_value"] - 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df.loc[~pct, "change_prev"] = (df["value"] / df["prev_value"] - 1).replace([np.inf, -np.inf], np.nan)
+            df.loc[~pct, "change_yoy"] = (df["value"] / df["yoy_value"] - 1).replace([np.inf, -np.inf], np.nan)
         # min_denominator is per month for flows; a stock denominator is compared as it is
         per_period = df["kpi"].map(self._denominator_months(p))
-        small = df["min_denominator"].notna() & (df["denominator"] < df["min_denominator"] * per_period)
+        floor = (df["min_denominator"] * per_period).fillna(-np.inf)
+        small = df["denominator"].fillna(np.inf).lt(floor)
         df["small_sample"] = small & (df["level"] == "county")
         df["rankable"] = df["complete"]
         for lvl in ("county", "city"):

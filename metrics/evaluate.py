@@ -43,8 +43,10 @@ def status(df: pd.DataFrame, catalogue: Catalogue) -> pd.Series:
     green_t = df["kpi"].map(lambda c: rules[c].green)
     amber_t = df["kpi"].map(lambda c: rules[c].amber)
     att = df["attainment"]
-    by_att = np.select([att >= green_t, att >= amber_t], ["green", "amber"], "red")
-    by_gap = np.select([gap <= 1e-12, gap <= amber_t], ["green", "amber"], "red")
+    with np.errstate(invalid="ignore"):  # NaN compares False; those rows become none/missing below
+        att_v, gap_v = att.to_numpy(dtype=float), np.asarray(gap, dtype=float)
+        by_att = np.select([att_v >= green_t, att_v >= amber_t], ["green", "amber"], "red")
+        by_gap = np.select([gap_v <= 1e-12, gap_v <= amber_t], ["green", "amber"], "red")
     out = pd.Series(np.where(method == "gap", by_gap, by_att), index=df.index, dtype=object)
     out = out.mask(df["target"].isna(), "none")
     out = out.mask(df["value"].isna(), "missing")

@@ -74,7 +74,7 @@ def test_calibrated_magnitudes(data):
     dau = jan.groupby("obs_date")["value"].sum().mean()
     assert 0.9e6 < dau < 1.6e6  # ≈1.3M in 2020 (DOMAIN.md)
     daily = jan.groupby("obs_date")["value"].sum()
-    weekdays = daily.groupby(pd.to_datetime(daily.index).weekday).mean()
+    weekdays = daily.groupby(pd.to_datetime(daily.index).day_of_week).mean()
     assert weekdays.loc[[5, 6]].mean() < weekdays.loc[[0, 1, 2, 3, 4]].mean()
 
 
