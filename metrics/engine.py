@@ -133,10 +133,11 @@ class MetricsEngine:
     def latest_month(self) -> Period | None:
         """The latest month for which county monthly reports are in (the pages' default period)."""
         monthly = [m.code for m in self.catalogue.measures if m.grain == "month" and m.level == "county"]
+        # the latest month whose reports are due; a month a few early reporters opened is not it
+        last_due = add_months(self.today.replace(day=1), -1 if self.today.day >= REPORT_DUE_DAY else -2)
         with self.store.engine.connect() as conn:
-            m = conn.execute(
-                sa.select(sa.func.max(rollup_month.c.month)).where(rollup_month.c.measure_code.in_(monthly))
-            ).scalar()
+            q = sa.select(sa.func.max(rollup_month.c.month)).where(rollup_month.c.measure_code.in_(monthly))
+            m = conn.execute(q.where(rollup_month.c.month <= last_due)).scalar() or conn.execute(q).scalar()
         if m is None:
             return None
         m = pd.Timestamp(m).date()

@@ -191,3 +191,13 @@ def test_a_failing_batch_leaves_nothing_behind(store, eng, monkeypatch):
     with pytest.raises(RuntimeError):
         write(store, [(B, "flow_m", JAN, 1), (C, "flow_m", JAN, 2)])
     assert store.counts() == before and store.data_version() == version
+
+
+def test_latest_month_is_the_latest_due_month_with_reports(store):
+    clear(store)
+    write(store, [(A, "flow_m", JAN, 1), (A, "flow_m", FEB, 1)])
+    assert MetricsEngine(store, catalogue=small_catalogue(), today=dt.date(2023, 3, 16)).latest_month().label == "2023-02"
+    # on 2023-03-10 February's reports are not yet due: January is the latest complete month
+    assert MetricsEngine(store, catalogue=small_catalogue(), today=dt.date(2023, 3, 10)).latest_month().label == "2023-01"
+    clear(store)
+    assert engine_for(store).latest_month() is None
