@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench_metrics", "bench_overview"]
+BENCHES = ["bench_metrics", "bench_overview", "bench_rankings", "bench_import"]
 
 
 def main(argv: list[str]) -> int:

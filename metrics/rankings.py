@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -255,23 +258,49 @@ def _rank_range(df: pd.DataFrame, up: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _region_names(geo: Geography, regions: pd.Series) -> pd.DataFrame:
+    codes = set(regions)
     return pd.DataFrame({
-        "name_zh": regions.map(lambda c: geo.get(c).name_zh),
-        "name_en": regions.map(lambda c: geo.get(c).name_en),
-        "parent": regions.map(lambda c: geo.get(c).parent_code),
+        "name_zh": regions.map({c: geo.get(c).name_zh for c in codes}),
+        "name_en": regions.map({c: geo.get(c).name_en for c in codes}),
+        "parent": regions.map({c: geo.get(c).parent_code for c in codes}),
     }, index=regions.index)
+
+
+_TRENDS: weakref.WeakKeyDictionary[MetricsEngine, OrderedDict] = weakref.WeakKeyDictionary()
+_TRENDS_LOCK = threading.Lock()
+
+
+def _trend(engine: MetricsEngine, kpis: Sequence[str], regions: Sequence[str], end: Period, months: int) -> pd.DataFrame:
+    """engine.trend, remembered per engine and data version (the engine caches bulk, not trend)."""
+    key = (engine.data_version(), engine.today, tuple(kpis), tuple(regions), end, months)
+    with _TRENDS_LOCK:
+        cache = _TRENDS.setdefault(engine, OrderedDict())
+        hit = cache.get(key)
+    if hit is not None:
+        return hit
+    df = engine.trend(list(kpis), list(regions), end, months)
+    with _TRENDS_LOCK:
+        cache[key] = df
+        while len(cache) > 32:
+            cache.popitem(last=False)
+    return df
 
 
 def _sparklines(engine: MetricsEngine, kpis: list[str], regions: list[str], p: Period, months: int) -> pd.DataFrame:
     """Last `months` monthly values per (kpi, region) as a list, oldest first (sparkline data)."""
-    tr = engine.trend(kpis, regions, p, months)
-    tr = tr.sort_values("month")
-    out = tr.groupby(["kpi", "region"])["value"].agg(lambda s: [None if pd.isna(v) else float(v) for v in s])
-    return out.rename("trend").reset_index()
+    wide = _trend(engine, kpis, regions, p, months).pivot_table(
+        index=["kpi", "region"], columns="month", values="value", dropna=False
+    ).sort_index(axis=1)
+    lists = [[None if math.isnan(v) else float(v) for v in row] for row in wide.to_numpy(dtype=float)]
+    return pd.DataFrame({"kpi": wide.index.get_level_values(0), "region": wide.index.get_level_values(1),
+                         "trend": lists})
 
 
-def _kpi_rows(engine: MetricsEngine, k: Kpi, p: Period, regions: list[str], min_denominator: float | None) -> pd.DataFrame:
-    b = engine.bulk(p)
+def _kpi_rows(
+    engine: MetricsEngine, k: Kpi, p: Period, regions: list[str], min_denominator: float | None,
+    known_at: dt.datetime | None = None,
+) -> pd.DataFrame:
+    b = engine.bulk(p, known_at)
     rows = b[(b["kpi"] == k.code) & b["region"].isin(regions)].copy()
     if min_denominator is not None:
         floor = min_denominator * _denominator_months(engine, k, p)
@@ -297,20 +326,23 @@ def league_table(
     small_sample: SmallSampleMode = "separate",
     min_denominator: float | None = None,
     trend_months: int = 12,
+    known_at: dt.datetime | None = None,
 ) -> pd.DataFrame:
     """One KPI's league table: ranked regions first (best first), then small samples, then the rest.
 
     gap_to_target is direction-aware: positive = beyond target, negative = short of it, in the
     KPI's stored unit (fractions for rates). `trend` holds the last `trend_months` monthly values
     (oldest first; 0 months = no trend). `min_denominator` overrides the catalogue's for this table.
+    `known_at` freezes the figures as known then (meeting packs); the sparkline reads current data
+    because engine.trend has no `known_at` yet.
     """
     k = _rankable_kpi(engine, kpi)
     p = _period(engine, period)
     pop = Population.parse(population, engine.geo)
     regions = pop.regions(engine.geo, p.end)
     up = k.direction == "up"
-    cur = standings(_kpi_rows(engine, k, p, regions, min_denominator), up, small_sample)
-    prev = standings(_kpi_rows(engine, k, p.previous(), regions, min_denominator), up, small_sample)
+    cur = standings(_kpi_rows(engine, k, p, regions, min_denominator, known_at), up, small_sample)
+    prev = standings(_kpi_rows(engine, k, p.previous(), regions, min_denominator, known_at), up, small_sample)
     cur = cur.merge(prev[["region", "rank"]].rename(columns={"rank": "prev_rank"}), on="region", how="left")
     cur = pd.concat([cur, rank_change(cur["rank"], cur["prev_rank"])], axis=1)
     cur["gap_to_target"] = (cur["value"] - cur["target"]) * (1 if up else -1)
@@ -456,6 +488,7 @@ def evaluate_scheme(
     population: str | Population | None = None,
     *,
     book: SchemeBook | None = None,
+    known_at: dt.datetime | None = None,
 ) -> CompositeResult:
     """Score, rank (with change since the previous period) and tier every region of the population.
 
@@ -468,8 +501,8 @@ def evaluate_scheme(
     p = _period(engine, period)
     pop = Population.parse(population or s.population, engine.geo)
     regions = pop.regions(engine.geo, p.end)
-    cur, components, notes = score_scheme(engine.bulk(p), s, regions)
-    prev, _, _ = score_scheme(engine.bulk(p.previous()), s, regions)
+    cur, components, notes = score_scheme(engine.bulk(p, known_at), s, regions)
+    prev, _, _ = score_scheme(engine.bulk(p.previous(), known_at), s, regions)
     cur["prev_rank"] = cur["region"].map(prev.set_index("region")["rank"])
     cur = pd.concat([cur, rank_change(cur["rank"], cur["prev_rank"])], axis=1)
     cur["standing_zh"] = cur["standing"].map(lambda x: STANDINGS[x][0])
@@ -511,14 +544,16 @@ def _cutoff(ranked: pd.DataFrame, n: int, top: bool) -> pd.DataFrame:
     return ranked[ranked["rank"] <= edge] if top else ranked[ranked["rank"] >= edge]
 
 
-def _rank_rule(engine: MetricsEngine, rule: ListRule, p: Period, book: SchemeBook | None) -> list[dict]:
+def _rank_rule(
+    engine: MetricsEngine, rule: ListRule, p: Period, book: SchemeBook | None, known_at: dt.datetime | None
+) -> list[dict]:
     out: list[dict] = []
     top = rule.rule == "top_n"
     n = int(rule.n or 0)
     pop = Population.parse(rule.population, engine.geo)
     where_zh, where_en = pop.label(engine.geo, "zh"), pop.label(engine.geo, "en")
     if rule.scheme:
-        res = evaluate_scheme(engine, rule.scheme, p, pop, book=book)
+        res = evaluate_scheme(engine, rule.scheme, p, pop, book=book, known_at=known_at)
         ranked = res.scores[res.scores["standing"] == "ranked"]
         s = res.scheme
         for _, row in _cutoff(ranked, n, top).iterrows():
@@ -530,7 +565,7 @@ def _rank_rule(engine: MetricsEngine, rule: ListRule, p: Period, book: SchemeBoo
         return out
     for code in rule.kpis:
         k = engine.catalogue.kpi(code)
-        t = league_table(engine, code, p, pop, small_sample="separate", trend_months=0)
+        t = league_table(engine, code, p, pop, small_sample="separate", trend_months=0, known_at=known_at)
         ranked = t[t["standing"] == "ranked"]
         for _, row in _cutoff(ranked, n, top).iterrows():
             rk, of = int(row["rank"]), int(row["rank_of"])
@@ -546,7 +581,7 @@ def _rank_rule(engine: MetricsEngine, rule: ListRule, p: Period, book: SchemeBoo
 def _window(engine: MetricsEngine, kpis: list[str], regions: list[str], p: Period, months: int) -> pd.DataFrame:
     """Monthly values, wide: index (kpi, region), columns = the `months` months up to p's last month."""
     end = Period.month(p.end.year, p.end.month)
-    tr = engine.trend(kpis, regions, end, months)
+    tr = _trend(engine, kpis, regions, end, months)
     return tr.pivot_table(index=["kpi", "region"], columns="month", values="value", dropna=False).reindex(
         columns=[add_months(end.start, -i) for i in range(months - 1, -1, -1)]
     )
@@ -598,10 +633,10 @@ def _streak_rules(engine: MetricsEngine, rule: ListRule, p: Period) -> list[dict
     return out
 
 
-def _overdue_rule(engine: MetricsEngine, rule: ListRule, p: Period) -> list[dict]:
+def _overdue_rule(engine: MetricsEngine, rule: ListRule, p: Period, known_at: dt.datetime | None) -> list[dict]:
     pop = Population.parse(rule.population, engine.geo)
     regions = pop.regions(engine.geo, p.end)
-    b = engine.bulk(p)
+    b = engine.bulk(p, known_at)
     out: list[dict] = []
     rows = b[b["kpi"].isin(rule.kpis) & b["region"].isin(regions)]
     for code in rule.kpis:
@@ -622,19 +657,23 @@ def red_black_lists(
     rules: Sequence[str | ListRule] | None = None,
     *,
     book: SchemeBook | None = None,
+    known_at: dt.datetime | None = None,
 ) -> pd.DataFrame:
-    """Red (红榜) and black (黑榜) list entries for the period, each with its reason in zh and en."""
+    """Red (红榜) and black (黑榜) list entries for the period, each with its reason in zh and en.
+
+    `known_at` freezes the rank and overdue rules; the streak rules read engine.trend (current data).
+    """
     bk = book or schemes()
     p = _period(engine, period)
     chosen = [r if isinstance(r, ListRule) else bk.rule(r) for r in rules] if rules is not None else list(bk.lists)
     entries: list[dict] = []
     for rule in chosen:
         if rule.rule in ("top_n", "bottom_n"):
-            entries += _rank_rule(engine, rule, p, bk)
+            entries += _rank_rule(engine, rule, p, bk, known_at)
         elif rule.rule in ("consecutive_decline", "off_target"):
             entries += _streak_rules(engine, rule, p)
         else:
-            entries += _overdue_rule(engine, rule, p)
+            entries += _overdue_rule(engine, rule, p, known_at)
     df = pd.DataFrame(entries, columns=LIST_COLUMNS)
     df["period"] = p.label
     for c in ("rank", "rank_of"):
@@ -681,7 +720,7 @@ def comparison_trends(
     chosen = resolve_counties(engine, counties, p.end)
     pop = Population.parse(peers, engine.geo)
     peer_regions = pop.regions(engine.geo, p.end)
-    tr = engine.trend([k.code for k in ks], sorted(set(chosen) | set(peer_regions)), p, months)
+    tr = _trend(engine, [k.code for k in ks], sorted(set(chosen) | set(peer_regions)), p, months)
     tr = tr.assign(month=pd.to_datetime(tr["month"]).dt.strftime("%Y-%m"))
     med = tr[tr["region"].isin(peer_regions)].groupby(["kpi", "month"])["value"].median().rename("peer_median")
     df = tr[tr["region"].isin(chosen)].sort_values(["kpi", "region", "month"]).copy()
@@ -704,6 +743,7 @@ def peer_position(
     kpis: Sequence[str],
     period: str | Period,
     peers: str | Population = "counties",
+    known_at: dt.datetime | None = None,
 ) -> pd.DataFrame:
     """Each county's place in its peers' distribution per KPI: median, percentile, z-score.
 
@@ -717,7 +757,7 @@ def peer_position(
     chosen = resolve_counties(engine, counties, p.end)
     pop = Population.parse(peers, engine.geo)
     peer_regions = pop.regions(engine.geo, p.end)
-    b = engine.bulk(p)
+    b = engine.bulk(p, known_at)
     rows = []
     for k in ks:
         sub = b[b["kpi"] == k.code].set_index("region")
@@ -745,3 +785,15 @@ def peer_position(
     df["period"], df["peers"] = p.label, pop.key
     first = ["period", "peers", "kpi", "kpi_name_zh", "region", "name_zh", "name_en"]
     return df[first + [c for c in df.columns if c not in first and c != "parent"]]
+
+
+def for_download(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy fit for CSV/Excel: list cells (trend, missing_kpis) joined into text, nothing else changed."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].map(lambda x: isinstance(x, list | tuple)).any():
+            out[c] = out[c].map(
+                lambda x: "; ".join("" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v) for v in x)
+                if isinstance(x, list | tuple) else x
+            )
+    return out

@@ -201,3 +201,20 @@ def test_latest_month_is_the_latest_due_month_with_reports(store):
     assert MetricsEngine(store, catalogue=small_catalogue(), today=dt.date(2023, 3, 10)).latest_month().label == "2023-01"
     clear(store)
     assert engine_for(store).latest_month() is None
+
+
+def test_trend_equals_bulk_month_by_month(store, eng):
+    rows = [(A, "flow_m", m, 10 + i) for i, m in enumerate((JAN, FEB, MAR))]
+    rows += [(B, "base_m", m, 100) for m in (JAN, FEB, MAR)] + [(A, "base_m", m, 50) for m in (JAN, MAR)]
+    rows += [(A, "stock_m", JAN, 4), (B, "stock_m", FEB, 6)]
+    rows += [(r, "daily_m", dt.date(2023, 2, d), d) for r in (A, B) for d in range(1, 29) if (d + len(r)) % 3]
+    write(store, rows)
+    regions = [A, B, "330100", "330000"]
+    tr = eng.trend([k.code for k in eng.catalogue.kpis], regions, Period.month(2023, 3), months=3)
+    assert len(tr) == len(eng.catalogue.kpis) * len(regions) * 3
+    for m in (JAN, FEB, MAR):
+        b = eng.bulk(Period.month(m.year, m.month)).set_index(["kpi", "region"])["value"]
+        for r in tr[tr["month"] == m].itertuples():
+            expected = b.get((r.kpi, r.region))
+            assert (pd.isna(expected) and pd.isna(r.value)) or r.value == pytest.approx(expected), (r.kpi, r.region, m)
+    assert eng.trend(["k_flow"], [A], Period.month(2023, 3), months=3) is eng.trend(["k_flow"], [A], Period.month(2023, 3), months=3)
