@@ -133,6 +133,9 @@ class Kpi(_Strict):
     status: StatusRule | None = None
     headline: int | None = None  # order on the leaders' overview, None = not a headline tile
     min_denominator: float | None = None  # below this a county's rate is flagged as small-sample
+    # where the yearly targets apply: every region (rates), or the province only (counts such as
+    # 3.0M daily actives). Unset: rates everywhere, everything else the province only.
+    target_scope: Literal["all", "province"] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Kpi:
@@ -158,6 +161,10 @@ class Kpi(_Strict):
 
     def definition(self, lang: str = "zh") -> str:
         return self.definition_en if lang == "en" else self.definition_zh
+
+    @property
+    def targets_everywhere(self) -> bool:
+        return self.target_scope == "all" or (self.target_scope is None and self.format == "percent")
 
     def target_for(self, year: int) -> tuple[float, Target, bool] | None:
         """The target in force for `year`: that year's, else the latest earlier one (carried)."""

@@ -373,6 +373,11 @@ class MetricsEngine:
         df = attach_targets(df, self.catalogue, p.end.year)
         level = {c: r.level for c, r in self.geo.regions.items()}
         df["level"] = df["region"].map(level)
+        # a count target (3.0M daily actives, 30 future factories) is the province's; rates apply everywhere
+        everywhere = {k.code for k in self.catalogue.kpis if k.targets_everywhere}
+        count_below = ~df["kpi"].isin(everywhere) & (df["region"] != PROVINCE)
+        df.loc[count_below, ["target", "target_year", "target_source"]] = np.nan
+        df.loc[count_below, "target_carried"] = False
         # a value on a province-level KPI does not exist below the province
         df.loc[df["level"].isin(["county", "city", "group"]) & (df["n_expected"] == 0), "value"] = np.nan
         df["attainment"] = attainment(df["value"], df["target"], df["direction"] == "up")

@@ -105,14 +105,15 @@ def test_previous_and_year_ago_periods(store, eng):
 
 
 def test_targets_attainment_and_status(store, eng):
-    write(store, [(A, "flow_m", JAN, 96), (B, "flow_m", JAN, 90), (C, "flow_m", JAN, 100)])
-    s = {r: row(eng, "k_flow", r, "2023-01") for r in (A, B, C)}
+    write(store, [(A, "flow_m", JAN, 48), (A, "base_m", JAN, 100), (B, "flow_m", JAN, 45), (B, "base_m", JAN, 100),
+                  (C, "flow_m", JAN, 50), (C, "base_m", JAN, 100)])
+    s = {r: row(eng, "k_ratio", r, "2023-01") for r in (A, B, C)}  # target 0.5
     assert s[A].attainment == pytest.approx(0.96) and s[A].status == "amber"
     assert s[B].status == "red" and s[C].status == "green"
-    assert row(eng, "k_down", B, "2023-01").status == "green"  # lower is better: 90 vs 100
-    assert row(eng, "k_down", A, "2023-01").attainment == pytest.approx(100 / 96)
-    later = row(eng, "k_flow", A, Period.month(2023, 1))
-    assert later.target_year == 2023 and not later.target_carried
+    prov = row(eng, "k_flow", "330000", "2023-01")  # 143 against a province target of 100
+    assert prov.status == "green" and prov.target_year == 2023 and not prov.target_carried
+    down = row(eng, "k_down", "330000", "2023-01")  # lower is better: 143 against 100
+    assert down.attainment == pytest.approx(100 / 143) and down.status == "red"
     assert row(eng, "k_stock", A, "2023-01").status in ("none", "missing")  # no target in the catalogue
 
 
@@ -218,3 +219,11 @@ def test_trend_equals_bulk_month_by_month(store, eng):
             expected = b.get((r.kpi, r.region))
             assert (pd.isna(expected) and pd.isna(r.value)) or r.value == pytest.approx(expected), (r.kpi, r.region, m)
     assert eng.trend(["k_flow"], [A], Period.month(2023, 3), months=3) is eng.trend(["k_flow"], [A], Period.month(2023, 3), months=3)
+
+
+def test_count_targets_apply_to_the_province_only(store, eng):
+    write(store, [(A, "flow_m", JAN, 96), ("330000", "prov_m", JAN, 1)])
+    assert row(eng, "k_flow", "330000", "2023-01").target == 100
+    county = row(eng, "k_flow", A, "2023-01")
+    assert pd.isna(county.target) and county.status == "none"
+    assert row(eng, "k_ratio", A, "2023-01").target == 0.5  # rates are judged everywhere

@@ -41,6 +41,9 @@ JAN, FEB, MAR = dt.date(2023, 1, 1), dt.date(2023, 2, 1), dt.date(2023, 3, 1)
 def rank_catalogue():
     """The helpers' small catalogue plus a rate with a minimum denominator and a 'down' rate."""
     raw = small_catalogue().model_dump()
+    for k in raw["kpis"]:  # county-level targets for the count KPIs, so counties can be scored on them
+        if k["code"] in ("k_flow", "k_down"):
+            k["target_scope"] = "all"
     raw["kpis"].append({**copy.deepcopy(raw["kpis"][4]), "code": "k_rate", "name_zh": "k_rate",
                         "name_en": "k_rate", "min_denominator": 10.0})
     raw["kpis"].append({**copy.deepcopy(raw["kpis"][4]), "code": "k_bad", "name_zh": "k_bad",
