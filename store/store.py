@@ -248,6 +248,106 @@ class Store:
                 for t in (observation, import_batch, rollup_month)
             }
 
+    # -- imports: reads for validation and preview, rollback (issue #7) ------------------------
+    def current_values(
+        self,
+        measures: Iterable[str],
+        start: dt.date,
+        end: dt.date,
+        regions: Iterable[str] | None = None,
+        dates: Iterable[dt.date] | None = None,
+        conn: Connection | None = None,
+    ) -> pd.DataFrame:
+        """Current rows of `measures` dated start..end (optionally only `regions` / exact `dates`).
+
+        The importer's one read of what is stored: old values for the preview, denominators and
+        previous months for the checks, history and peers for the plausibility warnings.
+        """
+        o = observation
+        q = sa.select(o.c.region_code, o.c.measure_code, o.c.obs_date, o.c.value, o.c.batch_id).where(
+            o.c.is_current == sa.true(), o.c.measure_code.in_(sorted(set(measures))),
+            o.c.month >= month_start(start), o.c.month <= month_start(end), o.c.obs_date >= start, o.c.obs_date <= end,
+        )
+        if regions is not None:
+            q = q.where(o.c.region_code.in_(sorted(set(regions))))
+        if dates is not None:
+            q = q.where(o.c.obs_date.in_(sorted(set(dates))))
+        cols = ["region_code", "measure_code", "obs_date", "value", "batch_id"]
+        if conn is not None:
+            df = pd.DataFrame(conn.execute(q).all(), columns=cols)
+        else:
+            with self.engine.connect() as c:
+                df = pd.DataFrame(c.execute(q).all(), columns=cols)
+        if not df.empty:
+            df["obs_date"] = pd.to_datetime(df["obs_date"]).dt.date
+            df["value"] = df["value"].astype(float)
+        return df
+
+    def preview_changes(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Rows (region_code, measure_code, obs_date, value) with the stored value and new/changed/unchanged."""
+        rows = rows.copy()
+        if rows.empty:
+            return rows.assign(old_value=pd.Series(dtype=float), status=pd.Series(dtype=object))
+        rows["obs_date"] = pd.to_datetime(rows["obs_date"]).dt.date
+        stored = self.current_values(rows["measure_code"].unique(), min(rows["obs_date"]), max(rows["obs_date"]),
+                                     regions=rows["region_code"].unique())
+        key = ["region_code", "measure_code", "obs_date"]
+        old = stored[key + ["value"]].rename(columns={"value": "old_value"})
+        out = rows.merge(old, on=key, how="left")
+        out["status"] = "changed"
+        out.loc[out["old_value"].isna(), "status"] = "new"
+        same = out["old_value"].notna() & ((out["value"] - out["old_value"]).abs() <= 1e-9 * out["old_value"].abs().clip(lower=1))
+        out.loc[same, "status"] = "unchanged"
+        return out
+
+    def batches_with_checksum(self, checksum: str) -> list[dict]:
+        """Committed batches that brought a file with this sha256 (duplicate submissions)."""
+        b = import_batch
+        with self.engine.connect() as conn:
+            res = conn.execute(
+                sa.select(b.c.id, b.c.submitted_by, b.c.committed_at, b.c.file_name)
+                .where(b.c.checksum == checksum, b.c.status == "committed").order_by(b.c.id)
+            ).mappings().all()
+        return [dict(r) for r in res]
+
+    def batch(self, batch_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(import_batch).where(import_batch.c.id == batch_id)).mappings().first()
+        return dict(r) if r else None
+
+    def rollback_batch(self, batch_id: int, user: str | None = None) -> int:
+        """Withdraw a committed batch: its rows stop counting and the previous values are current again.
+
+        The batch and its rows stay (status 'rolled_back') so the history shows what was withdrawn,
+        when and by whom. One transaction: flags, rollups of the touched (month, measure) pairs and
+        the data version move together. Returns the number of rows the batch held.
+        """
+        with self.engine.begin() as conn:
+            b = conn.execute(
+                sa.select(import_batch.c.status, import_batch.c.note).where(import_batch.c.id == batch_id)
+            ).first()
+            if b is None:
+                raise LookupError(f"batch {batch_id} does not exist")
+            if b.status != "committed":
+                raise ValueError(f"batch {batch_id} is {b.status}; only committed batches can be rolled back")
+            stamp = f"rolled back by {user or 'unknown'} at {dt.datetime.now().replace(microsecond=0).isoformat()}"
+            note = f"{b.note}; {stamp}" if b.note else stamp
+            conn.execute(import_batch.update().where(import_batch.c.id == batch_id)
+                         .values(status="rolled_back", note=note[:500]))
+            rows = pd.DataFrame(
+                conn.execute(sa.select(observation.c.region_code, observation.c.measure_code, observation.c.obs_date)
+                             .where(observation.c.batch_id == batch_id)).all(),
+                columns=["region_code", "measure_code", "obs_date"],
+            )
+            conn.execute(observation.update().where(observation.c.batch_id == batch_id).values(is_current=False))
+            if not rows.empty:
+                rows["obs_date"] = pd.to_datetime(rows["obs_date"]).dt.date
+                touched = _touched(rows)
+                self._recompute_current(conn, touched, rows)
+                self.refresh_rollups(conn, touched)
+            self._bump_version(conn)
+        return len(rows)
+
 
 def _clean_rows(rows: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in OBS_COLUMNS if c not in rows.columns]

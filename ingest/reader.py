@@ -1,0 +1,349 @@
+"""Turn the bytes of an uploaded report into located cells, refusing anything unsafe or unreadable.
+
+Why so careful: county files arrive as whatever Excel or a statistics system produced (GBK CSVs,
+merged headers, formulas, encrypted workbooks, HTML saved as .xls). Every refusal must say what
+is wrong in words a data officer understands, and nothing is ever evaluated: formulas are read
+only through their cached values (openpyxl `data_only`), so a file cannot compute anything here.
+
+`read_grids` sniffs the content (magic bytes, never the file name) and returns one `Grid` per
+sheet; `find_layout` finds the header row and recognises columns by Chinese or English names;
+`to_records` turns the long (region/period/measure/value rows) or wide (template: one column per
+measure) layout into one row per value, each carrying its spreadsheet row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from ingest.messages import Issue
+from metrics.catalogue import Catalogue
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+HEADER_SCAN_ROWS = 30
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+_BINARY_KINDS = [
+    (b"%PDF", "PDF"), (b"\x89PNG", "PNG 图片 / PNG image"), (b"\xff\xd8\xff", "JPEG 图片 / JPEG image"),
+    (b"GIF8", "GIF 图片 / GIF image"), (b"\x1f\x8b", "gzip 压缩包 / gzip archive"),
+    (b"Rar!", "RAR 压缩包 / RAR archive"), (b"7z\xbc\xaf", "7z 压缩包 / 7z archive"),
+    (b"MZ", "可执行程序 / executable"), (b"\x7fELF", "可执行程序 / executable"),
+    (b"PK\x05\x06", "空 ZIP 压缩包 / empty ZIP"),
+]
+
+
+class ReadError(Exception):
+    """The file cannot be read as a table; carries the issue to show."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message("en"))
+        self.issue = issue
+
+
+def _fail(code: str, **params: Any) -> ReadError:
+    return ReadError(Issue("error", code, params=params))
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell without a cached result: never evaluated, reported as 公式未计算."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class Grid:
+    """One sheet's cells: `frame` has positional columns and 1-based spreadsheet row numbers as index."""
+
+    kind: Literal["xlsx", "csv"]
+    sheet: str
+    frame: pd.DataFrame
+    merged: list[tuple[str, int, int]] = field(default_factory=list)  # (A1:B2, min_row, max_row)
+    encoding: str | None = None
+
+
+# -- sniffing and reading ---------------------------------------------------------------------------
+def sniff(data: bytes, name: str) -> str:
+    """'xlsx' or 'csv', or raise a ReadError that names what the file is instead."""
+    head = data[:8192]
+    if head.startswith(OLE2_MAGIC):
+        if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+            raise _fail("encrypted")
+        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+            raise _fail("legacy_xls")
+        raise _fail("not_spreadsheet", name=name, kind="Office 97-2003 文档 / document")
+    if head.startswith(ZIP_MAGIC):
+        return "xlsx"
+    for magic, kind in _BINARY_KINDS:
+        if head.startswith(magic):
+            raise _fail("not_spreadsheet", name=name, kind=kind)
+    if b"\x00" in head:
+        raise _fail("not_spreadsheet", name=name, kind="二进制文件 / binary file")
+    lead = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lead.startswith((b"<html", b"<!doctype", b"<?xml", b"<table")):
+        raise _fail("not_spreadsheet", name=name, kind="HTML/XML 网页 / web page")
+    if lead.startswith((b"{", b"[")):
+        raise _fail("not_spreadsheet", name=name, kind="JSON")
+    return "csv"
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode a CSV: UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK)."""
+    try:
+        text = data.decode("utf-8-sig")
+        return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        raise _fail("bad_encoding") from None
+
+
+def _csv_grid(data: bytes) -> Grid:
+    text, enc = decode_text(data)
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if not lines:
+        raise _fail("file_empty", size=len(data))
+    counts = {d: sum(ln.count(d) for ln in lines) for d in (",", "\t", ";")}
+    sep = max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
+    width = max(len(r) for r in csv.reader(lines, delimiter=sep))
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=list(range(width)), dtype=object,
+                            keep_default_na=False, skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, ValueError):
+        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+        width = max((len(r) for r in rows), default=0)
+        frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return Grid("csv", "csv", frame, encoding=enc)
+
+
+def _xlsx_grids(data: bytes, name: str) -> list[Grid]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            # formulas are <f> elements in the sheet XML: only then is the second (formula) pass needed
+            sheets = [zf.read(n) for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+            has_formulas = any(b"<f>" in x or b"<f " in x for x in sheets)
+    except zipfile.BadZipFile as exc:
+        raise _fail("corrupt_xlsx", detail=str(exc)[:80]) from None
+    if "xl/workbook.xml" not in names:
+        kind = "Word 文档 / Word document" if "word/document.xml" in names else "ZIP 压缩包 / ZIP archive"
+        raise _fail("not_spreadsheet", name=name, kind=kind)
+    try:
+        wb_values = load_workbook(io.BytesIO(data), data_only=True)
+        wb_formulas = load_workbook(io.BytesIO(data), data_only=False, read_only=True) if has_formulas else None
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on damaged files
+        raise _fail("corrupt_xlsx", detail=f"{exc.__class__.__name__}: {str(exc)[:80]}") from None
+    grids = []
+    for ws in wb_values.worksheets:
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
+            rows.pop()
+        if rows and wb_formulas is not None:
+            # a formula cell whose cached value is missing shows as None: mark it
+            fws = wb_formulas[ws.title]
+            for r_idx, frow in enumerate(fws.iter_rows(values_only=True)):
+                if r_idx >= len(rows):
+                    break
+                for c_idx, v in enumerate(frow):
+                    if isinstance(v, str) and v.startswith("=") and c_idx < len(rows[r_idx]) \
+                            and rows[r_idx][c_idx] is None:
+                        rows[r_idx][c_idx] = Formula(v)
+        width = max((len(r) for r in rows), default=0)
+        frame = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+        frame.index = pd.RangeIndex(1, len(frame) + 1)
+        merged = [(str(m.coord), m.min_row, m.max_row) for m in ws.merged_cells.ranges]
+        grids.append(Grid("xlsx", ws.title, frame, merged))
+    if wb_formulas is not None:
+        wb_formulas.close()
+    return grids
+
+
+def read_grids(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Grid]:
+    """All sheets of the file as grids. Size is checked before anything is parsed."""
+    if len(data) > max_bytes:
+        raise _fail("file_too_large", size_mb=len(data) / 2**20, limit_mb=max_bytes / 2**20)
+    if not data.strip():
+        raise _fail("file_empty", size=len(data))
+    kind = sniff(data, name)
+    return _xlsx_grids(data, name) if kind == "xlsx" else [_csv_grid(data)]
+
+
+# -- header recognition -----------------------------------------------------------------------------
+_FULLWIDTH = str.maketrans({"（": "(", "）": ")", "：": ":", "，": ",", "　": ""})
+
+
+def norm(s: Any) -> str:
+    """Header text as compared: no spaces, ASCII brackets, lower case, no required-field stars."""
+    if s is None or isinstance(s, Formula):
+        return ""
+    t = str(s).translate(_FULLWIDTH).strip().lower()
+    return re.sub(r"[\s_\-*]+", "", t)
+
+
+ALIASES: dict[str, set[str]] = {
+    "region": {"区划代码", "行政区划代码", "地区代码", "县区代码", "县(市、区)代码", "区县代码", "单位代码",
+               "region", "regioncode", "countycode", "adcode", "code"},
+    "region_name": {"县(市、区)", "县(市,区)", "县区", "县区名称", "区县", "地区", "地区名称", "行政区划",
+                    "regionname", "countyname", "county", "name"},
+    "period": {"期间", "报告期", "统计期", "统计期间", "报送期", "月份", "年月", "日期", "统计日期", "时间",
+               "period", "month", "date", "obsdate", "day"},
+    "measure": {"指标代码", "指标编码", "指标", "指标名称", "measure", "measurecode", "indicator", "metric"},
+    "value": {"数值", "值", "本期数", "本期值", "本月数", "指标值", "数据", "value", "amount", "val"},
+}
+_ROLE_OF = {alias: role for role, names in ALIASES.items() for alias in names}
+
+
+def measure_lookup(cat: Catalogue) -> dict[str, str]:
+    """Normalised code or Chinese/English name -> measure code."""
+    out: dict[str, str] = {}
+    for m in cat.measures:
+        for key in (m.code, m.name_zh, m.name_en, f"{m.name_zh}({m.unit_zh})"):
+            out.setdefault(norm(key), m.code)
+    return out
+
+
+def header_measure(cell: Any, lookup: dict[str, str]) -> str | None:
+    n = norm(cell)
+    if not n:
+        return None
+    if n in lookup:
+        return lookup[n]
+    stripped = re.sub(r"\([^()]*\)$", "", n)  # "name(unit)"
+    return lookup.get(stripped)
+
+
+@dataclass
+class Layout:
+    kind: Literal["long", "wide"]
+    header_row: int
+    roles: dict[str, int]  # role -> column position
+    measures: dict[int, str] = field(default_factory=dict)  # wide: column position -> measure code
+    headers: dict[int, str] = field(default_factory=dict)  # column position -> header text
+
+
+def find_layout(grid: Grid, cat: Catalogue) -> Layout | None:
+    """The first row (within HEADER_SCAN_ROWS) that reads as a long or wide header."""
+    lookup = measure_lookup(cat)
+    for row_no in grid.frame.index[:HEADER_SCAN_ROWS]:
+        cells = grid.frame.loc[row_no].tolist()
+        roles: dict[str, int] = {}
+        measures: dict[int, str] = {}
+        for pos, cell in enumerate(cells):
+            role = _ROLE_OF.get(norm(cell))
+            if role and role not in roles:
+                roles[role] = pos
+                continue
+            code = header_measure(cell, lookup)
+            if code and code not in measures.values():
+                measures[pos] = code
+        headers = {pos: str(c).strip() for pos, c in enumerate(cells) if c is not None and str(c).strip()}
+        if "measure" in roles and "value" in roles:
+            return Layout("long", int(row_no), roles, {}, headers)
+        if measures and ({"region", "period", "region_name"} & set(roles)):
+            return Layout("wide", int(row_no), roles, measures, headers)
+    return None
+
+
+def merged_issues(grid: Grid, layout: Layout) -> list[Issue]:
+    """Merged cells touching the header or the data are refused (a title above may be merged)."""
+    out = []
+    for coord, lo, hi in sorted(grid.merged, key=lambda m: (m[1], m[0])):
+        if hi >= layout.header_row:
+            out.append(Issue("error", "merged_cells", row=lo,
+                             params={"sheet": grid.sheet, "range": coord, "row": lo}))
+    return out
+
+
+# -- records -------------------------------------------------------------------------------------------
+RECORD_COLUMNS = ["row", "region", "region_col", "period", "period_col", "measure", "measure_col", "value",
+                  "value_col", "header"]
+
+
+def is_blank(s: pd.Series) -> pd.Series:
+    """None, NaN or only whitespace."""
+    try:
+        stripped = s.str.strip()  # non-strings become NaN, which is not blank
+    except AttributeError:  # no strings at all
+        return s.isna()
+    return s.isna() | (stripped == "").fillna(False).astype(bool)
+
+
+def to_records(grid: Grid, layout: Layout, default_region: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """One row per reported value with its source cell; also the wide layout's blank measure cells."""
+    body = grid.frame.loc[grid.frame.index > layout.header_row]
+    if body.empty:
+        return pd.DataFrame(columns=RECORD_COLUMNS), []
+    body = body.loc[~is_blank_frame(body)]
+    r = layout.roles
+    rows = body.index.to_numpy()
+
+    def col(role: str) -> tuple[pd.Series | None, str | None]:
+        if role in r:
+            return body[r[role]].reset_index(drop=True), get_column_letter(r[role] + 1)
+        return None, None
+
+    region, region_col = col("region")
+    if region is None:
+        region, region_col = col("region_name")
+    if region is None:
+        region = pd.Series([default_region] * len(body), dtype=object)
+    period, period_col = col("period")
+    if period is None:
+        period = pd.Series([None] * len(body), dtype=object)
+    base = pd.DataFrame({"row": rows, "region": region.to_numpy(), "region_col": region_col,
+                         "period": period.to_numpy(), "period_col": period_col})
+    blanks: list[str] = []
+    if layout.kind == "long":
+        measure, measure_col = col("measure")
+        value, value_col = col("value")
+        out = base.assign(measure=measure.to_numpy(), measure_col=measure_col, value=value.to_numpy(),
+                          value_col=value_col)
+        out["header"] = layout.headers.get(r["value"])
+        return out[RECORD_COLUMNS], blanks
+    positions = list(layout.measures)
+    values = body[positions].to_numpy(dtype=object)  # rows x measures
+    blank = is_blank_frame_cells(values)
+    letters = [get_column_letter(p + 1) for p in positions]
+    ri, mi = np.nonzero(~blank)  # row-major: a row's values stay together, in column order
+    bi, bj = np.nonzero(blank)
+    blanks = [f"{letters[j]}{rows[i]}" for i, j in zip(bi, bj, strict=True)]
+    out = base.iloc[ri].reset_index(drop=True)
+    codes = np.array([layout.measures[p] for p in positions], dtype=object)
+    out["measure"] = codes[mi]
+    out["measure_col"] = np.array(letters, dtype=object)[mi]
+    out["value"] = values[ri, mi]
+    out["value_col"] = out["measure_col"]
+    out["header"] = out["measure"]
+    return out[RECORD_COLUMNS], blanks
+
+
+def is_blank_frame_cells(values: np.ndarray) -> np.ndarray:
+    """Elementwise blank test of a small object matrix (the wide layout's value cells)."""
+    flat = values.reshape(-1)
+    out = np.fromiter((v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
+                       for v in flat), dtype=bool, count=flat.size)
+    return out.reshape(values.shape)
+
+
+def is_blank_frame(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose every cell is blank."""
+    mask = pd.Series(True, index=frame.index)
+    for c in frame.columns:
+        mask &= is_blank(frame[c])
+    return mask
