@@ -397,7 +397,9 @@ class MetricsEngine:
         floor = (df["min_denominator"] * per_period).fillna(-np.inf)
         small = df["denominator"].fillna(np.inf).lt(floor)
         df["small_sample"] = small & (df["level"] == "county")
-        df["rankable"] = df["complete"]
+        # fairness: a county that did not report in full, or whose rate rests on a handful of
+        # cases, is neither crowned nor shamed (the rankings module shows it separately)
+        df["rankable"] = df["complete"] & ~df["small_sample"]
         for lvl in ("county", "city"):
             r, n = rank_within(df, df["level"] == lvl)
             df.loc[df["level"] == lvl, "rank"] = r

@@ -227,3 +227,19 @@ def test_count_targets_apply_to_the_province_only(store, eng):
     county = row(eng, "k_flow", A, "2023-01")
     assert pd.isna(county.target) and county.status == "none"
     assert row(eng, "k_ratio", A, "2023-01").target == 0.5  # rates are judged everywhere
+
+
+def test_small_samples_are_flagged_and_not_ranked(store):
+    clear(store)
+    raw = small_catalogue().model_dump()
+    for k in raw["kpis"]:
+        if k["code"] == "k_ratio":
+            k["min_denominator"] = 50
+    from metrics.catalogue import parse_catalogue
+
+    eng = engine_for(store, parse_catalogue(raw))
+    write(store, [(A, "flow_m", JAN, 3), (A, "base_m", JAN, 3), (B, "flow_m", JAN, 80), (B, "base_m", JAN, 100),
+                  (C, "flow_m", JAN, 60), (C, "base_m", JAN, 100)])
+    a, b, c = (row(eng, "k_ratio", r, "2023-01") for r in (A, B, C))
+    assert a.small_sample and pd.isna(a["rank"]) and a.value == 1.0  # 3 of 3 cases: not "first in the province"
+    assert (b["rank"], c["rank"], b.rank_of) == (1, 2, 2)
