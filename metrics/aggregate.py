@@ -27,6 +27,45 @@ MONTH_COLS = ["group_code", "measure_code", "month", "value_sum", "n_obs", "n_re
               "last_date", "last_sum"]
 
 
+PAIR_NUM, PAIR_DEN = "#num", "#den"
+
+
+def ratio_pairs(catalogue: Catalogue, kpis: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
+    """(kpi, numerator, denominator) of the ratio KPIs (all, or those in `kpis`)."""
+    wanted = None if kpis is None else set(kpis)
+    return [(k.code, k.numerator, k.denominator) for k in catalogue.kpis
+            if k.kind == "ratio" and (wanted is None or k.code in wanted)]
+
+
+def real_measure(code: str, catalogue: Catalogue) -> str:
+    """The stored measure behind a code: itself, or a ratio KPI's numerator/denominator."""
+    if code.endswith(PAIR_NUM):
+        return catalogue.kpi(code[: -len(PAIR_NUM)]).numerator
+    if code.endswith(PAIR_DEN):
+        return catalogue.kpi(code[: -len(PAIR_DEN)]).denominator
+    return code
+
+
+def paired_rows(rows: pd.DataFrame, pairs: Sequence[tuple[str, str, str]]) -> pd.DataFrame:
+    """Numerator and denominator rows of each ratio KPI, kept only for region-months that have both.
+
+    A ratio is Σnumerator ÷ Σdenominator over the same regions: a county whose monthly
+    denominator is missing must not leave its daily numerator in the group's sum.
+    """
+    if not pairs or rows.empty:
+        return rows.iloc[0:0]
+    out = []
+    by_measure = {m: g for m, g in rows.groupby("measure_code", sort=False)}
+    for kpi, num, den in pairs:
+        if num not in by_measure or den not in by_measure:
+            continue
+        n, d = by_measure[num], by_measure[den]
+        both = n[["region_code", "month"]].merge(d[["region_code", "month"]], on=["region_code", "month"])
+        out.append(n.merge(both, on=["region_code", "month"]).assign(measure_code=kpi + PAIR_NUM))
+        out.append(d.merge(both, on=["region_code", "month"]).assign(measure_code=kpi + PAIR_DEN))
+    return pd.concat(out, ignore_index=True) if out else rows.iloc[0:0]
+
+
 def _membership(on: dt.date, groups: Sequence[str] | None):
     m = region_member
     q = sa.select(m.c.group_code, m.c.member_code).where(
@@ -93,8 +132,12 @@ def group_month_frame(
     known_at: dt.datetime | None = None,
     day: dt.date | None = None,
     members: pd.DataFrame | None = None,
+    pairs: Sequence[tuple[str, str, str]] = (),
 ) -> pd.DataFrame:
     """Per (group, measure, month): sums, counts and the stock sum at the group's last date.
+
+    `pairs` adds, per ratio KPI, '<kpi>#num' and '<kpi>#den' over the region-months that
+    reported both.
 
     SQL selects the region-month rollup rows (an index range); the fold over group membership
     is a vectorised pandas group-by over at most a few hundred thousand rows.
@@ -103,6 +146,8 @@ def group_month_frame(
     if not measures or not months:
         return pd.DataFrame(columns=MONTH_COLS)
     rows = region_month_rows(conn, months, measures, known_at, day)
+    if pairs:
+        rows = pd.concat([rows, paired_rows(rows, pairs)], ignore_index=True)
     if members is None:
         members = memberships(conn, membership_date, groups)
     elif groups is not None:
@@ -123,23 +168,47 @@ def distinct_days(
     keys: pd.DataFrame,
     membership_date: dt.date,
     known_at: dt.datetime | None = None,
+    catalogue: Catalogue | None = None,
 ) -> pd.DataFrame:
-    """Days with any data per (group, measure, month), for the months no member covers fully."""
+    """Days with any data per (group, measure, month), for the months no member covers fully.
+
+    Rare (a month where no member reported every day), so it reads the day rows and counts in
+    pandas; for a ratio's paired measures only the region-months that reported both count.
+    """
+    cols = ["group_code", "measure_code", "month", "days"]
     if keys.empty:
-        return pd.DataFrame(columns=["group_code", "measure_code", "month", "days"])
+        return pd.DataFrame(columns=cols)
+    codes = sorted(set(keys["measure_code"]))
+    real = {c: (real_measure(c, catalogue) if catalogue else c) for c in codes}
+    months = sorted({m.date() for m in keys["month"]})
     src = _source(known_at)
-    src = src.where(src.selected_columns.month.in_(sorted({m.date() for m in keys["month"]})))
-    src = src.where(src.selected_columns.measure_code.in_(sorted(set(keys["measure_code"]))))
-    s = src.subquery("s")
-    gm = _membership(membership_date, sorted(set(keys["group_code"]))).subquery("gm")
-    q = (
-        sa.select(gm.c.group_code, s.c.measure_code, s.c.month, sa.func.count(sa.distinct(s.c.obs_date)))
-        .join_from(s, gm, gm.c.member_code == s.c.region_code)
-        .group_by(gm.c.group_code, s.c.measure_code, s.c.month)
-    )
-    df = pd.DataFrame(conn.execute(q).all(), columns=["group_code", "measure_code", "month", "days"])
-    df["month"] = to_ns(df["month"])
+    src = src.where(src.selected_columns.month.in_(months))
+    src = src.where(src.selected_columns.measure_code.in_(sorted(set(real.values()))))
+    sub = src.subquery("s")
+    q = sa.select(sub.c.region_code, sub.c.measure_code, sa.type_coerce(sub.c.month, sa.String),
+                  sa.type_coerce(sub.c.obs_date, sa.String))
+    raw = pd.DataFrame(list(map(tuple, conn.execute(q).fetchall())),
+                       columns=["region_code", "measure_code", "month", "obs_date"])
+    raw["month"] = to_ns(raw["month"])
+    members = memberships(conn, membership_date, sorted(set(keys["group_code"])))
+    out = []
+    for code in codes:
+        r = raw[raw["measure_code"] == real[code]]
+        if code.endswith((PAIR_NUM, PAIR_DEN)) and catalogue is not None:
+            kpi = catalogue.kpi(code.rsplit("#", 1)[0])
+            other = kpi.denominator if code.endswith(PAIR_NUM) else kpi.numerator
+            r = r.merge(_months_with(conn, other, months, known_at), on=["region_code", "month"])
+        j = r.merge(members, left_on="region_code", right_on="member_code")
+        cnt = j.groupby(["group_code", "month"])["obs_date"].nunique().rename("days").reset_index()
+        out.append(cnt.assign(measure_code=code))
+    df = pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
     return df.merge(keys[["group_code", "measure_code", "month"]], on=["group_code", "measure_code", "month"])
+
+
+def _months_with(conn: Connection, measure: str, months: list[dt.date], known_at: dt.datetime | None) -> pd.DataFrame:
+    """Region-months that have any value of `measure`."""
+    rows = region_month_rows(conn, months, [measure], known_at)
+    return rows[["region_code", "month"]].drop_duplicates()
 
 
 def fold_period(
@@ -159,7 +228,7 @@ def fold_period(
     if f.empty:
         return pd.DataFrame(columns=cols)
     agg_kind = {m.code: m.aggregation for m in catalogue.measures}
-    kind = f["measure_code"].map(agg_kind)
+    kind = f["measure_code"].map(lambda c: agg_kind[real_measure(c, catalogue)])
 
     # days with data per (group, measure, month), for mean_daily measures
     days_in_month = f["month"].dt.days_in_month
@@ -195,5 +264,5 @@ def needs_day_counts(frame: pd.DataFrame, catalogue: Catalogue, period_grain: st
     if frame.empty or period_grain == "day":
         return frame.iloc[0:0]
     daily = {m.code for m in catalogue.measures if m.aggregation == "mean_daily"}
-    f = frame[frame["measure_code"].isin(daily)]
+    f = frame[frame["measure_code"].map(lambda c: real_measure(c, catalogue) in daily)]
     return f[f["max_n_obs"] < f["month"].dt.days_in_month]

@@ -197,9 +197,10 @@ class MetricsEngine:
         fetch = sorted(set(ms) | ({add_months(m, -12) for m in ms} if growth else set()))
         measures = sorted({m for k in codes for m in self.catalogue.kpi(k).measures})
         with self.store.engine.connect() as conn:
-            frame = aggregate.group_month_frame(conn, fetch, measures, end.end, regions, known_at)
+            frame = aggregate.group_month_frame(conn, fetch, measures, end.end, regions, known_at,
+                                                pairs=aggregate.ratio_pairs(self.catalogue, codes))
             dc = aggregate.distinct_days(conn, aggregate.needs_day_counts(frame, self.catalogue, "month"), end.end,
-                                         known_at)
+                                         known_at, self.catalogue)
         # fold every month at once: (group, month) as the key, the whole span as the "period"
         span = Period("ytd", fetch[0], month_end(fetch[-1]))
         keyed = frame.assign(group_code=frame["group_code"] + "|" + frame["month"].dt.strftime("%Y-%m-%d"))
@@ -235,18 +236,19 @@ class MetricsEngine:
         folded: dict[Period, pd.DataFrame] = {}
         with self.store.engine.connect() as conn:
             members = aggregate.memberships(conn, p.end)
+            pairs = aggregate.ratio_pairs(self.catalogue)
             if p.grain == "day":
                 day_measures = [m for m in all_measures if self._grain[m] == "day"]
                 for q in periods:
                     fr = aggregate.group_month_frame(conn, q.months, day_measures, p.end, None, known_at,
-                                                     day=q.start, members=members)
+                                                     day=q.start, members=members, pairs=pairs)
                     folded[q] = aggregate.fold_period(fr, q, self.catalogue)
             else:
                 months = sorted({m for q in periods for m in q.months})
                 frame = aggregate.group_month_frame(conn, months, all_measures, p.end, None, known_at,
-                                                    members=members)
+                                                    members=members, pairs=pairs)
                 keys = aggregate.needs_day_counts(frame, self.catalogue, p.grain)
-                dc = aggregate.distinct_days(conn, keys, p.end, known_at)
+                dc = aggregate.distinct_days(conn, keys, p.end, known_at, self.catalogue)
                 growth = {k.measure for k in self.catalogue.kpis if k.kind == "yoy_growth"}
                 for i, q in enumerate(periods):
                     # periods beyond P, 环比 and 同比 only serve the year-on-year growth KPIs
@@ -291,8 +293,8 @@ class MetricsEngine:
         with np.errstate(divide="ignore", invalid="ignore"):
             for code in kpis:
                 k = self.catalogue.kpi(code)
-                if k.kind == "ratio":
-                    num, den = col(w, k.numerator), col(w, k.denominator)
+                if k.kind == "ratio":  # over the regions that reported both (see aggregate.paired_rows)
+                    num, den = col(w, k.code + aggregate.PAIR_NUM), col(w, k.code + aggregate.PAIR_DEN)
                     val = np.where(den != 0, num / den, np.nan)
                 elif k.kind == "yoy_growth":
                     num, den = col(w, k.measure), col(w_ya, k.measure)

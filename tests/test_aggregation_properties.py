@@ -70,11 +70,23 @@ def members_of(group: str, p: Period) -> list[str]:
     return geo.members(group, p.end)
 
 
+def paired(rows: pd.DataFrame, num: str, den: str) -> pd.DataFrame:
+    """Rows of num and den kept only for region-months where both have a current value."""
+    cur = rows.sort_values("batch").groupby(["region", "measure", "date"], as_index=False).last()
+    cur["month"] = cur["date"].map(lambda d: d.replace(day=1))
+    have = [set(zip(cur.loc[cur["measure"] == m, "region"], cur.loc[cur["measure"] == m, "month"], strict=True))
+            for m in (num, den)]
+    both = have[0] & have[1]
+    keep = [(r, m) in both for r, m in zip(cur["region"], cur["month"], strict=True)]
+    return cur[np.array(keep, dtype=bool) & cur["measure"].isin([num, den]).to_numpy()].assign(batch=0)
+
+
 def expected_kpi(rows: pd.DataFrame, kpi: str, group: str, p: Period) -> float:
     k = CAT.kpi(kpi)
     mem = members_of(group, p)
-    if k.kind == "ratio":
-        num, den = reference(rows, k.numerator, mem, p), reference(rows, k.denominator, mem, p)
+    if k.kind == "ratio":  # Σnumerator ÷ Σdenominator over the region-months that have both
+        pr = paired(rows, k.numerator, k.denominator)
+        num, den = reference(pr, k.numerator, mem, p), reference(pr, k.denominator, mem, p)
         return num / den if den and not np.isnan(den) else np.nan
     if k.code == "k_prov" and group != "330000":
         return np.nan

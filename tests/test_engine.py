@@ -243,3 +243,15 @@ def test_small_samples_are_flagged_and_not_ranked(store):
     a, b, c = (row(eng, "k_ratio", r, "2023-01") for r in (A, B, C))
     assert a.small_sample and pd.isna(a["rank"]) and a.value == 1.0  # 3 of 3 cases: not "first in the province"
     assert (b["rank"], c["rank"], b.rank_of) == (1, 2, 2)
+
+
+def test_ratio_uses_only_regions_that_reported_numerator_and_denominator(store, eng):
+    # a daily numerator over a monthly stock denominator; B has not filed its monthly stock
+    rows = [(r, "daily_m", dt.date(2023, 1, d), 80) for r in (A, B) for d in range(1, 32)]
+    rows += [(A, "stock_m", JAN, 100)]
+    write(store, rows)
+    city = row(eng, "k_daily_ratio", "330100", "2023-01")
+    assert city.value == pytest.approx(0.8)  # not (80 + 80) / 100
+    assert (city.numerator, city.denominator) == (80, 100)
+    assert pd.isna(row(eng, "k_daily_ratio", B, "2023-01").value)
+    assert row(eng, "k_daily", "330100", "2023-01").value == 160  # the count itself still sums both
