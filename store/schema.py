@@ -102,3 +102,6 @@ meta = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(255), nullable=False),
 )
+
+# scheduler tables live in their own module but share this metadata
+from store import schema_jobs as _schema_jobs  # noqa: E402,F401
