@@ -1,0 +1,34 @@
+"""The cockpit's entry point: page config, global frame (pickers, theme, demo badge), navigation.
+
+Run with `./cockpit run`. Pages live in pages/ and are registered here explicitly (st.navigation).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import shell
+from ui.i18n import t
+
+st.set_page_config(page_title="一屏掌控 · 数字化改革", page_icon=shell.favicon(), layout="wide",
+                   initial_sidebar_state="auto")
+
+ctx = shell.frame()
+lang = ctx.lang
+pages = {
+    t("nav_cockpit", lang): [
+        st.Page("pages/overview.py", title=t("nav_overview", lang), icon=":material/dashboard:",
+                url_path="overview", default=True),
+        st.Page("pages/county.py", title=t("nav_county", lang), icon=":material/location_city:", url_path="county"),
+    ],
+    t("nav_systems", lang): [
+        st.Page("pages/system.py", title=t("nav_system", lang), icon=":material/table_view:", url_path="system"),
+    ],
+}
+nav = st.navigation(pages, position="hidden" if ctx.kiosk else "sidebar")
+if ctx.demo and not ctx.kiosk:
+    st.sidebar.caption(f"⚠️ {t('demo_tip', lang)}")
+if not ctx.kiosk:
+    st.sidebar.page_link("pages/overview.py", label=t("kiosk_link", lang), icon=":material/tv:",
+                         query_params=ctx.params(kiosk="1"))
+nav.run()

@@ -1,0 +1,54 @@
+"""County profile: all KPIs of one county against target, province, city and peer groups."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import components as c
+from ui import data, urlstate
+from ui.i18n import t
+from ui.profile import missing_count, profile_table
+from ui.shell import ctx as get_ctx
+from ui.shell import header
+
+ctx = get_ctx()
+eng = data.engine()
+geo, cat = eng.geo, eng.catalogue
+counties = sorted(geo.counties, key=lambda x: (geo.city_of(x), x))
+if ctx.scope != "330000":
+    counties = geo.counties_of(ctx.scope) + [x for x in counties if geo.city_of(x) != ctx.scope]
+header(ctx, t("nav_county", ctx.lang))
+a, b = st.columns([1, 1])
+with a:
+    county = urlstate.select(
+        t("pick_county", ctx.lang), counties, "county",
+        format_func=lambda x: f"{geo.get(x).name(ctx.lang)} · {geo.get(geo.city_of(x)).name(ctx.lang)}",
+    )
+reg = geo.get(county)
+groups = geo.peer_groups_of(county, ctx.period.end)
+st.markdown(
+    f"### {t('profile_title', ctx.lang, county=reg.name(ctx.lang))}\n"
+    + t("profile_meta", ctx.lang, city=geo.get(geo.city_of(county)).name(ctx.lang), type=t(f"type_{reg.type_zh}", ctx.lang) if reg.type_zh else "—",
+        pop=f"{reg.population:,}" if reg.population else "—")
+    + f" · {t('peer_groups', ctx.lang)}: "
+    + (("、" if ctx.lang == "zh" else ", ").join(geo.get(g).name(ctx.lang) for g in groups) or t("no_peer", ctx.lang))
+)
+bulk = data.bulk(ctx.period)
+if not data.has_data(bulk):
+    c.empty_state(ctx)
+    st.stop()
+n_missing = missing_count(bulk, county)
+if n_missing:
+    st.warning(t("missing_reports", ctx.lang, n=n_missing), icon=":material/schedule:")
+trend = data.trend([k.code for k in cat.kpis], [county], ctx.period)
+table = profile_table(bulk, cat, geo, county, ctx.period, ctx.lang, trend=trend)
+with b:
+    tkpi = c.kpi_picker(ctx, key="tkpi", label_key="trend_kpi")
+c.trend_chart(ctx, county, tkpi, height=300)
+c.table(
+    table, ctx.lang, height=520,
+    column_config={
+        t("sparkline", ctx.lang): st.column_config.LineChartColumn(t("sparkline", ctx.lang), width="small"),
+        t("definition", ctx.lang): st.column_config.TextColumn(width="large"),
+    },
+)

@@ -1,0 +1,66 @@
+"""The engine and its answers, cached for the Streamlit process (the only place that opens it).
+
+The engine is created once per process and database URL (st.cache_resource). Frames are cached
+keyed by the engine's data_version, so new data invalidates them even when another process
+(import, scheduler) wrote it. (Prefetching the overview's frames in background threads was
+measured and gave no gain on a 2-CPU host, so it is not done.)
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics import MetricsEngine, open_engine
+from metrics.periods import Period
+from store.db import database_url
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> MetricsEngine:
+    return open_engine(url)
+
+
+def engine() -> MetricsEngine:
+    """The engine on DATABASE_URL (one per URL and process)."""
+    return _engine(database_url())
+
+
+def version() -> int:
+    return engine().data_version()
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _bulk(url: str, period: str, version: int) -> pd.DataFrame:
+    return engine().bulk(Period.parse(period))
+
+
+def bulk(period: Period) -> pd.DataFrame:
+    """All KPIs x regions for the period (shared read-only frame: never mutate it)."""
+    return _bulk(database_url(), period.label, version())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _latest(url: str, version: int) -> str | None:
+    p = engine().latest_month()
+    return p.label if p else None
+
+
+def latest() -> Period | None:
+    s = _latest(database_url(), version())
+    return Period.parse(s) if s else None
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _trend(
+    url: str, kpis: tuple[str, ...], regions: tuple[str, ...], end: str, months: int, version: int
+) -> pd.DataFrame:
+    return engine().trend(list(kpis), list(regions), Period.parse(end), months)
+
+
+def trend(kpis: list[str], regions: list[str], end: Period, months: int = 12) -> pd.DataFrame:
+    return _trend(database_url(), tuple(kpis), tuple(regions), end.label, months, version())
+
+
+def has_data(df: pd.DataFrame) -> bool:
+    return df is not None and not df.empty and bool(df["value"].notna().any())

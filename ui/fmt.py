@@ -1,0 +1,112 @@
+"""Number, change and status formatting for the screen (pure functions, no Streamlit)."""
+
+from __future__ import annotations
+
+import math
+
+from metrics.catalogue import Kpi
+from ui.i18n import t
+
+# Status colours: saturated enough for a dark wall screen, distinguishable in daylight.
+STATUS_COLOURS = {
+    "green": "#22c55e",
+    "amber": "#f59e0b",
+    "red": "#ef4444",
+    "none": "#64748b",
+    "missing": "#a855f7",
+    "na": "#334155",
+}
+# the same, as text colour on the dark background (grey tones lightened to stay readable)
+STATUS_TEXT = STATUS_COLOURS | {"none": "#94a3b8", "na": "#94a3b8"}
+GOOD, BAD, FLAT = "#22c55e", "#ef4444", "#94a3b8"
+
+
+def is_num(x: object) -> bool:
+    return x is not None and isinstance(x, int | float) and not (isinstance(x, float) and math.isnan(x))
+
+
+def compact(v: float, lang: str, decimals: int = 0) -> str:
+    """Large counts as 万/亿 (zh) or k/M (en); small ones with thousands separators."""
+    a = abs(v)
+    if lang == "en":
+        if a >= 1e9:
+            return f"{v / 1e9:.2f}B"
+        if a >= 1e6:
+            return f"{v / 1e6:.2f}M"
+        if a >= 1e4:
+            return f"{v / 1e3:.1f}k"
+    else:
+        if a >= 1e8:
+            return f"{v / 1e8:.2f}亿"
+        if a >= 1e4:
+            return f"{v / 1e4:.1f}万"
+    return f"{v:,.{decimals}f}"
+
+
+def value(v: float | None, kpi: Kpi, lang: str = "zh", short: bool = True) -> str:
+    """A KPI value with its unit: 85.3%, 145.7万人, 1.46M users; '—' when missing."""
+    if not is_num(v):
+        return "—"
+    if kpi.format == "percent":
+        return f"{v * 100:.{kpi.decimals}f}%"
+    num = compact(v, lang, kpi.decimals) if short else f"{v:,.{kpi.decimals}f}"
+    unit = kpi.unit(lang)
+    return f"{num}{unit}" if lang == "zh" else f"{num} {unit}"
+
+
+def number(v: float | None, kpi: Kpi, lang: str = "zh") -> str:
+    """The value without unit (tables whose header carries the unit)."""
+    if not is_num(v):
+        return "—"
+    if kpi.format == "percent":
+        return f"{v * 100:.{kpi.decimals}f}%"
+    return compact(v, lang, kpi.decimals)
+
+
+def change(c: float | None, kpi: Kpi, lang: str = "zh") -> str:
+    """环比/同比 change: percentage points for rates, relative % for counts, with sign."""
+    if not is_num(c) or math.isinf(c):
+        return "—"
+    if kpi.format == "percent":
+        return t("pct_points", lang, v=f"{c * 100:+.1f}")
+    return f"{c * 100:+.1f}%"
+
+
+def arrow(c: float | None, direction: str) -> tuple[str, str]:
+    """(glyph, colour): ▲/▼ show the movement; colour says whether it is good given direction."""
+    if not is_num(c) or math.isinf(c) or abs(c) < 1e-12:
+        return "▬", FLAT
+    up = c > 0
+    good = up if direction == "up" else not up
+    return ("▲" if up else "▼"), (GOOD if good else BAD)
+
+
+def rank_change(prev: float | None, now: float | None) -> tuple[str, str]:
+    """(text, colour) for a change of rank: ▲3 means three places better than last period."""
+    if not is_num(now):
+        return "", FLAT
+    if not is_num(prev):
+        return "•", FLAT
+    d = int(prev) - int(now)
+    if d > 0:
+        return f"▲{d}", GOOD
+    if d < 0:
+        return f"▼{-d}", BAD
+    return "▬", FLAT
+
+
+def text(x: object, empty: str = "—") -> str:
+    """A possibly missing text value (None/NaN) for display."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return empty
+    return str(x)
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    return t(f"st_{status}", lang)
+
+
+def percent(a: float | None, decimals: int = 0) -> str:
+    if not is_num(a) or math.isinf(a):
+        return "—"
+    return f"{a * 100:.{decimals}f}%"

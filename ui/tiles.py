@@ -1,0 +1,206 @@
+"""What the overview's tiles show, assembled from the engine's bulk frame (no Streamlit here).
+
+Composite system score (documented choice): the mean, over the system's KPIs that have both a
+target and a value at the scope, of attainment capped at 100% (so one KPI far above target cannot
+hide another below it). The score's status uses the catalogue's default thresholds (green when
+every KPI is on target, i.e. score >= green; amber when >= amber; else red). The share of KPIs
+on target is shown beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from metrics.catalogue import Catalogue, Kpi
+from metrics.geography import PROVINCE, Geography
+from ui import fmt
+from ui.i18n import t
+
+
+def scope_counties(geo: Geography, scope: str) -> list[str]:
+    """Counties a leader of `scope` looks at: all 90 for the province, else the city's."""
+    return geo.counties if scope == PROVINCE else geo.counties_of(scope)
+
+
+def row_of(bulk: pd.DataFrame, kpi: str, region: str) -> pd.Series | None:
+    if bulk is None or bulk.empty:
+        return None
+    hit = bulk[(bulk["kpi"] == kpi) & (bulk["region"] == region)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def sources(cat: Catalogue, kpi: Kpi, lang: str) -> str:
+    seen: list[str] = []
+    for m in kpi.measures:
+        meas = cat.measure(m)
+        s = meas.source_en if lang == "en" else meas.source_zh
+        if s not in seen:
+            seen.append(s)
+    return "；".join(seen) if lang == "zh" else "; ".join(seen)
+
+
+def target_text(row: pd.Series | None, kpi: Kpi, lang: str, short: bool = False) -> str:
+    """'目标 90.0%' plus, unless short, whether it is assumed or carried over from an earlier year."""
+    if row is None or not fmt.is_num(row["target"]):
+        return t("no_target", lang)
+    txt = f"{t('target', lang)} {fmt.value(row['target'], kpi, lang)}"
+    if short:
+        return txt + ("*" if row.get("target_source") == "assumed" else "")
+    if row.get("target_source") == "assumed":
+        txt += t("target_assumed", lang)
+    if bool(row.get("target_carried")) and fmt.is_num(row.get("target_year")):
+        txt += t("target_carried", lang, year=int(row["target_year"]))
+    return txt
+
+
+def explain(cat: Catalogue, kpi: Kpi, row: pd.Series | None, lang: str) -> str:
+    """The hover text: definition, source, owner, as-of, target note, reporting completeness."""
+    lines = [
+        f"{kpi.name(lang)}",
+        f"{t('definition', lang)}: {kpi.definition(lang)}",
+        f"{t('source', lang)}: {sources(cat, kpi, lang)}",
+        f"{t('owner', lang)}: {kpi.owner_en if lang == 'en' else kpi.owner_zh}",
+    ]
+    if row is not None:
+        lines.append(f"{t('as_of', lang)}: {fmt.text(row['as_of'])}")
+        lines.append(target_text(row, kpi, lang))
+        if int(row["n_expected"]) > 1:
+            lines.append(t("reported", lang, n=int(row["n_reported"]), of=int(row["n_expected"])))
+    return "\n".join(lines)
+
+
+@dataclass
+class Tile:
+    kpi: str
+    system: str
+    name: str
+    value: str
+    status: str
+    target: str
+    attainment: str
+    mom: tuple[str, str, str]  # glyph, colour, text
+    yoy: tuple[str, str, str]
+    spark: list[float | None]
+    rank: str
+    tooltip: str
+    as_of: str
+    reported: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _rank_text(bulk: pd.DataFrame, row: pd.Series | None, kpi: Kpi, scope: str, geo: Geography, lang: str) -> str:
+    if row is None or row["status"] == "na":
+        return t("rank_na", lang)
+    level = geo.get(scope).level
+    if level in ("city", "county"):
+        if not fmt.is_num(row["rank"]):
+            return t("rank_na", lang)
+        key = "rank_city" if level == "city" else "rank_county"
+        return t(key, lang, rank=int(row["rank"]), of=int(row["rank_of"]))
+    # province: how many of its counties are on target (rates); counts: the leading city
+    if kpi.format == "percent" and fmt.is_num(row["target"]):
+        cs = bulk[(bulk["kpi"] == kpi.code) & (bulk["level"] == "county")]
+        return t("counties_green", lang, n=int((cs["status"] == "green").sum()), of=len(cs))
+    top = bulk[(bulk["kpi"] == kpi.code) & (bulk["level"] == "city") & (bulk["rank"] == 1)]
+    return t("top_city", lang, city=geo.get(top.iloc[0]["region"]).name(lang)) if len(top) else t("rank_na", lang)
+
+
+def headline_tiles(
+    bulk: pd.DataFrame, trend: pd.DataFrame | None, cat: Catalogue, geo: Geography, scope: str, lang: str
+) -> list[Tile]:
+    """One tile per headline KPI for the scope region."""
+    tiles = []
+    for k in cat.headline_kpis():
+        row = row_of(bulk, k.code, scope)
+        if trend is not None and not trend.empty:
+            tr = trend[(trend["kpi"] == k.code) & (trend["region"] == scope)].sort_values("month")
+            spark = [None if pd.isna(v) else float(v) for v in tr["value"]]
+        else:
+            spark = []
+        if row is None:
+            tiles.append(Tile(k.code, k.system, k.name(lang), "—", "missing", t("no_target", lang), "—",
+                              ("▬", fmt.FLAT, "—"), ("▬", fmt.FLAT, "—"), spark, t("rank_na", lang),
+                              explain(cat, k, None, lang), "—"))
+            continue
+        g1, c1 = fmt.arrow(row["change_prev"], k.direction)
+        g2, c2 = fmt.arrow(row["change_yoy"], k.direction)
+        reported = None
+        if not bool(row["complete"]) and int(row["n_expected"]) > 1:
+            reported = t("reported", lang, n=int(row["n_reported"]), of=int(row["n_expected"]))
+        tiles.append(Tile(
+            kpi=k.code, system=k.system, name=k.name(lang), value=fmt.value(row["value"], k, lang),
+            status=str(row["status"]), target=target_text(row, k, lang, short=True),
+            attainment=fmt.percent(row["attainment"], 1) if fmt.is_num(row["target"]) else "—",
+            mom=(g1, c1, fmt.change(row["change_prev"], k, lang)),
+            yoy=(g2, c2, fmt.change(row["change_yoy"], k, lang)),
+            spark=spark, rank=_rank_text(bulk, row, k, scope, geo, lang),
+            tooltip=explain(cat, k, row, lang), as_of=fmt.text(row["as_of"]), reported=reported,
+        ))
+    return tiles
+
+
+@dataclass
+class SystemScore:
+    code: str
+    name: str
+    score: float | None  # 0..1
+    status: str
+    n_green: int
+    n_target: int
+    n_kpis: int
+
+
+def capped_attainment(att: pd.Series) -> pd.Series:
+    return att.replace([np.inf], 1.0).clip(upper=1.0)
+
+
+def system_scores(bulk: pd.DataFrame, cat: Catalogue, scope: str, lang: str) -> list[SystemScore]:
+    """Composite score per system at the scope (see module docstring for the rule)."""
+    rule = cat.default_status
+    out = []
+    for s in sorted(cat.systems, key=lambda s: s.order):
+        codes = [k.code for k in cat.kpis_of(s.code)]
+        rows = bulk[(bulk["region"] == scope) & bulk["kpi"].isin(codes)] if not bulk.empty else bulk
+        scored = rows[rows["target"].notna() & rows["value"].notna()] if not rows.empty else rows
+        score = float(capped_attainment(scored["attainment"]).mean()) if len(scored) else None
+        if score is None:
+            st = "none" if len(rows) and rows["value"].notna().any() else "missing"
+        else:
+            st = "green" if score >= rule.green - 1e-12 else "amber" if score >= rule.amber else "red"
+        out.append(SystemScore(
+            s.code, s.short_en if lang == "en" else s.short_zh, score, st,
+            int((scored["status"] == "green").sum()) if len(scored) else 0, len(scored), len(codes),
+        ))
+    return out
+
+
+def system_table(bulk: pd.DataFrame, cat: Catalogue, system: str, scope: str, lang: str) -> pd.DataFrame:
+    """The system page's table: every KPI of the system for the scope, with its context."""
+    rows = []
+    for k in cat.kpis_of(system):
+        r = row_of(bulk, k.code, scope)
+        if r is None:
+            rows.append({"code": k.code, t("kpi", lang): k.name(lang), "status": "missing"})
+            continue
+        rank = "—"
+        if fmt.is_num(r["rank"]):
+            rank = f"{int(r['rank'])}/{int(r['rank_of'])}"
+        rows.append({
+            "code": k.code,
+            t("kpi", lang): k.name(lang),
+            t("value", lang): fmt.value(r["value"], k, lang, short=False),
+            t("target", lang): fmt.value(r["target"], k, lang, short=False) if fmt.is_num(r["target"]) else t("no_target", lang),
+            t("attainment", lang): fmt.percent(r["attainment"], 1) if fmt.is_num(r["target"]) else "—",
+            "status": str(r["status"]),
+            t("status", lang): fmt.status_label(str(r["status"]), lang),
+            t("change_mom", lang): fmt.change(r["change_prev"], k, lang),
+            t("change_yoy", lang): fmt.change(r["change_yoy"], k, lang),
+            t("rank", lang): rank,
+            t("as_of", lang): fmt.text(r["as_of"]),
+            t("definition", lang): k.definition(lang),
+            t("source", lang): sources(cat, k, lang),
+        })
+    return pd.DataFrame(rows)
