@@ -270,3 +270,12 @@ def test_sparkline_and_tile_html_escape():
 def test_is_num():
     assert fmt.is_num(1) and fmt.is_num(1.5) and not fmt.is_num(None) and not fmt.is_num(math.nan)
     assert fmt.text(float("nan")) == "—" and fmt.text("2024-06-30") == "2024-06-30"
+
+
+def test_a_change_that_prints_as_zero_is_flat():
+    from metrics.catalogue import catalogue
+    from ui.fmt import arrow, change
+
+    k = catalogue().kpi("online_handling_rate")
+    assert arrow(-0.0002, "up")[0] == "▬" and "-0.0" not in change(-0.0002, k)
+    assert arrow(-0.002, "up")[0] == "▼" and "-0.2" in change(-0.002, k)

@@ -63,18 +63,22 @@ def number(v: float | None, kpi: Kpi, lang: str = "zh") -> str:
     return compact(v, lang, kpi.decimals)
 
 
+SHOWN_AS_ZERO = 0.0005  # a change that prints as 0.0 (points or %) is flat, not up or down
+
+
 def change(c: float | None, kpi: Kpi, lang: str = "zh") -> str:
     """环比/同比 change: percentage points for rates, relative % for counts, with sign."""
     if not is_num(c) or math.isinf(c):
         return "—"
+    v = "0.0" if abs(c) < SHOWN_AS_ZERO else f"{c * 100:+.1f}"  # no "-0.0" next to a flat arrow
     if kpi.format == "percent":
-        return t("pct_points", lang, v=f"{c * 100:+.1f}")
-    return f"{c * 100:+.1f}%"
+        return t("pct_points", lang, v=v)
+    return f"{v}%"
 
 
 def arrow(c: float | None, direction: str) -> tuple[str, str]:
     """(glyph, colour): ▲/▼ show the movement; colour says whether it is good given direction."""
-    if not is_num(c) or math.isinf(c) or abs(c) < 1e-12:
+    if not is_num(c) or math.isinf(c) or abs(c) < SHOWN_AS_ZERO:
         return "▬", FLAT
     up = c > 0
     good = up if direction == "up" else not up
