@@ -54,16 +54,30 @@ def paired_rows(rows: pd.DataFrame, pairs: Sequence[tuple[str, str, str]]) -> pd
     """
     if not pairs or rows.empty:
         return rows.iloc[0:0]
-    out = []
-    by_measure = {m: g for m, g in rows.groupby("measure_code", sort=False)}
+    region_ids, _ = pd.factorize(rows["region_code"])
+    month_ids, _ = pd.factorize(rows["month"])
+    key = region_ids.astype(np.int64) * 100_000 + month_ids
+    measure_ids, measures = pd.factorize(rows["measure_code"])
+    order = np.argsort(measure_ids, kind="stable")
+    bounds = np.cumsum(np.bincount(measure_ids, minlength=len(measures)))[:-1]
+    positions = dict(zip(measures, np.split(order, bounds), strict=True))
+    take, codes = [], []
     for kpi, num, den in pairs:
-        if num not in by_measure or den not in by_measure:
+        if num not in positions or den not in positions:
             continue
-        n, d = by_measure[num], by_measure[den]
-        both = n[["region_code", "month"]].merge(d[["region_code", "month"]], on=["region_code", "month"])
-        out.append(n.merge(both, on=["region_code", "month"]).assign(measure_code=kpi + PAIR_NUM))
-        out.append(d.merge(both, on=["region_code", "month"]).assign(measure_code=kpi + PAIR_DEN))
-    return pd.concat(out, ignore_index=True) if out else rows.iloc[0:0]
+        pn, pd_ = positions[num], positions[den]
+        kn, kd = key[pn], key[pd_]
+        take += [pn[np.isin(kn, kd)], pd_[np.isin(kd, kn)]]
+        codes += [kpi + PAIR_NUM, kpi + PAIR_DEN]
+    if not take:
+        return rows.iloc[0:0]
+    idx = np.concatenate(take)
+    labels = np.repeat(np.array(codes, dtype=object), [len(t) for t in take])
+    return rows.iloc[idx].assign(measure_code=labels).reset_index(drop=True)
+
+
+def real_measures(codes: Iterable[str], catalogue: Catalogue) -> dict[str, str]:
+    return {c: real_measure(c, catalogue) for c in set(codes)}
 
 
 def _membership(on: dt.date, groups: Sequence[str] | None):
@@ -111,12 +125,19 @@ def region_month_rows(
         q = sa.select(sub.c.measure_code, sub.c.month, sub.c.region_code, sub.c.value_sum, sub.c.n_obs,
                       sub.c.last_date, sub.c.last_value)
     cols = ["measure_code", "month", "region_code", "value_sum", "n_obs", "last_date", "last_value"]
-    df = pd.DataFrame(list(map(tuple, conn.execute(q).fetchall())), columns=cols)
+    df = pd.DataFrame(_fetch(conn, q), columns=cols)
     df["month"], df["last_date"] = to_ns(df["month"]), to_ns(df["last_date"])
     df["value_sum"] = df["value_sum"].astype(float)
     df["last_value"] = df["last_value"].astype(float)
     df["n_obs"] = df["n_obs"].astype(int)
     return df
+
+
+def _fetch(conn: Connection, q) -> list[tuple]:
+    """Rows straight from the driver's cursor: these columns need no SQLAlchemy result processing
+    (dates are selected as text and parsed vectorised), and skipping it halves the read time."""
+    res = conn.execute(q)
+    return [tuple(r) for r in res.cursor.fetchall()] if res.cursor is not None else []
 
 
 def memberships(conn: Connection, on: dt.date, groups: Sequence[str] | None = None) -> pd.DataFrame:
@@ -228,7 +249,8 @@ def fold_period(
     if f.empty:
         return pd.DataFrame(columns=cols)
     agg_kind = {m.code: m.aggregation for m in catalogue.measures}
-    kind = f["measure_code"].map(lambda c: agg_kind[real_measure(c, catalogue)])
+    real = real_measures(f["measure_code"].unique(), catalogue)
+    kind = f["measure_code"].map({c: agg_kind[r] for c, r in real.items()})
 
     # days with data per (group, measure, month), for mean_daily measures
     days_in_month = f["month"].dt.days_in_month
@@ -264,5 +286,6 @@ def needs_day_counts(frame: pd.DataFrame, catalogue: Catalogue, period_grain: st
     if frame.empty or period_grain == "day":
         return frame.iloc[0:0]
     daily = {m.code for m in catalogue.measures if m.aggregation == "mean_daily"}
-    f = frame[frame["measure_code"].map(lambda c: real_measure(c, catalogue) in daily)]
+    real = real_measures(frame["measure_code"].unique(), catalogue)
+    f = frame[frame["measure_code"].map({c: r in daily for c, r in real.items()}).astype(bool)]
     return f[f["max_n_obs"] < f["month"].dt.days_in_month]

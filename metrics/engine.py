@@ -414,9 +414,10 @@ class MetricsEngine:
             mask = df["region"].isin(ms) & (df["level"] == "county")
             r, n = rank_within(df, mask)
             ok = r.notna()
-            for k, rg, rr, nn in zip(df.loc[ok, "kpi"], df.loc[ok, "region"], r[ok], n[ok], strict=True):
+            for k, rg, rr, nn in zip(df.loc[ok, "kpi"].tolist(), df.loc[ok, "region"].tolist(), r[ok].tolist(),
+                                     n[ok].tolist(), strict=True):
                 peer_ranks.setdefault((k, rg), {})[g] = (int(rr), int(nn))
-        df["peer_ranks"] = [peer_ranks.get((k, rg), {}) for k, rg in zip(df["kpi"], df["region"], strict=True)]
+        df["peer_ranks"] = [peer_ranks.get((k, rg), {}) for k, rg in zip(df["kpi"].tolist(), df["region"].tolist(), strict=True)]
         df["period"] = p.label
         return df.drop(columns=["rankable"]).reset_index(drop=True)
 
