@@ -18,8 +18,8 @@ def main(argv: list[str]) -> int:
                 print(f"(no benchmark {name})")
                 continue
             raise
-        print(f"\n=== {name} ===")
-        mod.run()
+        print(f"\n=== {name} ===", flush=True)
+        (getattr(mod, "main", None) or mod.run)()  # main() prints a summary where a module has one
     return 0
 
 
