@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from bench.timing import timed
 from ingest.bootstrap import create_demo_database
 from metrics import aggregate
 from metrics.catalogue import catalogue
@@ -32,13 +33,6 @@ from store.schema import region_member, rollup_month
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _timed(fn, repeat: int = 1) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def bulk_timings(url: str, today: dt.date, label: str, period: Period | None = None) -> dict:
@@ -47,8 +41,8 @@ def bulk_timings(url: str, today: dt.date, label: str, period: Period | None = N
     for _ in range(3):  # three fresh engines: cold is the median of three first calls
         eng = MetricsEngine(store, today=today)
         p = period or eng.latest_month()
-        c, df = _timed(lambda eng=eng, p=p: eng.bulk(p))
-        w, _ = _timed(lambda eng=eng, p=p: eng.bulk(p), repeat=20)
+        c, df = timed(lambda eng=eng, p=p: eng.bulk(p))
+        w, _ = timed(lambda eng=eng, p=p: eng.bulk(p), repeat=20)
         colds.append(c)
         warms.append(w)
     n_obs = store.counts()["observation"]
@@ -109,8 +103,8 @@ def township_core(url: str, n_townships: int = 1360, months: int = 25) -> dict:
             frame = aggregate.group_month_frame(conn, ms, measures, p.end)
         return [aggregate.fold_period(frame, q, cat) for q in periods]
 
-    cold, folded = _timed(core)
-    warm, _ = _timed(core, repeat=3)
+    cold, folded = timed(core)
+    warm, _ = timed(core, repeat=3)
     return {"townships": n_townships, "rollup_rows": n_townships * len(measures) * months, "load_s": load_s,
             "core_s": cold, "core_again_s": warm, "groups": int(folded[0]["group_code"].nunique())}
 
@@ -121,13 +115,13 @@ def run() -> dict:
     six_today, one_today = dt.date(2027, 1, 15), dt.date(2023, 1, 15)  # 72 and 24 months of history
 
     url6 = f"sqlite:///{tmp / 'six.sqlite'}"
-    gen_s, stats6 = _timed(lambda: create_demo_database(url6, seed=2021, today=six_today))
+    gen_s, stats6 = timed(lambda: create_demo_database(url6, seed=2021, today=six_today))
     print(f"province scale, 6-year history (2021-01..2026-12) on SQLite: {stats6['observations']:,} observations, "
           f"{stats6['batches']:,} batches")
     print(f"  generation + load: {gen_s:.1f} s (generate {stats6['generate_s']} s, load+rollup {stats6['load_s']} s)"
           f"  goal < 60 s")
     url1 = f"sqlite:///{tmp / 'two.sqlite'}"
-    gen1_s, stats1 = _timed(lambda: create_demo_database(url1, seed=2021, today=one_today))
+    gen1_s, stats1 = timed(lambda: create_demo_database(url1, seed=2021, today=one_today))
     b6 = bulk_timings(url6, six_today, "6-year SQLite")
     b1 = bulk_timings(url1, one_today, "2-year SQLite")
     b6_same = bulk_timings(url6, six_today, "6-year, 2022-12", Period.month(2022, 12))
@@ -137,7 +131,7 @@ def run() -> dict:
     pg = _pg_scratch("cockpit_bench")
     if pg:
         pg_url, admin = pg
-        pg_gen_s, _ = _timed(lambda: create_demo_database(pg_url, seed=2021, today=six_today))
+        pg_gen_s, _ = timed(lambda: create_demo_database(pg_url, seed=2021, today=six_today))
         rows.append(bulk_timings(pg_url, six_today, "6-year PostgreSQL"))
         results["pg_generation_s"] = pg_gen_s
         with admin.connect() as c:

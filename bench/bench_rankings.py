@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import statistics
-import time
 from pathlib import Path
 
+from bench.timing import timed
 from ingest.bootstrap import create_demo_database
 from metrics.engine import MetricsEngine
 from metrics.rankings import evaluate_scheme, league_table, red_black_lists
@@ -26,13 +26,6 @@ TODAY = dt.date(2026, 11, 23)  # the demo history runs to 2026-10
 KPI = "online_handling_rate"
 
 
-def _timed(fn, repeat: int = 1) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def database() -> str:
@@ -42,7 +35,7 @@ def database() -> str:
         return url
     tmp = DB.with_suffix(".tmp.sqlite")
     tmp.unlink(missing_ok=True)
-    s, stats = _timed(lambda: create_demo_database(f"sqlite:///{tmp}", seed=2021, today=TODAY))
+    s, stats = timed(lambda: create_demo_database(f"sqlite:///{tmp}", seed=2021, today=TODAY))
     tmp.rename(DB)
     print(f"built the demo database {DB} in {s:.1f} s ({stats['observations']:,} observations)")
     return url
@@ -62,23 +55,23 @@ def run() -> dict:
     for _ in range(3):  # three fresh engines: cold figures are the median of three first calls
         eng = MetricsEngine(store, today=TODAY)
         p = eng.latest_month()
-        c, table = _timed(lambda eng=eng, p=p: league_table(eng, KPI, p))
+        c, table = timed(lambda eng=eng, p=p: league_table(eng, KPI, p))
         colds.append(c)
-        w, _ = _timed(lambda eng=eng, p=p: league_table(eng, KPI, p), repeat=5)
+        w, _ = timed(lambda eng=eng, p=p: league_table(eng, KPI, p), repeat=5)
         warms.append(w)
         eng2 = MetricsEngine(store, today=TODAY)
-        b, _ = _timed(lambda eng2=eng2, p=p: (eng2.bulk(p), eng2.bulk(p.previous())))
+        b, _ = timed(lambda eng2=eng2, p=p: (eng2.bulk(p), eng2.bulk(p.previous())))
         bulks.append(b)
         eng3 = MetricsEngine(store, today=TODAY)
         sc = all_kpis_scheme(eng3)
-        c, res = _timed(lambda eng3=eng3, p=p, sc=sc: evaluate_scheme(eng3, sc, p))
+        c, res = timed(lambda eng3=eng3, p=p, sc=sc: evaluate_scheme(eng3, sc, p))
         sch_colds.append(c)
-        w, _ = _timed(lambda eng3=eng3, p=p, sc=sc: evaluate_scheme(eng3, sc, p), repeat=5)
+        w, _ = timed(lambda eng3=eng3, p=p, sc=sc: evaluate_scheme(eng3, sc, p), repeat=5)
         sch_warms.append(w)
     cold, warm, bulk = statistics.median(colds), statistics.median(warms), statistics.median(bulks)
     s_cold, s_warm = statistics.median(sch_colds), statistics.median(sch_warms)
-    shipped = {s.code: _timed(lambda s=s: evaluate_scheme(eng, s, p), repeat=3)[0] for s in schemes().schemes}
-    lists_s, lists = _timed(lambda: red_black_lists(eng, p), repeat=3)
+    shipped = {s.code: timed(lambda s=s: evaluate_scheme(eng, s, p), repeat=3)[0] for s in schemes().schemes}
+    lists_s, lists = timed(lambda: red_black_lists(eng, p), repeat=3)
 
     ranked = int((table["standing"] == "ranked").sum())
     scored = int((res.scores["standing"] == "ranked").sum())
