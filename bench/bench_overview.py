@@ -20,19 +20,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from bench.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, start_app, stop_app
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
 DEFAULT_DB = "sqlite:////tmp/cockpit-bench.sqlite"
 GOAL = 1.25
 
@@ -63,42 +59,6 @@ def ensure_database(url: str) -> dict:
     return {}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(script: str, env: dict[str, str], port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT, env=os.environ | env | {"PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{script} exited: " + proc.stderr.read().decode()[-2000:])
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError(f"{script} did not become healthy")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 def _render_time(page, url: str | None) -> float:
     """Seconds from navigation (goto, or reload when url is None) to fully rendered."""
     t0 = time.perf_counter()
@@ -117,8 +77,8 @@ def _render_time(page, url: str | None) -> float:
 def _measure(browser, script: str, env: dict[str, str], cold_runs: int, warm_runs: int) -> dict:
     cold, warm, alerts = [], [], 0
     for i in range(cold_runs):
-        port = _free_port()
-        proc = _start(script, env, port)
+        port = free_port()
+        proc = start_app(script, port, env)
         try:
             ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
             page = ctx.new_page()
@@ -129,7 +89,7 @@ def _measure(browser, script: str, env: dict[str, str], cold_runs: int, warm_run
                     warm.append(_render_time(page, None))
             ctx.close()
         finally:
-            _stop(proc)
+            stop_app(proc)
     return {"cold_s": statistics.median(cold), "warm_s": statistics.median(warm), "cold_runs": cold,
             "warm_runs": warm, "page_links": alerts}
 

@@ -9,25 +9,17 @@ under CI (CI=true or COCKPIT_REQUIRE_SERVERS=1) and skip elsewhere.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from bench.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, start_app, stop_app
 from tests.conftest import REQUIRE_SERVERS
 from tests.test_app_pages import demo_db_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
@@ -37,43 +29,6 @@ def _require_chromium() -> None:
         if REQUIRE_SERVERS:
             pytest.fail(msg + " — browser tests are mandatory in CI", pytrace=False)
         pytest.skip(msg)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(db_url: str, port: int, timeout: float = 60.0) -> subprocess.Popen:
-    """`streamlit run app.py` on 127.0.0.1:port against db_url; returns once /_stcore/health is ok."""
-    env = os.environ | {"DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("streamlit exited: " + proc.stderr.read().decode()[-2000:])
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("streamlit did not become healthy")
-
-
-def stop_app(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def wait_finished(page, timeout: float = 60_000) -> None:
@@ -91,7 +46,7 @@ def wait_finished(page, timeout: float = 60_000) -> None:
 def app_url(tmp_path_factory):
     _require_chromium()
     port = free_port()
-    proc = start_app(demo_db_url(tmp_path_factory), port)
+    proc = start_app("app.py", port, {"DATABASE_URL": demo_db_url(tmp_path_factory)})
     yield f"http://127.0.0.1:{port}"
     stop_app(proc)
 
@@ -133,7 +88,7 @@ def test_deep_link_as_first_visit_of_a_fresh_server(tmp_path_factory, page):
     (Streamlit would otherwise run pages/county.py as a legacy page without app.py)."""
     _require_chromium()
     port = free_port()
-    proc = start_app(demo_db_url(tmp_path_factory), port)
+    proc = start_app("app.py", port, {"DATABASE_URL": demo_db_url(tmp_path_factory)})
     try:
         page.goto(f"http://127.0.0.1:{port}/county?county=330282&lang=en")
         wait_finished(page)
