@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 from scheduler.history import JobResult
 from store import Store
-from store.schema import import_batch, observation, region, rollup_month
-from store.schema_jobs import freshness_alert, job_state, snapshot, snapshot_item
+from store.schema import import_batch, meta, observation, region, rollup_month
+from store.schema_jobs import freshness_alert, snapshot, snapshot_item
 from store.store import county_month_select, current_observations
 
 log = logging.getLogger("scheduler.jobs")
@@ -37,14 +37,18 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
+STATE_PREFIX = "job:"
+
+
 def _get_state(conn, key: str, default: str | None = None) -> str | None:
-    v = conn.execute(sa.select(job_state.c.value).where(job_state.c.key == key)).scalar()
+    """Scheduler bookkeeping lives in the store's `meta` table under a "job:" prefix."""
+    v = conn.execute(sa.select(meta.c.value).where(meta.c.key == STATE_PREFIX + key)).scalar()
     return default if v is None else v
 
 
 def _set_state(conn, key: str, value: str) -> None:
-    if conn.execute(job_state.update().where(job_state.c.key == key).values(value=value)).rowcount == 0:
-        conn.execute(job_state.insert().values(key=key, value=value))
+    if conn.execute(meta.update().where(meta.c.key == STATE_PREFIX + key).values(value=value)).rowcount == 0:
+        conn.execute(meta.insert().values(key=STATE_PREFIX + key, value=value))
 
 
 # -- drop folder -------------------------------------------------------------------------------------

@@ -79,11 +79,3 @@ snapshot_item = sa.Table(
     sa.Column("value_sum", sa.Double, nullable=False),
     sa.Column("max_batch_id", sa.Integer, nullable=False),
 )
-
-# Small job state, e.g. the last import batch whose rollups the refresh job has checked.
-job_state = sa.Table(
-    "job_state",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.String(255), nullable=False),
-)

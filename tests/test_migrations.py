@@ -11,7 +11,7 @@ from store.db import make_engine
 from store.schema import metadata
 
 TABLES = {"region", "region_member", "import_batch", "observation", "rollup_month", "meta",
-          "job_run", "scheduler_lease", "freshness_alert", "snapshot", "snapshot_item", "job_state"}
+          "job_run", "scheduler_lease", "freshness_alert", "snapshot", "snapshot_item"}
 
 
 def _tables(engine) -> set[str]:

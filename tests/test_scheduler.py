@@ -28,13 +28,13 @@ from scheduler.lock import Lease, current_holder
 from scheduler.service import Config, Service
 from store import Store
 from store.schema import import_batch, rollup_month
-from store.schema_jobs import freshness_alert, job_run, job_state, scheduler_lease, snapshot, snapshot_item
+from store.schema_jobs import freshness_alert, job_run, scheduler_lease, snapshot, snapshot_item
 from store.store import Batch, county_month_select, current_observations
 from tests.helpers import TODAY, scratch_store
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTY = "330102"  # 上城区
-JOB_TABLES = (job_run, scheduler_lease, freshness_alert, snapshot_item, snapshot, job_state)
+JOB_TABLES = (job_run, scheduler_lease, freshness_alert, snapshot_item, snapshot)
 
 
 def reset(url: str) -> Store:

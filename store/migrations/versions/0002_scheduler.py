@@ -83,14 +83,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["snapshot_id"], ["snapshot.id"], name="fk_snapshot_item_snapshot_id_snapshot"),
         sa.PrimaryKeyConstraint("snapshot_id", "month", "measure_code", name="pk_snapshot_item"),
     )
-    op.create_table(
-        "job_state",
-        sa.Column("key", sa.String(64), nullable=False),
-        sa.Column("value", sa.String(255), nullable=False),
-        sa.PrimaryKeyConstraint("key", name="pk_job_state"),
-    )
 
 
 def downgrade() -> None:
-    for table in ("job_state", "snapshot_item", "snapshot", "freshness_alert", "scheduler_lease", "job_run"):
+    for table in ("snapshot_item", "snapshot", "freshness_alert", "scheduler_lease", "job_run"):
         op.drop_table(table)
