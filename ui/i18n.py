@@ -23,6 +23,14 @@ ZH: dict[str, str] = {
     "nav_county": "区县画像",
     "nav_systems": "系统视图",
     "nav_system": "系统指标",
+    "nav_map": "地图",
+    "nav_race": "赛马晾晒",
+    "nav_rankings": "排行榜",
+    "nav_compare": "区县对比",
+    "nav_data": "数据",
+    "nav_data_in": "数据报送",
+    "nav_quality": "数据质量",
+    "nav_jobs": "定时任务",
     "kiosk_link": "大屏模式",
     "as_of": "数据截至",
     "period_label": "{period}",
@@ -138,6 +146,14 @@ EN: dict[str, str] = {
     "nav_county": "County profile",
     "nav_systems": "Systems",
     "nav_system": "System KPIs",
+    "nav_map": "Map",
+    "nav_race": "Rankings & airing",
+    "nav_rankings": "League tables",
+    "nav_compare": "County comparison",
+    "nav_data": "Data",
+    "nav_data_in": "Data reporting",
+    "nav_quality": "Data quality",
+    "nav_jobs": "Scheduled jobs",
     "kiosk_link": "Wall screen",
     "as_of": "Data through",
     "period_label": "{period}",
@@ -232,6 +248,20 @@ EN: dict[str, str] = {
     "type_自治县": "autonomous county",
 }
 
+
+def _merge() -> None:
+    """Each feature area keeps its strings in ui/texts/<area>.py (ZH and EN dicts); a key is defined once."""
+    from ui.texts import AREAS
+
+    for mod in AREAS:
+        for mine, theirs in ((ZH, mod.ZH), (EN, mod.EN)):
+            clash = mine.keys() & theirs.keys()
+            if clash:
+                raise KeyError(f"{mod.__name__} redefines {sorted(clash)}")
+            mine.update(theirs)
+
+
+_merge()
 STRINGS = {"zh": ZH, "en": EN}
 
 

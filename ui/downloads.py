@@ -1,0 +1,40 @@
+"""'The numbers behind this chart' as CSV and Excel, the same frame the chart was drawn from.
+
+CSV is written UTF-8 with a BOM so Excel on a government desktop opens the Chinese headers
+correctly; the Excel file is built with openpyxl (already a dependency for imports).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import streamlit as st
+
+from metrics.rankings import for_download as _flat
+from ui.i18n import t
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    return _flat(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        _flat(df).to_excel(xw, index=False, sheet_name=re.sub(r"[\[\]:*?/\\]", "_", sheet)[:31] or "data")
+    return buf.getvalue()
+
+
+def buttons(df: pd.DataFrame, name: str, lang: str, key: str) -> None:
+    """Two download buttons side by side; `name` becomes the file name (no extension)."""
+    safe = re.sub(r"[^\w\-.\u4e00-\u9fff]+", "_", name).strip("_") or "data"
+    a, b = st.columns(2)
+    with a:
+        st.download_button(t("dl_csv", lang), csv_bytes(df), f"{safe}.csv", "text/csv", key=f"{key}_csv",
+                           icon=":material/download:", help=t("dl_help", lang, name=safe), on_click="ignore")
+    with b:
+        st.download_button(t("dl_xlsx", lang), xlsx_bytes(df, safe), f"{safe}.xlsx",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           key=f"{key}_xlsx", icon=":material/table:", on_click="ignore")

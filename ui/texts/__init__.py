@@ -1,0 +1,5 @@
+"""User-facing strings per feature area, merged into ui.i18n (one module per area keeps edits apart)."""
+
+from ui.texts import data_in, downloads, maps, rankings
+
+AREAS = (downloads, rankings, maps, data_in)
