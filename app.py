@@ -21,6 +21,12 @@ pages = {
                 url_path="overview", default=True),
         st.Page("pages/county.py", title=t("nav_county", lang), icon=":material/location_city:", url_path="county"),
     ],
+    t("nav_race", lang): [
+        st.Page("pages/rankings.py", title=t("nav_rankings", lang), icon=":material/leaderboard:",
+                url_path="rankings"),
+        st.Page("pages/compare.py", title=t("nav_compare", lang), icon=":material/compare_arrows:",
+                url_path="compare"),
+    ],
     t("nav_systems", lang): [
         st.Page("pages/system.py", title=t("nav_system", lang), icon=":material/table_view:", url_path="system"),
     ],

@@ -1,0 +1,123 @@
+"""County comparison workspace: chosen counties against their peers, on trends, profile, distribution, z-scores.
+
+The whole selection is in the URL (?counties=330102,330106&kpis=...&peers=group:SHANQU26&mode=value),
+so a link reproduces the view; `counties` may also name a city or peer group, expanded on arrival.
+Every block has its numbers as CSV and Excel.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from metrics.geography import PROVINCE
+from metrics.rankings import RankingError, resolve_counties
+from ui import components as c
+from ui import data, downloads, urlstate
+from ui import league as lg
+from ui.i18n import t
+from ui.shell import ctx as get_ctx
+from ui.shell import header
+
+MAX_DEFAULT_KPIS = 4
+
+
+def expand(item: str) -> list[str]:
+    """A city or peer-group code (or name) in the URL stands for its counties on the period's end."""
+    try:
+        return resolve_counties(eng, item, ctx.period.end)
+    except RankingError:
+        return []
+
+
+def add_group() -> None:
+    """Button callback: append every county of the chosen city or peer group to the selection."""
+    group = st.session_state.get("cmp_add")
+    if group:
+        cur = list(st.session_state.get("counties") or [])
+        st.session_state["counties"] = list(dict.fromkeys(cur + lg.population_counties(group, geo, ctx.period.end)))
+
+
+ctx = get_ctx()
+lang = ctx.lang
+eng = data.engine()
+geo, cat = eng.geo, eng.catalogue
+period = ctx.period.label
+header(ctx, t("nav_compare", lang))
+bulk = data.bulk(ctx.period)
+if not data.has_data(bulk):
+    c.empty_state(ctx)
+    st.stop()
+
+counties = sorted(geo.counties, key=lambda x: (geo.city_of(x), x))
+home = ctx.scope if ctx.scope != PROVINCE else geo.cities[0]
+level = {m.code: m.level for m in cat.measures}
+heads = [k.code for k in cat.headline_kpis()]
+rankable = [x for x in heads + [k.code for k in cat.kpis if k.code not in heads]
+            if level[cat.kpi(x).measures[0]] == "county"]
+default_kpis = [x for x in rankable if cat.kpi(x).format == "percent"][:MAX_DEFAULT_KPIS]
+
+a, b, cc = st.columns([6, 2, 1], vertical_alignment="bottom")
+with a:
+    chosen = lg.multi_select(
+        t("rankings_cmp_counties", lang), counties, "counties", default=geo.counties_of(home)[:3], expand=expand,
+        format_func=lambda x: f"{geo.get(x).name(lang)} · {geo.get(geo.city_of(x)).name(lang)}",
+        placeholder=t("rankings_cmp_pick", lang),
+    )
+groups = [g for g in lg.population_options(geo, ctx.period.end, cities=False) if g != "counties"]
+with b:
+    st.selectbox(t("rankings_cmp_add", lang), groups, key="cmp_add",
+                 format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
+with cc:
+    st.button(t("rankings_cmp_add_btn", lang), on_click=add_group, key="cmp_add_btn", icon=":material/add:",
+              width="stretch")
+d, e, f = st.columns([6, 2, 1], vertical_alignment="bottom")
+with d:
+    kpis = lg.multi_select(t("rankings_cmp_kpis", lang), rankable, "kpis", default=default_kpis,
+                           format_func=lambda x: cat.kpi(x).name(lang), placeholder=t("rankings_cmp_pick", lang))
+with e:
+    peers = urlstate.select(t("rankings_cmp_peers", lang), lg.population_options(geo, ctx.period.end, cities=False),
+                            "peers", format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
+with f:
+    mode = urlstate.select(t("rankings_cmp_mode", lang), ["index", "value"], "mode", widget="segmented",
+                           format_func=lambda m: t(f"rankings_mode_{m}", lang))
+
+if not chosen or not kpis:
+    st.info(t("rankings_cmp_pick", lang))
+    st.stop()
+peer_label = lg.population_label(peers, geo, lang, ctx.period.end)
+short = lg.population_short(peers, geo, lang)
+try:
+    tr = lg.trends(chosen, kpis, period, peers)
+    pos = lg.position(chosen, kpis, period, peers)
+except RankingError as exc:
+    st.warning(str(exc))
+    st.stop()
+
+st.markdown(f"**{t('rankings_cmp_trend', lang)}** · {t(f'rankings_mode_{mode}_tip', lang)}")
+st.plotly_chart(lg.trend_figure(tr, chosen, kpis, cat, geo, lang, mode == "index", short), width="stretch",
+                config={"displayModeBar": False}, key="cmp_trend")
+downloads.buttons(lg.trends_indexed(tr), f"{t('nav_compare', lang)}_trend_{period}", lang, "dl_cmp_trend")
+
+left, right = st.columns(2, gap="medium")
+with left:
+    st.markdown(f"**{t('rankings_cmp_profile', lang)}**")
+    st.caption(t("rankings_cmp_profile_tip", lang, peers=peer_label))
+    st.plotly_chart(lg.profile_figure(pos, chosen, kpis, cat, geo, lang, short), width="stretch",
+                    config={"displayModeBar": False}, key="cmp_profile")
+    downloads.buttons(pos.assign(better_percentile=lg.better_percentile(pos)),
+                      f"{t('nav_compare', lang)}_profile_{period}", lang, "dl_cmp_profile")
+with right:
+    st.markdown(f"**{t('rankings_cmp_dist', lang)}**")
+    st.caption(t("rankings_cmp_dist_tip", lang, peers=peer_label))
+    values = lg.peer_values(bulk, kpis, lg.population_counties(peers, geo, ctx.period.end))
+    st.plotly_chart(lg.distribution_figure(values, pos, chosen, kpis, cat, geo, lang, short), width="stretch",
+                    config={"displayModeBar": False}, key="cmp_dist")
+    downloads.buttons(values.assign(name_zh=[geo.get(r).name_zh for r in values["region"]],
+                                    name_en=[geo.get(r).name_en for r in values["region"]]),
+                      f"{t('nav_compare', lang)}_peers_{period}", lang, "dl_cmp_dist")
+
+st.markdown(f"**{t('rankings_cmp_z', lang)}**")
+st.caption(t("rankings_cmp_z_tip", lang, peers=peer_label))
+z = lg.z_table(pos, chosen, kpis, cat, geo, lang)
+st.dataframe(lg.styled(z), hide_index=True, width="stretch", key="cmp_z")
+downloads.buttons(pos, f"{t('nav_compare', lang)}_z_{period}", lang, "dl_cmp_z")

@@ -1,0 +1,213 @@
+"""赛马晾晒: KPI league tables, composite evaluations and red/black lists, one view at a time.
+
+The view, KPI, population, scheme and every option live in the URL, so a shared link reproduces
+the table. Numbers come from metrics.rankings (cached in ui.league); this file only lays out.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from metrics.geography import PROVINCE
+from metrics.rankings import RankingError
+from metrics.schemes import schemes
+from ui import components as c
+from ui import data, downloads, urlstate
+from ui import league as lg
+from ui.i18n import t
+from ui.shell import ctx as get_ctx
+from ui.shell import header
+
+ROW_PX = 35
+
+
+def table_height(n: int, cap: int = 640) -> int:
+    return min(cap, ROW_PX * (n + 1) + 3)
+
+
+def population_picker(key: str = "pop", cities: bool = True) -> str:
+    opts = lg.population_options(geo, ctx.period.end, cities)
+    default = lg.default_population(ctx.scope)
+    return urlstate.select(t("rankings_population", lang), opts, key, default=default if default in opts else opts[0],
+                           format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
+
+
+def kpi_view() -> None:
+    a, b, cc, d = st.columns([3, 3, 2, 2])
+    with a:
+        kpi = c.kpi_picker(ctx, key="rkpi", label_key="rankings_kpi")
+    with b:
+        pop = population_picker()
+    k = cat.kpi(kpi)
+    with cc:
+        small = urlstate.select(t("rankings_small_mode", lang), ["separate", "flag"], "small", widget="segmented",
+                                format_func=lambda x: t(f"rankings_small_{x}", lang))
+    mind = None
+    with d:
+        if k.kind == "ratio":
+            base = k.min_denominator
+            mind = lg.number_param(t("rankings_min_den", lang), "mind", placeholder=f"{base:g}" if base else "—",
+                                   help=t("rankings_min_den_help", lang, n=f"{base:g}" if base else "—"))
+    try:
+        table = lg.league(kpi, period, pop, small, mind)
+    except RankingError as exc:
+        st.warning(str(exc))
+        return
+    level = "city" if pop == "cities" else "county"
+    view = lg.league_view(table, k, lang, params, level, small == "flag", geo)
+    direction = t(f"rankings_dir_{k.direction}", lang)
+    floor = mind if mind is not None else k.min_denominator
+    st.markdown(
+        f"**{k.name(lang)}** · {lg.population_label(pop, geo, lang, ctx.period.end)} · {period} · {direction}"
+        + (f" · {t('rankings_floor', lang, n=f'{floor:g}')}" if floor else "")
+    )
+    st.caption(lg.league_summary(table, k, lang))
+    cols = view.columns
+    cfg = {
+        cols["rank"]: st.column_config.NumberColumn(format="%d", width=60),
+        cols["change"]: st.column_config.TextColumn(width=60, help=t("rankings_change_help", lang)),
+        cols["region"]: st.column_config.LinkColumn(display_text=lg.LINK_TEXT, help=t("open_profile", lang),
+                                                    width="medium"),
+        cols["gap"]: st.column_config.NumberColumn(help=t("rankings_gap_help", lang)),
+        cols["trend"]: st.column_config.LineChartColumn(width="small"),
+        cols["ci"]: st.column_config.TextColumn(help=t("rankings_ci_help", lang)),
+        cols["range"]: st.column_config.TextColumn(help=t("rankings_range_help", lang)),
+    }
+    if view.n_ranked:
+        st.dataframe(lg.styled(view.ranked), hide_index=True, width="stretch", column_config=cfg,
+                     height=table_height(view.n_ranked), key="league_ranked")
+    else:
+        st.info(t("no_ranking", lang))
+    if view.n_small:
+        st.markdown(f"**{t('rankings_small_title', lang, n=view.n_small)}**")
+        st.caption(t("rankings_small_caption", lang))
+        st.dataframe(lg.styled(view.small), hide_index=True, width="stretch", column_config=cfg,
+                     height=table_height(view.n_small, 320), key="league_small")
+    if view.n_others:
+        st.markdown(f"**{t('rankings_others_title', lang, n=view.n_others)}**")
+        st.caption(t("rankings_others_caption", lang))
+        st.dataframe(lg.styled(view.others), hide_index=True, width="stretch", column_config=cfg,
+                     height=table_height(view.n_others, 320), key="league_others")
+    downloads.buttons(table, f"{t('nav_rankings', lang)}_{kpi}_{pop}_{period}", lang, "dl_league")
+
+
+def scheme_view() -> None:
+    codes = [s.code for s in book.schemes]
+    a, b = st.columns(2)
+    with a:
+        code = urlstate.select(t("rankings_scheme", lang), codes, "scheme",
+                               format_func=lambda s: book.scheme(s).name(lang))
+    with b:
+        pop = population_picker()
+    try:
+        res = lg.scheme(code, period, pop)
+    except RankingError as exc:
+        st.warning(str(exc))
+        return
+    st.caption(lg.scheme_caption(res, lang))
+    with st.expander(t("rankings_weights", lang)):
+        st.dataframe(lg.scheme_weights(res, cat, lang), hide_index=True, width="stretch")
+    level = "city" if pop == "cities" else "county"
+    scored, unscored = lg.scheme_view(res, cat, geo, lang, params, level)
+    left, right = st.columns([5, 3], gap="medium")
+    with left:
+        st.markdown(f"**{res.scheme.name(lang)}** · {lg.population_label(pop, geo, lang, ctx.period.end)} · {period}")
+        cfg = {
+            t("rank", lang): st.column_config.NumberColumn(format="%d", width=60),
+            t("rankings_change", lang): st.column_config.TextColumn(width=60, help=t("rankings_change_help", lang)),
+            t("region", lang): st.column_config.LinkColumn(display_text=lg.LINK_TEXT, help=t("open_profile", lang)),
+        }
+        if len(scored.df):
+            st.dataframe(lg.styled(scored), hide_index=True, width="stretch", column_config=cfg,
+                         height=table_height(len(scored.df), 560), key="scheme_scores")
+        else:
+            st.info(t("no_ranking", lang))
+        if len(unscored.df):
+            st.markdown(f"**{t('rankings_unscored_title', lang, n=len(unscored.df))}**")
+            st.dataframe(lg.styled(unscored), hide_index=True, width="stretch", column_config=cfg,
+                         height=table_height(len(unscored.df), 240), key="scheme_unscored")
+        downloads.buttons(res.scores, f"{res.scheme.name(lang)}_{pop}_{period}", lang, "dl_scheme")
+    with right:
+        ranked = res.scores[res.scores["standing"] == "ranked"]
+        if ranked.empty:
+            return
+        regions = ranked["region"].tolist()
+        names = dict(zip(ranked["region"], ranked["name_en" if lang == "en" else "name_zh"], strict=True))
+        region = urlstate.select(t("rankings_breakdown_region", lang), regions, "focus",
+                                 format_func=lambda r: f"{int(ranked.set_index('region').loc[r, 'rank'])}. {names[r]}")
+        row = ranked.set_index("region").loc[region]
+        title = t("rankings_breakdown_title", lang, region=names[region], score=f"{row['score']:.1f}",
+                  rank=int(row["rank"]), of=int(row["rank_of"]), tier=row["tier_en" if lang == "en" else "tier_zh"])
+        st.markdown(f"**{title}**")
+        st.caption(t("rankings_breakdown_caption", lang))
+        bd = lg.breakdown_frame(res, region, cat, lang)
+        st.plotly_chart(lg.breakdown_figure(bd, cat, lang), width="stretch", config={"displayModeBar": False},
+                        key="breakdown")
+        if geo.get(region).level == "county":
+            st.page_link(c.COUNTY, label=t("open_profile", lang) + f" · {names[region]}",
+                         icon=":material/location_city:", query_params=ctx.params(county=region))
+        downloads.buttons(bd, f"{res.scheme.name(lang)}_{names[region]}_{period}", lang, "dl_breakdown")
+
+
+def lists_view() -> None:
+    with st.expander(t("rankings_rule_params", lang)):
+        a, b, cc = st.columns(3)
+        with a:
+            n = lg.number_param(t("rankings_param_n", lang), "n", min_value=1, placeholder=t("rankings_as_set", lang))
+        with b:
+            k = lg.number_param(t("rankings_param_k", lang), "k", min_value=1, placeholder=t("rankings_as_set", lang))
+        with cc:
+            m = lg.number_param(t("rankings_param_m", lang), "m", min_value=1, placeholder=t("rankings_as_set", lang))
+        st.caption(t("rankings_rule_params_help", lang))
+    try:
+        entries = lg.lists(period, n, k, m)
+    except RankingError as exc:
+        st.warning(str(exc))
+        return
+    if ctx.scope != PROVINCE:
+        keep = set(geo.counties_of(ctx.scope)) | {ctx.scope}
+        entries = entries[entries["region"].isin(keep)]
+        st.caption(t("rankings_scope_filter", lang, scope=geo.get(ctx.scope).name(lang)))
+    rules = lg.apply_overrides(book.lists, n, k, m)
+    for board in ("red", "black"):
+        colour, bg = ("#fecaca", "#7f1d1d") if board == "red" else ("#e2e8f0", "#020617")
+        n_entries = int((entries["board"] == board).sum())
+        st.html(f'<div style="background:{bg};color:{colour};border:1px solid #334155;border-radius:6px;'
+                f'padding:6px 12px;font-size:1.1rem;font-weight:700">{t(f"rankings_board_{board}", lang)}'
+                f' · {n_entries}<span style="font-weight:400;font-size:0.85rem;margin-left:12px">'
+                f'{t(f"rankings_board_{board}_tip", lang)}</span></div>')
+        for r in rules:
+            if r.board != board:
+                continue
+            e = entries[entries["rule_code"] == r.code]
+            st.markdown(f"**{lg.rule_title(r, cat, book, lang)}** · {len(e)}")
+            if e.empty:
+                st.caption(t("rankings_list_empty", lang))
+                continue
+            st.dataframe(
+                lg.list_frame(e, geo, lang, params), hide_index=True, width="stretch",
+                height=table_height(len(e), 320), key=f"list_{r.code}",
+                column_config={
+                    t("region", lang): st.column_config.LinkColumn(display_text=lg.LINK_TEXT, width=140,
+                                                                   help=t("open_profile", lang)),
+                    t("rankings_city", lang): st.column_config.TextColumn(width=90),
+                    t("rankings_reason", lang): st.column_config.TextColumn(width="large"),
+                },
+            )
+    downloads.buttons(entries, f"{t('rankings_view_lists', lang)}_{period}", lang, "dl_lists")
+
+
+ctx = get_ctx()
+lang = ctx.lang
+eng = data.engine()
+geo, cat = eng.geo, eng.catalogue
+book = schemes()
+period = ctx.period.label
+params = ctx.params()
+header(ctx, t("nav_rankings", lang))
+if not data.has_data(data.bulk(ctx.period)):
+    c.empty_state(ctx)
+    st.stop()
+view = urlstate.select(t("rankings_view", lang), ["kpi", "scheme", "lists"], "rview", widget="segmented",
+                       format_func=lambda v: t(f"rankings_view_{v}", lang), label_visibility="collapsed")
+{"kpi": kpi_view, "scheme": scheme_view, "lists": lists_view}[view]()
