@@ -91,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             opts = ImportOptions(max_bytes=int(args.max_mb * 2**20), feed=args.feed)
             rep = import_file(args.file, store, as_county=county, user=args.user, preview=args.preview,
                               options=opts)
+            if rep.errors and not args.preview:
+                from ingest.quality import record_rejection
+
+                record_rejection(store, rep, source="cli", region_code=county, user=args.user)
             if args.json:
                 print(json.dumps({"summary": rep.summary(args.lang), "batch_id": rep.batch_id,
                                   "checksum": rep.checksum, "counts": rep.counts(),

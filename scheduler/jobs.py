@@ -28,6 +28,7 @@ log = logging.getLogger("scheduler.jobs")
 REPORT_DUE_DAY = 15  # as metrics.engine.REPORT_DUE_DAY (not imported: keeps this process light)
 SUFFIXES = {".csv", ".xlsx"}
 COUNTY_FILE = re.compile(r"^(\d{6})_")
+PERIOD_IN_NAME = re.compile(r"(20\d\d)-?(0[1-9]|1[0-2])(?!\d)")
 # Test hook: seconds to pause inside the rollup refresh transaction, after the delete and before the
 # insert (the kill-in-the-middle fault test); a file is touched when the pause starts.
 PAUSE_ENV, PAUSE_FLAG_ENV = "COCKPIT_TEST_ROLLUP_PAUSE", "COCKPIT_TEST_ROLLUP_PAUSE_FLAG"
@@ -63,6 +64,7 @@ def drop_folder(store: Store, folder: str | Path, *, today: dt.date | None = Non
     `min_age` seconds may still be being written and wait for the next run.
     """
     from ingest.importer import ImportOptions, import_file, resolve_county
+    from ingest.quality import record_rejection
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -97,6 +99,10 @@ def drop_folder(store: Store, folder: str | Path, *, today: dt.date | None = Non
                           options=ImportOptions(feed=feed, today=today))
         lines = [rep.summary("zh"), *rep.messages("zh")]
         if rep.errors:
+            # logged first (the quality page's 被退回), then moved: a failure here leaves the file to retry
+            pm = PERIOD_IN_NAME.search(path.name)
+            record_rejection(store, rep, source="drop_folder", region_code=as_county, user=user,
+                             period=f"{pm.group(1)}-{pm.group(2)}" if pm else None)
             _move(path, folder, "rejected", lines)
             done["rejected"] += 1
         else:

@@ -10,6 +10,9 @@ from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = ROOT / "var" / "cockpit.sqlite"
+# A server that silently drops packets would otherwise hold a page (or a job) for the OS's TCP
+# timeout, minutes, before the app can say the database is unreachable.
+CONNECT_TIMEOUT_S = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
 
 
 def database_url() -> str:
@@ -47,5 +50,6 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("mysql"):
         if "charset=" not in url:
             url += ("&" if "?" in url else "?") + "charset=utf8mb4"
-        return sa.create_engine(url, pool_pre_ping=True, pool_recycle=3600)
-    return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, pool_recycle=3600,
+                                connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+    return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})

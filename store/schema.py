@@ -103,5 +103,6 @@ meta = sa.Table(
     sa.Column("value", sa.String(255), nullable=False),
 )
 
-# scheduler tables live in their own module but share this metadata
+# scheduler tables (and the rejected-imports log) live in their own modules but share this metadata
+from store import schema_ingest as _schema_ingest  # noqa: E402,F401
 from store import schema_jobs as _schema_jobs  # noqa: E402,F401

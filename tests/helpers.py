@@ -1,8 +1,12 @@
-"""Test helpers: a small catalogue covering every aggregation kind, and scratch-store set-up."""
+"""Test helpers: a small catalogue covering every aggregation kind, scratch-store set-up, and a TCP
+proxy the outage tests cut (scheduler and app both reach the database through it)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import socket
+import threading
 
 import pandas as pd
 
@@ -78,3 +82,66 @@ def clear(store: Store) -> None:
     store.replace_all(
         pd.DataFrame(), pd.DataFrame(columns=["batch_id", "region_code", "measure_code", "obs_date", "value"]), {}
     )
+
+
+class TcpProxy:
+    """A TCP forwarder the test can cut: down() drops every connection and refuses new ones."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.upstream = (host, port)
+        self.port = 0
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self.up()
+
+    def up(self) -> None:
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", self.port))
+        ls.listen(64)
+        self.port = ls.getsockname()[1]
+        self._listener = ls
+        threading.Thread(target=self._accept, args=(ls,), daemon=True).start()
+
+    def _accept(self, ls: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = ls.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+                server.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def down(self) -> None:
+        if self._listener is not None:
+            # shutdown first: close() alone leaves a listener blocked in accept() accepting on Linux
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for s in conns:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()

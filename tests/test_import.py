@@ -24,6 +24,7 @@ from openpyxl import load_workbook
 from ingest.__main__ import main as cli_main
 from ingest.importer import ImportOptions, analyse, import_bytes, import_file, rollback
 from ingest.messages import MESSAGES, Issue
+from ingest.quality import rejections
 from ingest.reader import OLE2_MAGIC
 from ingest.templates import (
     DATA_ROW,
@@ -439,6 +440,8 @@ def test_cli_template_import_preview_rollback(store: Store, tmp_path, monkeypatc
     bad.write_bytes(long_csv([(COUNTY, "2026-09", G, -1)]))
     assert cli_main(["import", str(bad), "--as", COUNTY, "--lang", "en"]) == 1
     assert "row 2, column D" in capsys.readouterr().out
+    rej = rejections(store)  # the refusal is logged for the data-quality view; the figures are untouched
+    assert list(rej["source"]) == ["cli"] and list(rej["region_code"]) == [COUNTY]
     assert cli_main(["import", str(bad), "--as", "330103"]) == 2  # an abolished reporting county
     assert cli_main(["template", "330103", "2026-09", "-o", str(out)]) == 2
     batch_id = int(pd.read_sql(sa.select(sa.func.max(import_batch.c.id)), store.engine).iloc[0, 0])

@@ -5,11 +5,9 @@ on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +18,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from ingest.quality import rejections
 from ingest.templates import fill_template, sample_report, template_bytes
 from metrics.geography import geography
 from scheduler import jobs
@@ -30,7 +29,7 @@ from store import Store
 from store.schema import import_batch, rollup_month
 from store.schema_jobs import freshness_alert, job_run, scheduler_lease, snapshot, snapshot_item
 from store.store import Batch, county_month_select, current_observations
-from tests.helpers import TODAY, scratch_store
+from tests.helpers import TODAY, TcpProxy, scratch_store
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTY = "330102"  # 上城区
@@ -132,6 +131,10 @@ def test_drop_folder_imports_rejects_and_is_idempotent(store, tmp_path):
     with store.engine.connect() as conn:
         b = conn.execute(sa.select(import_batch)).mappings().all()
     assert len(b) == 1 and b[0]["region_code"] == COUNTY and b[0]["submitted_by"] == "scheduler"
+    # the refused report is logged for the data-quality view, with its county and row/column reasons
+    rej = rejections(store)
+    assert list(rej["region_code"]) == [COUNTY] and list(rej["source"]) == ["drop_folder"]
+    assert rej["period"].iloc[0] is None and rej["messages"].iloc[0][0]["row"] == 2
 
     # the same bytes again (a re-sent file, or a crash between commit and move): not imported twice
     (drop / "again_2026-10.xlsx").write_bytes(good)
@@ -394,66 +397,6 @@ def test_database_unreachable_during_a_run(fault_url, tmp_path):
     assert any("OperationalError" in (r["error"] or "") and "injected outage" in r["error"] for r in failures)
     assert svc.history.pending == 0
     store.engine.dispose()
-
-
-class TcpProxy:
-    """A TCP forwarder the test can cut: down() drops every connection and refuses new ones."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.upstream = (host, port)
-        self.port = 0
-        self._conns: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
-        self.up()
-
-    def up(self) -> None:
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind(("127.0.0.1", self.port))
-        ls.listen(64)
-        self.port = ls.getsockname()[1]
-        self._listener = ls
-        threading.Thread(target=self._accept, args=(ls,), daemon=True).start()
-
-    def _accept(self, ls: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = ls.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.upstream, timeout=5)
-                server.settimeout(None)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._conns += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-
-    def down(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        with self._lock:
-            conns, self._conns = self._conns, []
-        for s in conns:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
 
 
 @pytest.mark.slow

@@ -2,13 +2,16 @@
 
 The engine is created once per process and database URL (st.cache_resource). Frames are cached
 keyed by the engine's data_version, so new data invalidates them even when another process
-(import, scheduler) wrote it. (Prefetching the overview's frames in background threads was
+(import, scheduler) wrote it. `version()` is a real round trip that raises when the database is
+unreachable (the frame turns that into a banner); a failed engine creation is not cached, and a
+cached engine's pool reconnects by itself, so the app recovers without a restart. (Prefetching the overview's frames in background threads was
 measured and gave no gain on a 2-CPU host, so it is not done.)
 """
 
 from __future__ import annotations
 
 import pandas as pd
+import sqlalchemy as sa
 import streamlit as st
 
 from metrics import MetricsEngine, open_engine
@@ -26,8 +29,26 @@ def engine() -> MetricsEngine:
     return _engine(database_url())
 
 
+# What "the database is not answering" looks like: driver errors (refused, reset, timed out),
+# SQLAlchemy's pool timeout, and a socket error that escaped the driver.
+# (Not every DBAPIError: a ProgrammingError is a bug to show, not an outage to wait out.)
+DB_ERRORS: tuple[type[BaseException], ...] = (
+    sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, ConnectionError,
+)
+
+
 def version() -> int:
-    return engine().data_version()
+    """The data version, read now (no swallowed errors: an outage must surface, not look like 0)."""
+    return int(engine().store.get_meta("data_version", "0") or 0)
+
+
+def describe_error(exc: BaseException) -> str:
+    """The error's class (and the driver's), never its text: that can hold the URL or user names."""
+    name = type(exc).__name__
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        name += f" · {type(orig).__module__.split('.')[0]}.{type(orig).__name__}"
+    return name
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -4,23 +4,28 @@ The pickers are widgets bound to query parameters (ui.urlstate), so every view i
 shareable link: ?lang=en&period=2024-06&scope=330100. A value equal to the default (中文, the
 latest month with data, the province) is left out of the URL. ?kiosk=1 switches to wall-screen
 mode (no sidebar, no Streamlit chrome, self-refreshing, rotating views).
+
+When the database does not answer, the frame shows only the language picker and a banner that
+says so (error class only, no URL or password), every page stops at `ctx()`, and a small fragment
+retries every RETRY_S seconds and reruns the app as soon as the database answers: no restart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from metrics.geography import PROVINCE
+from metrics.geography import PROVINCE, geography
 from metrics.periods import Period, add_months, last_complete_month
 from ui import data, theme, urlstate
 from ui.i18n import t
 
 FIRST_MONTH = dt.date(2021, 1, 1)  # the reform's first reporting month
 LANG_NAMES = {"zh": "中文", "en": "English"}
+RETRY_S = 5  # seconds between database retries while the banner shows
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class Ctx:
     demo: bool
     refresh: int = 60  # kiosk: seconds between data refreshes
     rotate: int = 30  # kiosk: seconds per rotating view (0 = no rotation)
+    db_error: str | None = None  # set when the database did not answer (the banner shows it)
 
     def params(self, **extra: str) -> dict[str, str]:
         """Query parameters that reproduce this view (plus page-specific extras)."""
@@ -81,11 +87,15 @@ def _int_param(name: str, default: int) -> int:
 
 def frame() -> Ctx:
     """Render the global pickers and theme; return the view context (also kept for the pages)."""
-    eng = data.engine()
     if "kiosk" not in st.session_state:
         st.session_state["kiosk"] = st.query_params.get("kiosk", "0") in ("1", "true", "yes")
     kiosk = bool(st.session_state["kiosk"])
-    latest = data.latest()
+    try:
+        eng = data.engine()
+        latest = data.latest()
+        demo = eng.store.is_demo()
+    except data.DB_ERRORS as exc:
+        return _offline_frame(kiosk, exc)
     with st.sidebar:
         lang = urlstate.select("语言 / Language", ["zh", "en"], "lang", format_func=LANG_NAMES.get,
                                widget="segmented")
@@ -98,18 +108,79 @@ def frame() -> Ctx:
         )
     ctx = Ctx(
         lang=lang, period=Period.parse(period or months[0]), scope=scope or PROVINCE, kiosk=kiosk, latest=latest,
-        demo=eng.store.is_demo(), refresh=_int_param("refresh", 60) or 60, rotate=_int_param("rotate", 30),
+        demo=demo, refresh=_int_param("refresh", 60) or 60, rotate=_int_param("rotate", 30),
     )
     theme.inject(kiosk)
     st.session_state["_ctx"] = ctx
     return ctx
 
 
+def _offline_frame(kiosk: bool, exc: BaseException) -> Ctx:
+    """The frame while the database is down: language picker only (the period and scope pickers
+    would reset to fallbacks and stick), view parameters taken from the URL untouched."""
+    with st.sidebar:
+        lang = urlstate.select("语言 / Language", ["zh", "en"], "lang", format_func=LANG_NAMES.get,
+                               widget="segmented")
+    try:
+        period = Period.parse(str(st.query_params.get("period", "")))
+    except ValueError:
+        period = last_complete_month()
+    scope = st.query_params.get("scope", PROVINCE)
+    ctx = Ctx(lang=lang, period=period, scope=scope if scope in geography().regions else PROVINCE, kiosk=kiosk,
+              latest=None, demo=False, refresh=_int_param("refresh", 60) or 60, rotate=_int_param("rotate", 30),
+              db_error=data.describe_error(exc))
+    theme.inject(kiosk)
+    st.session_state["_ctx"] = ctx
+    return ctx
+
+
+def _in_fragment_rerun() -> bool:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    return bool(run is not None and run.fragment_ids_this_run)
+
+
+def db_banner(c: Ctx) -> None:
+    """Say the database is unreachable; outside a fragment, retry every RETRY_S s and rerun the app
+    when it answers (a kiosk fragment retries on its own timer)."""
+    st.error(t("data_db_down", c.lang, error=c.db_error or "?", secs=RETRY_S), icon=":material/cloud_off:")
+    if _in_fragment_rerun():
+        return
+
+    @st.fragment(run_every=RETRY_S)
+    def retry() -> None:
+        if not _in_fragment_rerun():  # first draw: wait RETRY_S before probing (no tight rerun loop)
+            st.caption(t("data_db_retrying", c.lang, time=dt.datetime.now().strftime("%H:%M:%S")))
+            return
+        try:
+            data.version()
+        except data.DB_ERRORS:
+            st.caption(t("data_db_retrying", c.lang, time=dt.datetime.now().strftime("%H:%M:%S")))
+            return
+        st.rerun(scope="app")
+
+    retry()
+
+
 def ctx() -> Ctx:
-    """The view context set by app.py's frame (every page calls this first)."""
+    """The view context set by app.py's frame (every page calls this first).
+
+    Stops the page with the banner when the database is down; in a fragment rerun (kiosk refresh)
+    it checks the database first, since the frame did not run.
+    """
     _ensure_navigation()
     c = st.session_state.get("_ctx")
-    return c if c is not None else frame()
+    c = c if c is not None else frame()
+    if c.db_error is None and _in_fragment_rerun():
+        try:
+            data.version()
+        except data.DB_ERRORS as exc:
+            c = replace(c, db_error=data.describe_error(exc))
+    if c.db_error is not None:
+        db_banner(c)
+        st.stop()
+    return c
 
 
 def _ensure_navigation() -> None:
