@@ -6,6 +6,7 @@ import datetime as dt
 import time
 
 from ingest.demo import generate
+from ingest.demo_apps import load_demo_registers
 from metrics.catalogue import Catalogue
 from metrics.catalogue import catalogue as default_catalogue
 from metrics.geography import Geography, geography
@@ -28,6 +29,7 @@ def create_demo_database(
     t1 = time.perf_counter()
     data = generate(cat, geo, seed=seed, today=today)
     t2 = time.perf_counter()
+    load_demo_registers(store, data.observations, geo, seed)  # apps and problem lists, before the version bump
     store.replace_all(
         data.batches,
         data.observations,

@@ -1,5 +1,5 @@
 """User-facing strings per feature area, merged into ui.i18n (one module per area keeps edits apart)."""
 
-from ui.texts import data_in, downloads, maps, rankings
+from ui.texts import data_in, downloads, maps, rankings, systems
 
-AREAS = (downloads, rankings, maps, data_in)
+AREAS = (downloads, rankings, maps, data_in, systems)
