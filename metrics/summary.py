@@ -99,7 +99,8 @@ def kpi_facts(bulk: pd.DataFrame, kpi: Kpi, region: str, geo: Geography) -> KpiF
 
 
 # -- wording ---------------------------------------------------------------------------------
-def _compact(v: float, lang: str, decimals: int) -> str:
+def compact(v: float, lang: str, decimals: int = 0) -> str:
+    """Large counts as 万/亿 (zh) or k/M (en); small ones with thousands separators (the app's ui.fmt uses it too)."""
     a = abs(v)
     if lang == "en":
         if a >= 1e9:
@@ -108,11 +109,11 @@ def _compact(v: float, lang: str, decimals: int) -> str:
             return f"{v / 1e6:.2f}M"
         if a >= 1e4:
             return f"{v / 1e3:.1f}k"
-        return f"{v:,.{decimals}f}"
-    if a >= 1e8:
-        return f"{v / 1e8:.2f}亿"
-    if a >= 1e4:
-        return f"{v / 1e4:.1f}万"
+    else:
+        if a >= 1e8:
+            return f"{v / 1e8:.2f}亿"
+        if a >= 1e4:
+            return f"{v / 1e4:.1f}万"
     return f"{v:,.{decimals}f}"
 
 
@@ -120,7 +121,7 @@ def format_value(v: float, kpi: Kpi, lang: str) -> str:
     """91.2% for rates; 145.7万人 / 1.46M users for counts."""
     if kpi.format == "percent":
         return f"{v * 100:.{kpi.decimals}f}%"
-    num = _compact(v, lang, kpi.decimals)
+    num = compact(v, lang, kpi.decimals)
     return f"{num}{kpi.unit('zh')}" if lang == "zh" else f"{num} {kpi.unit('en')}"
 
 

@@ -145,3 +145,21 @@ class TcpProxy:
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
             s.close()
+
+
+def overwrite_cells(data: bytes, cells: dict[str, object]) -> bytes:
+    """A filled template with raw values written into its data row, by measure code (bad-input tests)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from ingest.templates import DATA_ROW, HEADER_ROW
+
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["填报"]
+    cols = {ws.cell(HEADER_ROW, c).value: c for c in range(1, ws.max_column + 1)}
+    for code, v in cells.items():
+        ws.cell(DATA_ROW, cols[code], v)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

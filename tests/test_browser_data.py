@@ -7,17 +7,15 @@ again without restarting the app). Screenshots go to /tmp/shots/data/.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import sqlite3
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from openpyxl import load_workbook
 
 from bench.app_server import free_port, start_app, stop_app
-from ingest.templates import DATA_ROW, fill_template, reported_measures, sample_report, template_bytes
+from ingest.templates import fill_template, reported_measures, sample_report, template_bytes
 from metrics.geography import geography
 from scheduler.history import History
 from scheduler.lock import Lease
@@ -25,7 +23,7 @@ from store import Store
 from store.schema_ingest import import_rejection
 from store.store import Batch
 from tests import test_browser_app as browser_app
-from tests.helpers import TcpProxy, scratch_store
+from tests.helpers import TcpProxy, overwrite_cells, scratch_store
 from tests.test_app_pages import demo_db_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -80,14 +78,7 @@ def report_file(url: str, tmp: Path, bad: dict[str, object] | None = None) -> Pa
     data = fill_template(template_bytes(COUNTY, MONTH), {m: round(v * 1.01) for m, v in zip(
         prev["measure_code"], prev["value"], strict=True)})
     if bad:
-        wb = load_workbook(io.BytesIO(data))
-        ws = wb["填报"]
-        cols = {ws.cell(6, c).value: c for c in range(1, ws.max_column + 1)}
-        for code, v in bad.items():
-            ws.cell(DATA_ROW, cols[code], v)
-        buf = io.BytesIO()
-        wb.save(buf)
-        data = buf.getvalue()
+        data = overwrite_cells(data, bad)
     path = tmp / f"{COUNTY}_{MONTH}.xlsx"
     path.write_bytes(data)
     return path

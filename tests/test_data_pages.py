@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import sqlite3
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from openpyxl import load_workbook
 
 from bench.app_server import free_port
 from ingest.importer import ImportOptions, analyse
-from ingest.templates import DATA_ROW, fill_template, reported_measures, sample_report, template_bytes
+from ingest.templates import fill_template, reported_measures, sample_report, template_bytes
 from ingest.views import changes_frame, issues_frame, value_history
 from metrics.catalogue import catalogue
 from metrics.geography import geography
@@ -33,7 +31,7 @@ from store.schema_ingest import import_rejection
 from store.schema_jobs import freshness_alert, job_run
 from store.store import Batch
 from tests import test_app_pages as app_pages
-from tests.helpers import TcpProxy, scratch_store
+from tests.helpers import TcpProxy, overwrite_cells, scratch_store
 
 # the app tests' fixtures and helpers (the demo database, DATABASE_URL, navigation mode, run a page)
 app_db, use_db, navigation_mode = app_pages.app_db, app_pages.use_db, app_pages.navigation_mode
@@ -61,16 +59,7 @@ def db_copy(app_db, tmp_path) -> str:
 def filled(county: str, values: dict[str, float] | None = None, bad: dict[str, object] | None = None) -> bytes:
     """The county's template for MONTH filled in; `bad` writes raw cell values by measure code."""
     data = fill_template(template_bytes(county, MONTH), values or sample_report(county, MONTH))
-    if not bad:
-        return data
-    wb = load_workbook(io.BytesIO(data))
-    ws = wb["填报"]
-    cols = {ws.cell(6, c).value: c for c in range(1, ws.max_column + 1)}
-    for code, v in bad.items():
-        ws.cell(DATA_ROW, cols[code], v)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return overwrite_cells(data, bad) if bad else data
 
 
 def stored(url: str, county: str, month: str = MONTH) -> dict[str, float]:

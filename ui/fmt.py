@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from metrics.catalogue import Kpi
+from metrics.summary import compact  # one formatting of large counts for the app and the summaries
 from ui.i18n import t
 
 # Status colours: saturated enough for a dark wall screen, distinguishable in daylight.
@@ -23,24 +24,6 @@ GOOD, BAD, FLAT = "#22c55e", "#ef4444", "#94a3b8"
 
 def is_num(x: object) -> bool:
     return x is not None and isinstance(x, int | float) and not (isinstance(x, float) and math.isnan(x))
-
-
-def compact(v: float, lang: str, decimals: int = 0) -> str:
-    """Large counts as 万/亿 (zh) or k/M (en); small ones with thousands separators."""
-    a = abs(v)
-    if lang == "en":
-        if a >= 1e9:
-            return f"{v / 1e9:.2f}B"
-        if a >= 1e6:
-            return f"{v / 1e6:.2f}M"
-        if a >= 1e4:
-            return f"{v / 1e3:.1f}k"
-    else:
-        if a >= 1e8:
-            return f"{v / 1e8:.2f}亿"
-        if a >= 1e4:
-            return f"{v / 1e4:.1f}万"
-    return f"{v:,.{decimals}f}"
 
 
 def value(v: float | None, kpi: Kpi, lang: str = "zh", short: bool = True) -> str:
