@@ -22,6 +22,8 @@ def _seed(key: str, options: Sequence[str], default: str) -> None:
         st.session_state[key] = url
     elif st.session_state.get(key) not in options:
         st.session_state[key] = default
+    else:  # Streamlit drops a widget's value when another page is shown: keep it for the pages sharing the key
+        st.session_state[key] = st.session_state[key]
 
 
 def _write(key: str, value: str, default: str) -> None:
