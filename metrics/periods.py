@@ -1,4 +1,4 @@
-"""Periods on one time axis: day, month, quarter, year and year-to-date, with 环比 and 同比 offsets.
+"""Periods on one time axis: day, month, two months (双月, the bimonthly evaluation), quarter, year and year-to-date, with 环比 and 同比 offsets.
 
 Every period other than a day is a whole number of calendar months, which lets the engine answer
 all of them from the county-month rollup.
@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Grain = Literal["day", "month", "quarter", "year", "ytd"]
+Grain = Literal["day", "month", "bimonth", "quarter", "year", "ytd"]
 
 _PATTERNS = [
     (re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), "day"),
     (re.compile(r"^(\d{4})-(\d{2})-ytd$", re.I), "ytd"),
     (re.compile(r"^(\d{4})-(\d{2})$"), "month"),
+    (re.compile(r"^(\d{4})-b([1-6])$", re.I), "bimonth"),
     (re.compile(r"^(\d{4})-q([1-4])$", re.I), "quarter"),
     (re.compile(r"^(\d{4})$"), "year"),
 ]
@@ -59,11 +60,13 @@ class Period:
                     return cls.ytd(int(m[1]), int(m[2]))
                 if grain == "quarter":
                     return cls.quarter(int(m[1]), int(m[2]))
+                if grain == "bimonth":
+                    return cls.bimonth(int(m[1]), int(m[2]))
                 return cls.year(int(m[1]))
             except ValueError as exc:
                 raise PeriodError(f"invalid period {text!r}: {exc}") from None
         raise PeriodError(
-            f"invalid period {text!r}: use 2024-06-03 (day), 2024-06 (month), 2024-Q2 (quarter), "
+            f"invalid period {text!r}: use 2024-06-03 (day), 2024-06 (month), 2024-B3 (May-June), 2024-Q2 (quarter), "
             "2024 (year) or 2024-06-YTD (year to date)"
         )
 
@@ -82,6 +85,14 @@ class Period:
     def quarter(cls, year: int, q: int) -> Period:
         s = dt.date(year, 3 * (q - 1) + 1, 1)
         return cls("quarter", s, month_end(add_months(s, 2)))
+
+    @classmethod
+    def bimonth(cls, year: int, b: int) -> Period:
+        """The b-th two-month period of the year (B1 = Jan-Feb … B6 = Nov-Dec)."""
+        if not 1 <= b <= 6:
+            raise PeriodError(f"two-month period must be 1-6, got {b}")
+        s = dt.date(year, 2 * (b - 1) + 1, 1)
+        return cls("bimonth", s, month_end(add_months(s, 1)))
 
     @classmethod
     def year(cls, year: int) -> Period:
@@ -115,6 +126,8 @@ class Period:
             return f"{self.start:%Y-%m}"
         if self.grain == "quarter":
             return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+        if self.grain == "bimonth":
+            return f"{self.start.year}-B{(self.start.month - 1) // 2 + 1}"
         if self.grain == "year":
             return str(self.start.year)
         return f"{self.end:%Y-%m}-YTD"
@@ -133,6 +146,9 @@ class Period:
         if self.grain == "quarter":
             p = add_months(self.start, -3)
             return Period.quarter(p.year, (p.month - 1) // 3 + 1)
+        if self.grain == "bimonth":
+            p = add_months(self.start, -2)
+            return Period.bimonth(p.year, (p.month - 1) // 2 + 1)
         if self.grain == "year":
             return Period.year(self.start.year - 1)
         if self.end.month == 1:
@@ -151,6 +167,8 @@ class Period:
             return Period.month(y, self.start.month)
         if self.grain == "quarter":
             return Period.quarter(y, (self.start.month - 1) // 3 + 1)
+        if self.grain == "bimonth":
+            return Period.bimonth(y, (self.start.month - 1) // 2 + 1)
         if self.grain == "year":
             return Period.year(y)
         return Period.ytd(y, self.end.month)

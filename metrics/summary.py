@@ -21,7 +21,8 @@ from metrics.catalogue import Catalogue, Kpi
 from metrics.geography import PROVINCE, Geography
 
 PREVIOUS = {  # grain -> (zh, en) name of the 环比 period
-    "month": ("上月", "the previous month"), "quarter": ("上季度", "the previous quarter"),
+    "month": ("上月", "the previous month"), "bimonth": ("上一双月", "the previous two months"),
+    "quarter": ("上季度", "the previous quarter"),
     "year": ("上年", "the previous year"), "ytd": ("上期", "the previous period"), "day": ("前一日", "the previous day"),
 }
 ON_TARGET = "green"

@@ -26,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scheduler import jobs
+from scheduler import jobs, pack_job
 from scheduler.history import History, JobResult, last_success, run_with_retries
 from scheduler.lock import Lease
 from store import Store
@@ -47,6 +47,7 @@ class Config:
     drop_every: float = field(default_factory=lambda: _env_float("COCKPIT_DROP_EVERY", 60))
     rollup_every: float = field(default_factory=lambda: _env_float("COCKPIT_ROLLUP_EVERY", 600))
     freshness_every: float = field(default_factory=lambda: _env_float("COCKPIT_FRESHNESS_EVERY", 3600))
+    pack_every: float = field(default_factory=lambda: _env_float("COCKPIT_PACK_EVERY", 300))
     snapshot_hour: int = field(default_factory=lambda: int(_env_float("COCKPIT_SNAPSHOT_HOUR", 2)))
     attempts: int = field(default_factory=lambda: int(_env_float("COCKPIT_JOB_ATTEMPTS", 3)))
     backoff: float = field(default_factory=lambda: _env_float("COCKPIT_JOB_BACKOFF", 10))
@@ -58,7 +59,7 @@ class Config:
                              or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
 
 
-JOB_IDS = ("drop_folder", "rollup_refresh", "freshness", "snapshot")
+JOB_IDS = ("drop_folder", "rollup_refresh", "freshness", "snapshot", "pack_after_freeze")
 
 
 class Service:
@@ -77,12 +78,13 @@ class Service:
             "rollup_refresh": lambda: jobs.refresh_rollups(self.store),
             "freshness": lambda: jobs.check_freshness(self.store),
             "snapshot": lambda: jobs.take_snapshot(self.store),
+            "pack_after_freeze": lambda: pack_job.pack_after_freeze(self.store),
         }
 
     def intervals(self) -> dict[str, float]:
         c = self.cfg
         return {"drop_folder": c.drop_every, "rollup_refresh": c.rollup_every,
-                "freshness": c.freshness_every, "snapshot": 86400}
+                "freshness": c.freshness_every, "snapshot": 86400, "pack_after_freeze": c.pack_every}
 
     def may_act(self) -> bool:
         """At the start of every attempt: renew the lease in the database; act only if it is ours."""

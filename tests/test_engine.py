@@ -70,6 +70,16 @@ def test_flows_sum_over_regions_and_months(store, eng):
     assert row(eng, "k_flow", "330000", "2023-Q1").value == 7
     assert row(eng, "k_flow", "330000", "2023-02-YTD").value == 7
     assert row(eng, "k_flow", "330000", "2023").value == 7
+    assert row(eng, "k_flow", "330000", "2023-B1").value == 7  # 双月: Jan-Feb
+
+
+def test_two_month_periods():
+    b = Period.parse("2024-b3")
+    assert (b.label, b.start, b.end) == ("2024-B3", dt.date(2024, 5, 1), dt.date(2024, 6, 30))
+    assert b.previous().label == "2024-B2" and Period.parse("2024-B1").previous().label == "2023-B6"
+    assert b.year_ago().label == "2023-B3" and len(b.months) == 2
+    with pytest.raises(ValueError):
+        Period.parse("2024-B7")
 
 
 def test_ranks_have_ties_and_respect_direction(store, eng):

@@ -1,0 +1,269 @@
+"""Freezing a period (定版) for the leading group's meeting, and what changed since.
+
+A freeze records `known_at` (the moment) and materialises every table the pack shows — the KPI rows
+of the period, the headline league tables, the composite evaluation, the red and black lists and
+the overdue problems — as computed by the metrics engine as known at that moment. A frozen pack
+reads only these rows, so a later correction (a new batch) can never change what the meeting saw,
+and nothing depends on the engine reproducing old numbers exactly (streak rules and sparklines
+read current data). `changed_since_freeze` compares the frozen KPI rows with the live ones and names
+the batches committed after the freeze that touched each changed figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from metrics import problems as problem_lists
+from metrics.engine import EngineError, MetricsEngine
+from metrics.periods import Period
+from metrics.rankings import LIST_COLUMNS, RankingError, evaluate_scheme, league_table, red_black_lists
+from store.schema import import_batch, observation
+from store.schema_pack import freeze, freeze_item, pack_file
+
+CHUNK = 2000  # rows per freeze_item payload
+SCHEME = "bimonthly_overall"
+BULK_COLUMNS = ["kpi", "region", "level", "value", "numerator", "denominator", "target", "attainment", "status",
+                "rank", "rank_of", "prev_value", "change_prev", "yoy_value", "change_yoy", "complete",
+                "n_reported", "n_expected", "as_of"]
+LEAGUE_COLUMNS = ["region", "name_zh", "name_en", "rank", "rank_of", "prev_rank", "rank_change", "standing",
+                  "value", "target", "attainment", "status"]
+PROBLEM_COLUMNS = ["id", "code", "region_code", "source", "title_zh", "title_en", "owner_zh", "owner_en", "found_date",
+                   "deadline", "days_overdue",
+                   "status_then"]
+
+
+class FreezeError(ValueError):
+    """A freeze that cannot be made or found; the message is for people."""
+
+
+@dataclass
+class Freeze:
+    id: int
+    period: str
+    known_at: dt.datetime
+    frozen_by: str | None
+    is_demo: bool
+    note: str | None
+
+
+# -- the figures a pack shows -------------------------------------------------------------------
+def _problems_on(engine: MetricsEngine, on: dt.date) -> pd.DataFrame:
+    try:
+        probs = problem_lists.load_problems(engine.store.engine)
+    except sa.exc.SQLAlchemyError:
+        probs = pd.DataFrame()
+    if probs.empty:
+        return pd.DataFrame(columns=PROBLEM_COLUMNS)
+    df = problem_lists.as_of(probs, on)
+    df = df[df["status_then"] == "overdue"].sort_values(["days_overdue", "id"], ascending=[False, True])
+    for c in PROBLEM_COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    out = df[PROBLEM_COLUMNS].copy()
+    for c in ("found_date", "deadline"):
+        out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%d")
+    return out.reset_index(drop=True)
+
+
+def problems_day(engine: MetricsEngine, known_at: dt.datetime | None) -> dt.date:
+    """The day the problem lists are read as of: the freeze day (never after the engine's today)."""
+    return min(known_at.date(), engine.today) if known_at else engine.today
+
+
+def pack_tables(engine: MetricsEngine, period: Period | str, known_at: dt.datetime | None) -> dict[str, pd.DataFrame]:
+    """Every table the pack shows, as known at `known_at` (None: live). The freeze stores exactly these."""
+    p = engine.resolve_period(period)
+    bulk = engine.bulk(p, known_at)
+    out: dict[str, pd.DataFrame] = {"bulk": bulk[BULK_COLUMNS].reset_index(drop=True)}
+    for k in engine.catalogue.headline_kpis():
+        try:
+            lt = league_table(engine, k.code, p, "cities", trend_months=0, known_at=known_at)
+        except (RankingError, EngineError):
+            continue
+        out[f"league:{k.code}"] = lt[LEAGUE_COLUMNS].reset_index(drop=True)
+    try:
+        ev = evaluate_scheme(engine, SCHEME, p, known_at=known_at).scores
+        out["scheme"] = ev[["region", "name_zh", "name_en", "parent", "rank", "rank_of", "prev_rank", "rank_change",
+                            "score", "tier", "tier_zh", "tier_en", "standing"]].reset_index(drop=True)
+    except (RankingError, EngineError, KeyError):  # a catalogue without the scheme's KPIs
+        pass
+    try:
+        lists = red_black_lists(engine, p, known_at=known_at)
+        out["lists"] = lists.drop(columns=[c for c in ("period",) if c in lists.columns]).reset_index(drop=True)
+    except (RankingError, EngineError, KeyError):
+        out["lists"] = pd.DataFrame(columns=[*LIST_COLUMNS])
+    out["problems"] = _problems_on(engine, problems_day(engine, known_at))
+    return out
+
+
+# -- storing -------------------------------------------------------------------------------------
+def _encode(df: pd.DataFrame) -> list[str]:
+    df = df.copy()
+    for c in df.columns:
+        if df[c].dtype == object:
+            df[c] = df[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else
+                              (list(v) if isinstance(v, tuple | np.ndarray) else v))
+    return [df.iloc[i:i + CHUNK].to_json(orient="split", index=False, date_format="iso", force_ascii=False,
+                                                double_precision=15)
+            for i in range(0, max(len(df), 1), CHUNK)] or ["{}"]
+
+
+def _decode(chunks: list[str]) -> pd.DataFrame:
+    frames = []
+    for c in chunks:
+        d = json.loads(c)
+        frames.append(pd.DataFrame(d.get("data", []), columns=d.get("columns", [])))
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    for c in df.columns:  # whole-number columns stored as floats come back as nullable ints
+        if c in ("rank", "rank_of", "prev_rank", "rank_change", "n_reported", "n_expected", "days_overdue", "id"):
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
+    return df
+
+
+def freeze_period(engine: MetricsEngine, period: Period | str, user: str | None = None, note: str | None = None,
+                  known_at: dt.datetime | None = None) -> Freeze:
+    """Freeze the period now (or as known at `known_at`); returns the new freeze (a period may be refrozen)."""
+    p = engine.resolve_period(period)
+    at = (known_at or dt.datetime.now()).replace(microsecond=0)
+    tables = pack_tables(engine, p, at)
+    if tables["bulk"]["value"].notna().sum() == 0:
+        raise FreezeError(f"no figures for {p.label} as known at {at:%Y-%m-%d %H:%M:%S}: nothing to freeze")
+    demo = engine.store.is_demo()
+    with engine.store.engine.begin() as conn:
+        fid = int(conn.execute(freeze.insert().values(
+            period=p.label, known_at=at, frozen_by=user, data_version=engine.data_version(), is_demo=demo,
+            note=note)).inserted_primary_key[0])
+        rows = [{"freeze_id": fid, "kind": kind, "seq": i, "payload": chunk}
+                for kind, df in tables.items() for i, chunk in enumerate(_encode(df))]
+        conn.execute(freeze_item.insert(), rows)
+    return Freeze(fid, p.label, at, user, demo, note)
+
+
+def _row(r) -> Freeze:
+    return Freeze(int(r.id), r.period, pd.Timestamp(r.known_at).to_pydatetime(), r.frozen_by, bool(r.is_demo), r.note)
+
+
+def list_freezes(engine: sa.Engine, period: str | None = None) -> list[Freeze]:
+    """Newest first."""
+    q = sa.select(freeze).order_by(freeze.c.id.desc())
+    if period:
+        q = q.where(freeze.c.period == period)
+    with engine.connect() as conn:
+        return [_row(r) for r in conn.execute(q)]
+
+
+def get_freeze(engine: sa.Engine, freeze_id: int | None = None, period: str | None = None) -> Freeze:
+    """A freeze by id, or the latest freeze of a period."""
+    if freeze_id is not None:
+        with engine.connect() as conn:
+            r = conn.execute(sa.select(freeze).where(freeze.c.id == freeze_id)).first()
+        if r is None:
+            raise FreezeError(f"no freeze #{freeze_id}")
+        return _row(r)
+    found = list_freezes(engine, period)
+    if not found:
+        raise FreezeError(f"period {period} has not been frozen: `python -m pack freeze {period}` freezes it")
+    return found[0]
+
+
+def frozen_tables(engine: sa.Engine, freeze_id: int) -> dict[str, pd.DataFrame]:
+    """The materialised tables of a freeze, as they were stored."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(freeze_item.c.kind, freeze_item.c.payload)
+                            .where(freeze_item.c.freeze_id == freeze_id)
+                            .order_by(freeze_item.c.kind, freeze_item.c.seq)).all()
+    by: dict[str, list[str]] = {}
+    for kind, payload in rows:
+        by.setdefault(kind, []).append(payload)
+    return {k: _decode(v) for k, v in by.items()}
+
+
+def unpacked_freezes(engine: sa.Engine) -> list[Freeze]:
+    """Freezes without any generated pack file, newest first (the scheduler's work list)."""
+    with engine.connect() as conn:
+        done = {r[0] for r in conn.execute(sa.select(pack_file.c.freeze_id).where(pack_file.c.freeze_id.is_not(None)))}
+    return [f for f in list_freezes(engine) if f.id not in done]
+
+
+def record_pack_file(engine: sa.Engine, freeze_id: int | None, period: str, lang: str, fmt: str, path: str,
+                     n_bytes: int, seconds: float, user: str | None = None) -> None:
+    with engine.begin() as conn:
+        conn.execute(pack_file.insert().values(
+            freeze_id=freeze_id, period=period, lang=lang, format=fmt, path=path, n_bytes=n_bytes,
+            seconds=round(seconds, 3), generated_at=dt.datetime.now().replace(microsecond=0), generated_by=user))
+
+
+def pack_files(engine: sa.Engine, freeze_id: int | None = None) -> pd.DataFrame:
+    q = sa.select(pack_file).order_by(pack_file.c.id.desc())
+    if freeze_id is not None:
+        q = q.where(pack_file.c.freeze_id == freeze_id)
+    with engine.connect() as conn:
+        return pd.read_sql(q, conn)
+
+
+# -- what changed since ---------------------------------------------------------------------------
+CHANGE_COLUMNS = ["kpi", "region", "level", "frozen_value", "current_value", "frozen_rank", "current_rank",
+                  "frozen_status", "current_status", "batches"]
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    a, b = pd.to_numeric(a, errors="coerce"), pd.to_numeric(b, errors="coerce")
+    both = a.notna() & b.notna()
+    close = np.isclose(a.fillna(0).to_numpy(float), b.fillna(0).to_numpy(float), rtol=1e-9, atol=1e-12)
+    return ((both & close) | (a.isna() & b.isna())).to_numpy()
+
+
+def changed_since_freeze(engine: MetricsEngine, fz: Freeze) -> pd.DataFrame:
+    """Every KPI figure of the frozen period whose value differs now: both values, both ranks, and the
+    batches committed after the freeze that touched the figure's measures, months and regions."""
+    p = engine.resolve_period(fz.period)
+    frozen = frozen_tables(engine.store.engine, fz.id)["bulk"]
+    now = engine.bulk(p)[BULK_COLUMNS]
+    m = frozen.merge(now, on=["kpi", "region"], how="outer", suffixes=("_f", "_c"))
+    diff = m[~_same(m["value_f"], m["value_c"])].copy()
+    if diff.empty:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    diff["level"] = diff["level_f"].fillna(diff["level_c"])
+    later = _later_batches(engine, p, fz.known_at, sorted(set(diff["kpi"])))
+    level_of = {ms.code: ms.level for ms in engine.catalogue.measures}
+    batches = []
+    for kpi, region in zip(diff["kpi"], diff["region"], strict=True):
+        k = engine.catalogue.kpi(kpi)
+        lv = level_of[k.measures[0]]
+        reg = engine.geo.get(region)
+        members = {region} if reg.level == lv else set(engine.geo.members(region, p.end, lv))
+        hit = later[later["measure_code"].isin(list(k.measures)) & later["region_code"].isin(members)]
+        batches.append(sorted({int(b) for b in hit["batch_id"]}))
+    diff["batches"] = batches
+    out = diff.rename(columns={"value_f": "frozen_value", "value_c": "current_value", "rank_f": "frozen_rank",
+                               "rank_c": "current_rank", "status_f": "frozen_status", "status_c": "current_status"})
+    order = {"province": 0, "city": 1, "county": 2}
+    out["_o"] = out["level"].map(order).fillna(3)
+    return out.sort_values(["kpi", "_o", "region"])[CHANGE_COLUMNS].reset_index(drop=True)
+
+
+def _later_batches(engine: MetricsEngine, p: Period, after: dt.datetime, kpis: list[str]) -> pd.DataFrame:
+    measures = sorted({ms for k in kpis for ms in engine.catalogue.kpi(k).measures})
+    q = (sa.select(observation.c.batch_id, observation.c.region_code, observation.c.measure_code).distinct()
+         .join(import_batch, import_batch.c.id == observation.c.batch_id)
+         .where(import_batch.c.committed_at > after, observation.c.measure_code.in_(measures),
+                observation.c.obs_date >= p.start, observation.c.obs_date <= p.end))
+    with engine.store.engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).all(), columns=["batch_id", "region_code", "measure_code"])
+
+
+def changes_csv(changes: pd.DataFrame) -> bytes:
+    """UTF-8 with BOM (Excel), batch lists joined, text cells neutralised against formula injection."""
+    from ingest.safety import neutralise_frame
+    from metrics.rankings import for_download
+
+    buf = io.StringIO()
+    neutralise_frame(for_download(changes)).to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8-sig")

@@ -1,0 +1,468 @@
+"""The meeting pack as data: one deck model feeds presentation mode, the PPTX and the PDF, so all
+three show the same numbers. A frozen deck is built only from a freeze's materialised tables; a
+live deck from the same tables computed now (pack.freeze.pack_tables), through the same code.
+
+Each slide holds already formatted text (cells, cards, bullets) with a tone per cell (status
+colours), plus chart and map data; renderers only lay them out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from metrics.catalogue import Catalogue, Kpi
+from metrics.engine import MetricsEngine
+from metrics.geography import PROVINCE, Geography
+from metrics.summary import format_value
+from pack.freeze import Freeze, frozen_tables, pack_tables, problems_day
+from ui.texts import pack as texts
+
+GEO_FILE = Path(__file__).resolve().parent.parent / "data" / "geo" / "zj_counties.geojson"
+ROWS_PER_SLIDE = 10
+TONES = {  # shared palette (hex, no '#'): status colours readable on a projector
+    "green": "2E7D32", "amber": "E69500", "red": "C62828", "none": "607D8B", "missing": "9E9E9E", "na": "9E9E9E",
+    "up": "2E7D32", "down": "C62828", "flat": "607D8B", "muted": "78909C",
+}
+QUINTILES = ["1B5E20", "66BB6A", "FDD835", "FB8C00", "C62828"]  # best fifth … worst fifth
+NA_FILL = "CFD8DC"
+
+
+def tr(key: str, lang: str, **kw: object) -> str:
+    text = (texts.EN if lang == "en" else texts.ZH)[key]
+    return text.format(**kw) if kw else text
+
+
+@dataclass
+class Cell:
+    text: str
+    tone: str | None = None  # a key of TONES
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[Cell]]
+    widths: list[float]  # relative column widths
+    title: str = ""
+    wrap: list[int] | None = None  # columns allowed to wrap (default: the widest); figures never wrap
+
+
+@dataclass
+class Card:
+    label: str
+    value: str
+    sub: str
+    change: Cell
+    tone: str
+
+
+@dataclass
+class Bars:
+    """Attainment bars (0..1.2, capped) with a 100% reference line."""
+    labels: list[str]
+    values: list[float | None]
+    tones: list[str]
+
+
+@dataclass
+class MapData:
+    fills: dict[str, str]  # county code -> hex colour
+    legend: list[tuple[str, str]]  # (hex, label)
+    labels: dict[str, str] = field(default_factory=dict)  # county code -> short label for notable counties
+
+
+@dataclass
+class Slide:
+    key: str
+    title: str
+    subtitle: str = ""
+    cards: list[Card] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    bars: Bars | None = None
+    map: MapData | None = None
+    bullets: list[str] = field(default_factory=list)
+    footnote: str = ""
+
+
+@dataclass
+class Deck:
+    period: str
+    lang: str
+    title: str
+    subtitle: str
+    stamp: str  # frozen at … / live
+    is_demo: bool
+    freeze_id: int | None
+    slides: list[Slide]
+    figures: dict[str, float | None]  # province value per KPI (tests compare them with the engine)
+    built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+
+    @property
+    def demo_label(self) -> str:
+        return tr("pack_demo", self.lang) if self.is_demo else ""
+
+
+# -- formatting ----------------------------------------------------------------------------------
+def _num(x: object) -> float | None:
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) or math.isinf(v) else v
+
+
+def fmt_value(v: object, k: Kpi, lang: str) -> str:
+    x = _num(v)
+    return "—" if x is None else format_value(x, k, lang)
+
+
+def fmt_change(v: object, k: Kpi, lang: str) -> Cell:
+    """环比 as the app shows it: percentage points for rates, relative % for counts; coloured by direction."""
+    x = _num(v)
+    if x is None:
+        return Cell("—", "muted")
+    flat = abs(x) < 0.0005
+    num = "0.0" if flat else f"{x * 100:+.1f}"
+    text = (f"{num}个百分点" if lang == "zh" else f"{num} pts") if k.format == "percent" else f"{num}%"
+    better = (x > 0) == (k.direction == "up")
+    arrow = "–" if flat else ("▲" if x > 0 else "▼")
+    return Cell(f"{arrow} {text}", "flat" if flat else ("up" if better else "down"))
+
+
+def fmt_pct(v: object) -> str:
+    x = _num(v)
+    return "—" if x is None else f"{x * 100:.1f}%"
+
+
+def rank_change_cell(v: object, lang: str) -> Cell:
+    x = _num(v)
+    if x is None:
+        return Cell("—", "muted")
+    n = int(x)
+    if n == 0:
+        return Cell("– 0", "flat")
+    return Cell(f"▲{n}" if n > 0 else f"▼{-n}", "up" if n > 0 else "down")
+
+
+def _int(v: object) -> str:
+    x = _num(v)
+    return "—" if x is None else str(int(x))
+
+
+def status_tone(s: object) -> str:
+    return str(s) if str(s) in TONES else "muted"
+
+
+def score_fills(scheme: pd.DataFrame, lang: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Counties coloured by score quintile (scores bunch within a few points, so fixed bins would paint
+    the whole province one colour); the legend gives each band's score range."""
+    scores = pd.to_numeric(scheme["score"], errors="coerce")
+    ok = scores.dropna()
+    fills = {r: NA_FILL for r in scheme["region"]}
+    legend: list[tuple[str, str]] = []
+    if not ok.empty:
+        edges = [float(ok.quantile(q)) for q in (0.8, 0.6, 0.4, 0.2)]
+        for region, v in zip(scheme["region"], scores, strict=True):
+            if pd.notna(v):
+                band = next((i for i, e in enumerate(edges) if v >= e), len(edges))
+                fills[region] = QUINTILES[band]
+        lows = [*edges, float(ok.min())]
+        highs = [float(ok.max()), *edges]
+        for i, colour in enumerate(QUINTILES):
+            legend.append((colour, f"{lows[i]:.1f} – {highs[i]:.1f}"))
+    legend.append((NA_FILL, tr("pack_legend_na", lang)))
+    return fills, legend
+
+
+# -- layout shared by the renderers ------------------------------------------------------------------
+def text_width(text: str, size: float) -> float:
+    """Approximate width in points: CJK, full-width characters and symbols (▲▼) one em, others about half."""
+    return sum(size if ord(ch) >= 0x2000 else size * 0.56 for ch in text)
+
+
+def fit_table(t: Table, width: float, max_h: float, measure: Callable[[str, float], float] = text_width,
+              sizes: tuple[float, ...] = (18, 16, 15, 14, 13, 12, 11, 10)) -> tuple[float, list[float]]:
+    """The largest font size at which the table fits width x max_h (points), and each row's height.
+
+    First only the text columns (`wrap`, default the widest) may wrap, so figures stay on one line
+    and a long reason takes two lines instead of running off the slide; if that needs a font
+    smaller than 15 pt, every column may wrap (readable from the back of the room beats tidy)."""
+    total = sum(t.widths) or 1.0
+    colw = [max(width * w / total - 10, 10) for w in t.widths]
+    widest = {max(range(len(colw)), key=lambda j: colw[j])} if colw else set()
+    heights: list[float] = []
+    for wrap_cols, floor in ((set(t.wrap) if t.wrap is not None else widest, 15), (set(range(len(colw))), 0)):
+        for size in (z for z in sizes if z >= floor):
+            heights, ok = [], True
+            for row in [[Cell(h) for h in t.header], *t.rows]:
+                lines = 1
+                for j, (c, cw) in enumerate(zip(row, colw, strict=False)):
+                    n = max(1, math.ceil(measure(c.text, size) / cw))
+                    if n > 1 and j not in wrap_cols:
+                        ok = False
+                    lines = max(lines, n)
+                heights.append(lines * size * 1.25 + size * 0.7)
+            if ok and sum(heights) <= max_h:
+                return size, heights
+    return sizes[-1], heights
+
+
+def fit_size(text: str, width: float, largest: float, smallest: float, lines: int = 1,
+             measure: Callable[[str, float], float] = text_width) -> float:
+    """The largest font size (step 1 pt) at which `text` fits in `lines` lines of `width` points."""
+    size = largest
+    while size > smallest and measure(text, size) > width * lines * 0.95:
+        size -= 1
+    return size
+
+
+# -- the map geometry ----------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def county_shapes(tolerance: float = 0.004) -> dict[str, list[list[tuple[float, float]]]]:
+    """County outlines from data/geo, projected (x = lon·cos φ0, y = lat) and decimated so a map
+    draws as a few thousand vector points: crisp at any zoom, no browser or image renderer needed."""
+    data = json.loads(GEO_FILE.read_text(encoding="utf-8"))
+    cos0 = math.cos(math.radians(29.2))
+    out: dict[str, list[list[tuple[float, float]]]] = {}
+    for f in data["features"]:
+        g = f["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        rings = []
+        for poly in polys:
+            ring = poly[0]  # outer ring; holes are not drawn (none matter at slide scale)
+            kept = [ring[0]]
+            for pt in ring[1:]:
+                if abs(pt[0] - kept[-1][0]) + abs(pt[1] - kept[-1][1]) >= tolerance:
+                    kept.append(pt)
+            if len(kept) >= 4:
+                rings.append([(x * cos0, y) for x, y in kept])
+        out[f["properties"]["code"]] = rings
+    return out
+
+
+def map_frame(width: float, height: float) -> tuple[float, float, float, float, float]:
+    """Scale and offsets that fit the province into width x height (y grows downwards)."""
+    pts = [p for rings in county_shapes().values() for ring in rings for p in ring]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    s = min(width / (x1 - x0), height / (y1 - y0))
+    ox = (width - s * (x1 - x0)) / 2
+    oy = (height - s * (y1 - y0)) / 2
+    return s, x0, y1, ox, oy
+
+
+def project(pt: tuple[float, float], frame: tuple[float, float, float, float, float]) -> tuple[float, float]:
+    s, x0, y1, ox, oy = frame
+    return ox + (pt[0] - x0) * s, oy + (y1 - pt[1]) * s
+
+
+# -- building --------------------------------------------------------------------------------------
+def _name(geo: Geography, code: str, lang: str) -> str:
+    try:
+        return geo.get(code).name(lang)
+    except KeyError:
+        return code
+
+
+def _chunks(rows: list, n: int = ROWS_PER_SLIDE) -> list[list]:
+    return [rows[i:i + n] for i in range(0, len(rows), n)] or [[]]
+
+
+def _kpi_row(bulk: pd.DataFrame, k: str, region: str = PROVINCE) -> pd.Series | None:
+    r = bulk[(bulk["kpi"] == k) & (bulk["region"] == region)]
+    return None if r.empty else r.iloc[0]
+
+
+def _cards(bulk: pd.DataFrame, cat: Catalogue, lang: str) -> list[Card]:
+    cards = []
+    for k in cat.headline_kpis():
+        r = _kpi_row(bulk, k.code)
+        if r is None:
+            cards.append(Card(k.name(lang), "—", tr("pack_no_target", lang), Cell("—", "muted"), "missing"))
+            continue
+        sub = tr("pack_target_label", lang, target=fmt_value(r["target"], k, lang), att=fmt_pct(r["attainment"])) \
+            if _num(r["target"]) is not None else tr("pack_no_target", lang)
+        cards.append(Card(k.name(lang), fmt_value(r["value"], k, lang), sub, fmt_change(r["change_prev"], k, lang),
+                          status_tone(r["status"])))
+    return cards
+
+
+def _system_slides(bulk: pd.DataFrame, cat: Catalogue, lang: str, period: str) -> list[Slide]:
+    slides = []
+    head = [tr(c, lang) for c in ("pack_col_kpi", "pack_col_value", "pack_col_target", "pack_col_att",
+                                  "pack_col_mom", "pack_col_rank")]
+    for s in sorted(cat.systems, key=lambda s: s.order):
+        rows, labels, values, tones = [], [], [], []
+        for k in cat.kpis_of(s.code):
+            r = _kpi_row(bulk, k.code)
+            if r is None:
+                continue
+            tone = status_tone(r["status"])
+            rows.append([Cell(k.name(lang)), Cell(fmt_value(r["value"], k, lang), tone),
+                         Cell(fmt_value(r["target"], k, lang) if _num(r["target"]) is not None else "—", "muted"),
+                         Cell(fmt_pct(r["attainment"]), tone), fmt_change(r["change_prev"], k, lang),
+                         Cell("—", "muted")])
+            att = _num(r["attainment"])
+            if att is not None:
+                labels.append(k.name(lang))
+                values.append(min(att, 1.2))
+                tones.append(tone)
+        name = s.name_en if lang == "en" else s.name_zh
+        for i, part in enumerate(_chunks(rows, 8)):
+            title = tr("pack_s_system", lang, system=name) + (tr("pack_s_cont", lang) if i else "")
+            slides.append(Slide(
+                f"system:{s.code}:{i}", title, tr("pack_s_system_sub", lang, period=period),
+                tables=[Table(head, part, [2.6, 1.6, 1.5, 1.1, 2.2, 0.0])],
+                bars=Bars(labels, values, tones) if i == 0 and labels else None,
+            ))
+    for sl in slides:  # the province has no rank: drop the empty column
+        for t in sl.tables:
+            t.header, t.widths = t.header[:-1], t.widths[:-1]
+            t.rows = [r[:-1] for r in t.rows]
+    return slides
+
+
+def _league_table(df: pd.DataFrame, k: Kpi, geo: Geography, lang: str) -> Table:
+    head = [tr("pack_col_rank", lang), tr("pack_col_city", lang), tr("pack_col_value", lang),
+            tr("pack_col_att", lang), tr("pack_col_change", lang)]
+    rows = []
+    for _, r in df.iterrows():
+        tone = status_tone(r["status"])
+        rows.append([Cell(_int(r["rank"])), Cell(_name(geo, r["region"], lang)),
+                     Cell(fmt_value(r["value"], k, lang), tone), Cell(fmt_pct(r["attainment"]), tone),
+                     rank_change_cell(r["rank_change"], lang)])
+    return Table(head, rows, [0.8, 1.6, 1.6, 1.2, 1.0], title=k.name(lang))
+
+
+def _scheme_table(df: pd.DataFrame, geo: Geography, lang: str, title: str) -> Table:
+    head = [tr("pack_col_rank", lang), tr("pack_col_county", lang), tr("pack_col_city", lang),
+            tr("pack_col_score", lang), tr("pack_col_change", lang)]
+    rows = []
+    for _, r in df.iterrows():
+        rows.append([Cell(_int(r["rank"])), Cell(_name(geo, r["region"], lang)),
+                     Cell(_name(geo, r["parent"], lang) if isinstance(r["parent"], str) else "—", "muted"),
+                     Cell("—" if _num(r["score"]) is None else f"{float(r['score']):.1f}"),
+                     rank_change_cell(r["rank_change"], lang)])
+    return Table(head, rows, [0.8, 1.6, 1.2, 1.0, 1.0], title=title)
+
+
+def _lists_tables(lists: pd.DataFrame, geo: Geography, lang: str, n_rows: int = 6) -> tuple[list[Table], str]:
+    """Red and black lists side by side (first `n_rows` entries each, in rule order) and a note on the rest."""
+    head = [tr("pack_col_region", lang), tr("pack_col_reason", lang)]
+    out, more = [], []
+    for board, key in (("red", "pack_red"), ("black", "pack_black")):
+        sub = lists[lists["board"] == board] if not lists.empty else lists
+        rows = [[Cell(_name(geo, r["region"], lang), "green" if board == "red" else "red"),
+                 Cell(str(r["reason_en" if lang == "en" else "reason_zh"]))] for _, r in sub.head(n_rows).iterrows()]
+        if not rows:
+            rows = [[Cell("—", "muted"), Cell(tr("pack_no_entries", lang), "muted")]]
+        if len(sub) > n_rows:
+            more.append(tr("pack_list_more", lang, board=tr(key, lang), n=len(sub) - n_rows))
+        out.append(Table(head, rows, [1.3, 3.7], title=tr("pack_list_title", lang, board=tr(key, lang), n=len(sub))))
+    return out, ("；" if lang == "zh" else "; ").join(more)
+
+
+def _problem_table(probs: pd.DataFrame, geo: Geography, lang: str) -> Table:
+    head = [tr("pack_col_region", lang), tr("pack_col_problem", lang), tr("pack_col_owner", lang),
+            tr("pack_col_deadline", lang), tr("pack_col_days", lang)]
+    rows = []
+    for _, r in probs.head(ROWS_PER_SLIDE).iterrows():
+        rows.append([Cell(_name(geo, r["region_code"], lang)), Cell(str(r["title_en" if lang == "en" else "title_zh"])),
+                     Cell(str(r["owner_en" if lang == "en" else "owner_zh"]), "muted"), Cell(str(r["deadline"])),
+                     Cell(_int(r["days_overdue"]), "red")])
+    if not rows:
+        rows = [[Cell("—", "muted"), Cell(tr("pack_no_problems", lang), "muted"), Cell(""), Cell(""), Cell("")]]
+    return Table(head, rows, [1.1, 3.4, 1.8, 1.2, 0.9], wrap=[1, 2])
+
+
+def _next_steps(tables: dict[str, pd.DataFrame], cat: Catalogue, geo: Geography, lang: str) -> list[str]:
+    bulk, lists, probs = tables["bulk"], tables.get("lists", pd.DataFrame()), tables.get("problems", pd.DataFrame())
+    sep = "、" if lang == "zh" else ", "
+    out = []
+    if not lists.empty:
+        black = list(dict.fromkeys(lists.loc[lists["board"] == "black", "region"]))
+        if black:
+            names = sep.join(_name(geo, c, lang) for c in black[:8]) + ("等" if lang == "zh" and len(black) > 8 else "")
+            out.append(tr("pack_next_black", lang, regions=names))
+    off = [k for k in cat.headline_kpis() if (r := _kpi_row(bulk, k.code)) is not None and r["status"] in ("red", "amber")]
+    if off:
+        out.append(tr("pack_next_off", lang, n=len(off), kpis=sep.join(k.name(lang) for k in off[:5])))
+    if not probs.empty:
+        out.append(tr("pack_next_problems", lang, n=len(probs), days=int(pd.to_numeric(probs["days_overdue"]).max())))
+    n_unrep = bulk.loc[(bulk["level"] == "county") & (bulk["status"] == "missing"), "region"].nunique()
+    if n_unrep:
+        out.append(tr("pack_next_unreported", lang, n=n_unrep))
+    out.append(tr("pack_next_freeze", lang))
+    return out
+
+
+def build_deck(engine: MetricsEngine, period: str, lang: str = "zh", freeze: Freeze | None = None,
+               tables: dict[str, pd.DataFrame] | None = None) -> Deck:
+    """The deck of a frozen period (from its stored tables) or of live data (freeze None)."""
+    cat, geo = engine.catalogue, engine.geo
+    lang = "en" if lang == "en" else "zh"
+    p = engine.resolve_period(freeze.period if freeze else period)
+    if tables is None:
+        tables = frozen_tables(engine.store.engine, freeze.id) if freeze else pack_tables(engine, p, None)
+    label = p.label
+    bulk = tables["bulk"]
+    if freeze:
+        stamp = tr("pack_frozen_at", lang, at=f"{freeze.known_at:%Y-%m-%d %H:%M}", user=freeze.frozen_by or "—",
+                   id=freeze.id)
+        is_demo = freeze.is_demo
+    else:
+        stamp, is_demo = tr("pack_live", lang), engine.store.is_demo()
+    slides = [Slide("cover", tr("pack_deck_title", lang), tr("pack_deck_subtitle", lang, period=label),
+                    bullets=[tr("pack_org", lang), stamp])]
+    slides.append(Slide("kpis", tr("pack_s_kpis", lang), tr("pack_s_kpis_sub", lang, period=label),
+                        cards=_cards(bulk, cat, lang)))
+    slides += _system_slides(bulk, cat, lang, label)
+    leagues = [(cat.kpi(kind.split(":", 1)[1]), df) for kind, df in tables.items() if kind.startswith("league:")]
+    leagues.sort(key=lambda kd: kd[0].headline or 0)
+    for i in range(0, len(leagues), 2):
+        slides.append(Slide(f"league:{i // 2}", tr("pack_s_league", lang), tr("pack_s_league_sub", lang, period=label),
+                            tables=[_league_table(df, k, geo, lang) for k, df in leagues[i:i + 2]]))
+    scheme = tables.get("scheme")
+    if scheme is not None and not scheme.empty:
+        ranked = scheme[scheme["rank"].notna()].sort_values("rank")
+        slides.append(Slide("scheme", tr("pack_s_scheme", lang), tr("pack_s_scheme_sub", lang, period=label), tables=[
+            _scheme_table(ranked.head(10), geo, lang, tr("pack_top10", lang)),
+            _scheme_table(ranked.tail(10), geo, lang, tr("pack_bottom10", lang))]))
+        fills, legend = score_fills(scheme, lang)
+        labels = {r["region"]: f"{_name(geo, r['region'], lang)} {int(r['rank'])}"
+                  for _, r in pd.concat([ranked.head(3), ranked.tail(3)]).iterrows()}
+        slides.append(Slide("map", tr("pack_s_map", lang), tr("pack_s_map_sub", lang, period=label),
+                            map=MapData(fills, legend, labels)))
+    list_tables, list_note = _lists_tables(tables.get("lists", pd.DataFrame()), geo, lang)
+    slides.append(Slide("lists", tr("pack_s_lists", lang), tr("pack_s_lists_sub", lang, period=label),
+                        tables=list_tables, footnote=list_note))
+    probs = tables.get("problems", pd.DataFrame())
+    on = f"{problems_day(engine, freeze.known_at if freeze else None):%Y-%m-%d}"
+    slides.append(Slide("problems", tr("pack_s_problems", lang),
+                        tr("pack_s_problems_sub", lang, on=on, n=len(probs)), tables=[_problem_table(probs, geo, lang)],
+                        footnote=tr("pack_more_problems", lang, n=len(probs) - ROWS_PER_SLIDE)
+                        if len(probs) > ROWS_PER_SLIDE else ""))
+    slides.append(Slide("next", tr("pack_s_next", lang), label, bullets=_next_steps(tables, cat, geo, lang)))
+    prov = bulk[bulk["region"] == PROVINCE]
+    figures = {k: _num(v) for k, v in zip(prov["kpi"], prov["value"], strict=True)}
+    return Deck(label, lang, tr("pack_deck_title", lang), tr("pack_deck_subtitle", lang, period=label), stamp,
+                is_demo, freeze.id if freeze else None, slides, figures)
+
+
+def slide_text(s: Slide) -> list[str]:
+    """Every text on a slide (tests and the presentation's accessibility text use it)."""
+    out = [s.title, s.subtitle, s.footnote, *s.bullets]
+    for c in s.cards:
+        out += [c.label, c.value, c.sub, c.change.text]
+    for t in s.tables:
+        out += [t.title, *t.header] + [c.text for r in t.rows for c in r]
+    return [x for x in out if x]
+
