@@ -9,18 +9,27 @@ from dataclasses import replace
 
 import streamlit as st
 
-from ui import data, shell
+from auth import policy
+from ui import auth, data, shell
 from ui.i18n import t
 
 st.set_page_config(page_title="一屏掌控 · 数字化改革", page_icon=shell.favicon(), layout="wide",
                    initial_sidebar_state="auto")
 
+try:  # sign-in first: nothing below runs for an anonymous session (issue #9)
+    user = auth.gate()
+    auth.guard_params(user, "en" if st.query_params.get("lang") == "en" else "zh")
+except data.DB_ERRORS as exc:  # no user known yet: the page asked for opens once the database answers
+    auth.remember_requested_page()
+    shell.db_banner(replace(shell.frame(), db_error=data.describe_error(exc)))
+    st.stop()
 ctx = shell.frame()
 lang = ctx.lang
 pages = {
     t("nav_cockpit", lang): [
         st.Page("pages/overview.py", title=t("nav_overview", lang), icon=":material/dashboard:",
                 url_path="overview", default=True),
+        st.Page("pages/map.py", title=t("nav_map", lang), icon=":material/map:", url_path="map"),
         st.Page("pages/county.py", title=t("nav_county", lang), icon=":material/location_city:", url_path="county"),
     ],
     t("nav_race", lang): [
@@ -39,11 +48,31 @@ pages = {
                 url_path="quality"),
         st.Page("pages/jobs.py", title=t("nav_jobs", lang), icon=":material/schedule:", url_path="jobs"),
     ],
+    t("nav_meeting", lang): [
+        st.Page("pages/pack.py", title=t("nav_pack", lang), icon=":material/inventory_2:", url_path="pack"),
+        st.Page("pages/present.py", title=t("nav_present", lang), icon=":material/slideshow:",
+                url_path="present"),
+    ],
+    t("auth_nav_admin", lang): [
+        st.Page("pages/admin.py", title=t("auth_admin_title", lang), icon=":material/admin_panel_settings:",
+                url_path="admin"),
+    ],
 }
+# only the pages the user's role may open are registered: any other URL is "page not found"
+pages = {sec: kept for sec, ps in pages.items()
+         if (kept := [p for p in ps if policy.may_see_page(user.role, p.url_path, user.scope_code)])}
+if not policy.may_see_page(user.role, "overview"):  # Streamlit serves the default page at "/" only: give
+    # roles without the cockpit a landing page, so each of their pages keeps its own URL
+    mine = [p for ps in pages.values() for p in ps]
+    pages = {t("auth_home", lang): [st.Page(lambda: auth.home(mine, lang), title=t("auth_home", lang),
+                                            icon=":material/home:", url_path="home", default=True)], **pages}
 nav = st.navigation(pages, position="hidden" if ctx.kiosk else "sidebar")
+auth.open_requested_page([p for ps in pages.values() for p in ps])
+if not ctx.kiosk:
+    auth.sidebar(user, lang)
 if ctx.demo and not ctx.kiosk:
     st.sidebar.caption(f"⚠️ {t('demo_tip', lang)}")
-if not ctx.kiosk:
+if not ctx.kiosk and policy.may_see_page(user.role, "overview"):
     st.sidebar.page_link("pages/overview.py", label=t("kiosk_link", lang), icon=":material/tv:",
                          query_params=ctx.params(kiosk="1"))
 try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench_metrics", "bench_overview", "bench_rankings", "bench_import"]
+BENCHES = ["bench_metrics", "bench_overview", "bench_map", "bench_rankings", "bench_import", "bench_pack"]
 
 
 def main(argv: list[str]) -> int:

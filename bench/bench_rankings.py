@@ -14,8 +14,7 @@ import os
 import statistics
 from pathlib import Path
 
-from bench.timing import timed
-from ingest.bootstrap import create_demo_database
+from bench.timing import demo_database, timed
 from metrics.engine import MetricsEngine
 from metrics.rankings import evaluate_scheme, league_table, red_black_lists
 from metrics.schemes import Scheme, SchemeKpi, schemes
@@ -29,16 +28,7 @@ KPI = "online_handling_rate"
 
 
 def database() -> str:
-    url = f"sqlite:///{DB}"
-    if DB.exists():
-        print(f"reusing the demo database {DB}")
-        return url
-    tmp = DB.with_suffix(".tmp.sqlite")
-    tmp.unlink(missing_ok=True)
-    s, stats = timed(lambda: create_demo_database(f"sqlite:///{tmp}", seed=2021, today=TODAY))
-    tmp.rename(DB)
-    print(f"built the demo database {DB} in {s:.1f} s ({stats['observations']:,} observations)")
-    return url
+    return demo_database(DB, TODAY)
 
 
 def all_kpis_scheme(engine: MetricsEngine) -> Scheme:

@@ -40,6 +40,9 @@ def create_demo_database(
             "demo_overdue": ",".join(data.overdue),
         },
     )
+    from auth.accounts import ensure_demo_accounts  # demo sign-in for each role (issue #9)
+
+    ensure_demo_accounts(store)
     t3 = time.perf_counter()
     return {
         "dialect": store.dialect,

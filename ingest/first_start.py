@@ -16,6 +16,13 @@ def main() -> None:
     counts = store.counts()
     demo = " (演示数据 / demo data)" if store.is_demo() else ""
     print(f"» database {shown}: {counts['observation']:,} observations{demo}, ready in {time.perf_counter() - t0:.1f} s")
+    from auth import accounts, check  # issue #9: demo sign-in shown, production refused
+
+    if store.is_demo():
+        demo_users = accounts.ensure_demo_accounts(store)
+        print("» demo sign-in: " + ", ".join(f"{n} / {pw}" for n, pw, _, _ in demo_users))
+    for problem in check.problems(store, url):
+        raise SystemExit(f"refusing to start: {problem}")
 
 
 if __name__ == "__main__":

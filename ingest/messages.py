@@ -40,6 +40,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "Excel 文件已损坏或不完整，无法打开（{detail}）。请重新保存后再导入。",
         "en": "the Excel file is damaged or incomplete and cannot be opened ({detail}). Save it again and retry.",
     },
+    "xlsx_unpacked_too_large": {
+        "zh": "Excel 文件解压后过大（{size_mb:.0f} MB，上限 {limit_mb:.0f} MB），疑似压缩炸弹，未读取。请只保留填报工作表，用 Excel 另存为 .xlsx 后再导入。",
+        "en": "the Excel file unpacks to {size_mb:.0f} MB (limit {limit_mb:.0f} MB), which looks like a zip bomb; it was not read. Keep only the report sheet, save as .xlsx and retry.",
+    },
+    "xlsx_unsafe_xml": {
+        "zh": "Excel 文件内部含有不允许的 XML 声明（{detail}），可能是恶意构造的文件，未读取。请用 Excel 重新另存为 .xlsx 后再导入。",
+        "en": "the Excel file contains a forbidden XML declaration ({detail}) and may be crafted to attack the reader; it was not read. Save it again from Excel as .xlsx.",
+    },
+    "sheet_too_large": {
+        "zh": "工作表“{sheet}”过大（约 {cells:,} 个单元格，上限 {limit:,}），未读取。请只提交本期报表，或分多个文件导入。",
+        "en": "sheet '{sheet}' is too large (about {cells:,} cells, the limit is {limit:,}); it was not read. Submit only this period's report or split the file.",
+    },
     "bad_encoding": {
         "zh": "CSV 文件的文字编码无法识别（支持 UTF-8、带 BOM 的 UTF-8、GBK、GB18030）。",
         "en": "the CSV file's text encoding is not recognised (UTF-8, UTF-8 with BOM, GBK and GB18030 are supported).",

@@ -19,6 +19,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from zlib import error as zlib_error
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,16 @@ from metrics.catalogue import Catalogue
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 HEADER_SCAN_ROWS = 30
+# Hostile workbooks: a small .xlsx can unpack to gigabytes (zip bomb), declare an entity bomb or an
+# external entity in its XML, or make openpyxl build billions of cells (one cell at XFD1048576, a
+# merge over the whole sheet). All are refused from cheap scans before openpyxl parses anything.
+MAX_UNZIPPED_BYTES = 160 * 1024 * 1024  # 8x the upload limit: real sheet XML compresses ~5-10x
+MAX_ZIP_MEMBERS = 2000
+MAX_CELLS = 2_000_000  # per sheet; a county report has a few hundred, a year-long feed ~1M
+MAX_COLUMNS = 16_384  # Excel's own column limit, also applied to CSV
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -121,26 +132,62 @@ def _csv_grid(data: bytes) -> Grid:
     counts = {d: sum(ln.count(d) for ln in lines) for d in (",", "\t", ";")}
     sep = max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
     width = max(len(r) for r in csv.reader(lines, delimiter=sep))
+    if width > MAX_COLUMNS:
+        raise _fail("sheet_too_large", sheet="csv", cells=width * len(lines), limit=MAX_COLUMNS)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=list(range(width)), dtype=object,
                             keep_default_na=False, skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, ValueError):
         rows = list(csv.reader(io.StringIO(text), delimiter=sep))
         width = max((len(r) for r in rows), default=0)
+        if width > MAX_COLUMNS or width * len(rows) > MAX_CELLS * 4:
+            raise _fail("sheet_too_large", sheet="csv", cells=width * len(rows), limit=MAX_CELLS * 4) from None
         frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
     frame.index = pd.RangeIndex(1, len(frame) + 1)
     return Grid("csv", "csv", frame, encoding=enc)
 
 
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _scan_xml(name: str, xml: bytes) -> None:
+    """Refuse DTDs/entities (entity bombs, external entities) and sheets that would explode in openpyxl."""
+    m = _DTD.search(xml)
+    if m:
+        raise _fail("xlsx_unsafe_xml", detail=f"{name}: <!{m.group(1).decode().upper()}")
+    if not name.startswith("xl/worksheets/"):
+        return
+    cells = len(_CELL_TAG.findall(xml))
+    for c1, r1, c2, r2 in _MERGE_REF.findall(xml):
+        cells = max(cells, (abs(int(r2) - int(r1)) + 1) * (abs(_col_number(c2) - _col_number(c1)) + 1))
+    if cells > MAX_CELLS:
+        raise _fail("sheet_too_large", sheet=name.rsplit("/", 1)[-1], cells=cells, limit=MAX_CELLS)
+
+
 def _xlsx_grids(data: bytes, name: str) -> list[Grid]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            unpacked = sum(i.file_size for i in infos)  # declared sizes; zipfile never inflates beyond them
+            if unpacked > MAX_UNZIPPED_BYTES or len(infos) > MAX_ZIP_MEMBERS:
+                raise _fail("xlsx_unpacked_too_large", size_mb=unpacked / 2**20, limit_mb=MAX_UNZIPPED_BYTES / 2**20)
             names = set(zf.namelist())
-            # formulas are <f> elements in the sheet XML: only then is the second (formula) pass needed
-            sheets = [zf.read(n) for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-            has_formulas = any(b"<f>" in x or b"<f " in x for x in sheets)
-    except zipfile.BadZipFile as exc:
-        raise _fail("corrupt_xlsx", detail=str(exc)[:80]) from None
+            xml_names = [n for n in names if n.endswith((".xml", ".rels", ".vml"))]
+            has_formulas = False
+            for n in xml_names:
+                xml = zf.read(n)
+                _scan_xml(n, xml)
+                # formulas are <f> elements in the sheet XML: only then is the second (formula) pass needed
+                if n.startswith("xl/worksheets/") and (b"<f>" in xml or b"<f " in xml):
+                    has_formulas = True
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+        raise _fail("corrupt_xlsx", detail=f"{exc.__class__.__name__}: {str(exc)[:80]}") from None
+    except (RuntimeError, zlib_error) as exc:  # encrypted member, bad CRC / deflate stream
+        raise _fail("corrupt_xlsx", detail=f"{exc.__class__.__name__}: {str(exc)[:80]}") from None
     if "xl/workbook.xml" not in names:
         kind = "Word 文档 / Word document" if "word/document.xml" in names else "ZIP 压缩包 / ZIP archive"
         raise _fail("not_spreadsheet", name=name, kind=kind)
@@ -151,13 +198,16 @@ def _xlsx_grids(data: bytes, name: str) -> list[Grid]:
         raise _fail("corrupt_xlsx", detail=f"{exc.__class__.__name__}: {str(exc)[:80]}") from None
     grids = []
     for ws in wb_values.worksheets:
+        if ws.max_row * ws.max_column > MAX_CELLS:  # sparse: one cell far away makes a huge rectangle
+            raise _fail("sheet_too_large", sheet=ws.title, cells=ws.max_row * ws.max_column, limit=MAX_CELLS)
         rows = [list(r) for r in ws.iter_rows(values_only=True)]
         while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
             rows.pop()
         if rows and wb_formulas is not None:
             # a formula cell whose cached value is missing shows as None: mark it
             fws = wb_formulas[ws.title]
-            for r_idx, frow in enumerate(fws.iter_rows(values_only=True)):
+            width = max(len(r) for r in rows)  # the declared <dimension> can be far wider: never pad to it
+            for r_idx, frow in enumerate(fws.iter_rows(max_row=len(rows), max_col=width, values_only=True)):
                 if r_idx >= len(rows):
                     break
                 for c_idx, v in enumerate(frow):

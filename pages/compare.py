@@ -48,7 +48,7 @@ if not data.has_data(bulk):
     c.empty_state(ctx)
     st.stop()
 
-counties = sorted(geo.counties, key=lambda x: (geo.city_of(x), x))
+counties = [x for x in sorted(geo.counties, key=lambda x: (geo.city_of(x), x)) if x in data.allowed()]  # issue #9
 home = ctx.scope if ctx.scope != PROVINCE else geo.cities[0]
 level = {m.code: m.level for m in cat.measures}
 heads = [k.code for k in cat.headline_kpis()]
@@ -63,7 +63,7 @@ with a:
         format_func=lambda x: f"{geo.get(x).name(lang)} · {geo.get(geo.city_of(x)).name(lang)}",
         placeholder=t("rankings_cmp_pick", lang),
     )
-groups = [g for g in lg.population_options(geo, ctx.period.end, cities=False) if g != "counties"]
+groups = [g for g in lg.population_options(geo, ctx.period.end, cities=False) if g != "counties" and g.partition(":")[2] in data.allowed()]
 with b:
     st.selectbox(t("rankings_cmp_add", lang), groups, key="cmp_add",
                  format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
@@ -75,7 +75,9 @@ with d:
     kpis = lg.multi_select(t("rankings_cmp_kpis", lang), rankable, "kpis", default=default_kpis,
                            format_func=lambda x: cat.kpi(x).name(lang), placeholder=t("rankings_cmp_pick", lang))
 with e:
-    peers = urlstate.select(t("rankings_cmp_peers", lang), lg.population_options(geo, ctx.period.end, cities=False),
+    popts = [o for o in lg.population_options(geo, ctx.period.end, cities=False)  # in scope only (issue #9)
+             if len(data.allowed()) >= len(geo.regions) or o == "counties" or o.partition(":")[2] in data.allowed()]
+    peers = urlstate.select(t("rankings_cmp_peers", lang), popts,
                             "peers", format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
 with f:
     mode = urlstate.select(t("rankings_cmp_mode", lang), ["index", "value"], "mode", widget="segmented",

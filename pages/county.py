@@ -17,6 +17,7 @@ geo, cat = eng.geo, eng.catalogue
 counties = sorted(geo.counties, key=lambda x: (geo.city_of(x), x))
 if ctx.scope != "330000":
     counties = geo.counties_of(ctx.scope) + [x for x in counties if geo.city_of(x) != ctx.scope]
+counties = [x for x in counties if x in data.allowed()]  # the user's scope only (issue #9)
 header(ctx, t("nav_county", ctx.lang))
 a, b = st.columns([1, 1])
 with a:

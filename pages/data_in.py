@@ -15,6 +15,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from auth import audit, policy
 from ingest.importer import ImportOptions, ImportReport, analyse, import_bytes, rollback
 from ingest.quality import record_rejection
 from ingest.reader import DEFAULT_MAX_BYTES
@@ -22,7 +23,9 @@ from ingest.templates import reported_measures, template_bytes
 from ingest.views import batch_history, changes_frame, file_months, fmt_value, issues_frame, reporting_months
 from ingest.views import value_history as history_of
 from metrics.geography import PROVINCE
+from ui import auth as ui_auth
 from ui import data, urlstate
+from ui.html import md
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
 from ui.shell import header
@@ -38,6 +41,7 @@ L = ctx.lang
 eng = data.engine()
 store, geo, cat = eng.store, eng.geo, eng.catalogue
 header(ctx, t("nav_data_in", L))
+me = ui_auth.require("import", L)  # issue #9: office (any county) or a county officer (own county only)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -65,7 +69,10 @@ months = reporting_months(eng.today)
 # -- who reports what ---------------------------------------------------------------------------------
 a, b, c = st.columns([3, 1.2, 2])
 with a:
-    reporter = urlstate.select(t("data_as", L), [OFFICE, *counties], "reporter", format_func=county_label)
+    if me.role != "office":
+        counties = [me.scope_code]
+    reporter = urlstate.select(t("data_as", L), [OFFICE, *counties] if me.role == "office" else counties, "reporter",
+                               format_func=county_label)
 with b:
     month = urlstate.select(t("data_month", L), months, "month")
 with c:
@@ -153,7 +160,7 @@ def show_preview(rep: ImportReport) -> None:
 if up is not None:
     raw = up.getvalue()
     rep = analysed(raw, up.name)
-    st.caption(t("data_file_meta", L, name=up.name, size=f"{len(raw) / 1024:,.1f}",
+    st.caption(t("data_file_meta", L, name=md(up.name), size=f"{len(raw) / 1024:,.1f}",
                  checksum=(rep.checksum or "—")[:16], sheet=rep.sheet or "—", layout=rep.layout or "—"))
     if rep.errors:
         st.error(rep.summary(L), icon=":material/block:")
@@ -179,7 +186,13 @@ if up is not None:
             st.info(t("data_need_user", L), icon=":material/badge:")
         if st.button(t("data_commit", L, n=todo), type="primary", key="data_commit", disabled=not user or todo == 0,
                      icon=":material/save:"):
+            if not policy.may_import(me.role, me.scope_code, county):
+                audit.record(store, me.username, "import_refused", county or "office", up.name)
+                st.error(t("auth_no_permission", L, role=ui_auth.role_name(me.role, L)))
+                st.stop()
             res = import_bytes(raw, up.name, store, as_county=county, user=user, options=ImportOptions())
+            audit.record(store, me.username, "import", county or "office",
+                         f"{up.name} batch={res.batch_id} as={user} {res.summary('en')}"[:2000])
             if res.batch_id is not None:
                 st.session_state["data_done"] = res.summary(L)
                 st.session_state["data_upload_n"] = n_up + 1  # a fresh uploader: the file is done
@@ -207,7 +220,7 @@ else:
         t("data_col_who", L): batches["submitted_by"].fillna("—"),
         t("data_col_when", L): pd.to_datetime(batches["committed_at"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
         t("data_col_file", L): batches["file_name"].fillna("—"),
-        t("data_col_checksum", L): [(x or "—")[:16] for x in batches["checksum"]],
+        t("data_col_checksum", L): [x[:16] if isinstance(x, str) and x else "—" for x in batches["checksum"]],
         t("data_col_rows", L): batches["n_rows"],
         t("data_col_status", L): [t(f"data_bs_{s}", L) if s in BATCH_COLOUR else s for s in codes],
         t("data_col_region", L): [geo.get(r).name(L) if r in geo.regions else (r or "—") for r in batches["region_code"]],
@@ -217,7 +230,7 @@ else:
     st.dataframe(coloured(shown, t("data_col_status", L), BATCH_COLOUR, codes), hide_index=True, width="stretch",
                  height=min(360, 38 + 35 * len(shown)))
     committed = batches[batches["status"] == "committed"]
-    if not committed.empty:
+    if not committed.empty and policy.can(me.role, "rollback"):
         info = {int(r.id): r for r in committed.itertuples()}
         ra, rb = st.columns([3, 1], vertical_alignment="bottom")
         with ra:
@@ -234,10 +247,11 @@ else:
         confirm = st.session_state.get("data_rb_confirm")
         if confirm is not None and confirm in info:
             st.warning(t("data_rb_confirm", L, id=confirm, n=info[confirm].n_rows,
-                         file=info[confirm].file_name or "—"), icon=":material/warning:")
+                         file=md(info[confirm].file_name or "—")), icon=":material/warning:")
             ya, yb, _ = st.columns([1, 1, 5])
             if ya.button(t("data_rb_yes", L), type="primary", key="data_rb_yes"):
                 ok, msg = rollback(store, confirm, user or None, L)  # type: ignore[arg-type]
+                audit.record(store, me.username, "rollback", f"batch {confirm}", f"ok={ok} as={user}")
                 st.session_state["data_rb_msg"] = (ok, msg)
                 st.session_state.pop("data_rb_confirm", None)
                 st.session_state.pop("data_analysis", None)

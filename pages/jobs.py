@@ -13,6 +13,7 @@ import streamlit as st
 from scheduler import status
 from scheduler.jobs import open_alerts
 from scheduler.service import JOB_IDS, Config
+from ui import auth as ui_auth
 from ui import data
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
@@ -26,6 +27,7 @@ L = ctx.lang
 eng = data.engine()
 engine, geo = eng.store.engine, eng.geo
 header(ctx, t("nav_jobs", L))
+ui_auth.require("jobs", L)  # issue #9: administrators only
 cfg = Config()
 now = dt.datetime.now().replace(microsecond=0)
 

@@ -4,6 +4,8 @@ reasons, so the reform office can chase the right people (logic in ingest.qualit
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -68,7 +70,8 @@ def days(v) -> str:
 
 a, b, c = st.columns([2, 1.3, 3])
 with a:
-    city = urlstate.select(t("data_q_city", L), [PROVINCE, *geo.cities], "city", default=ctx.scope,
+    copts = [x for x in [PROVINCE, *geo.cities] if x in data.allowed()] or [geo.city_of(ctx.scope) or PROVINCE]
+    city = urlstate.select(t("data_q_city", L), copts, "city", default=ctx.scope if ctx.scope in copts else copts[0],
                            format_func=lambda x: t("province_scope", L) if x == PROVINCE else county_name(x))
 with b:
     n = int(urlstate.select(t("data_q_window", L), ["6", "12"], "window", default="12", widget="segmented",
@@ -78,6 +81,7 @@ with c:
     st.caption(t("data_q_help", L, end=end.label, day=q.REPORT_DUE_DAY, today=f"{eng.today:%Y-%m-%d}"))
 
 cells = _cells(database_url(), data.version(), q.rejection_mark(store), end.label, n, city, eng.today.isoformat())
+cells = data.visible(cells, "county")  # a county officer sees only their own county (issue #9)
 if cells.empty:
     st.info(t("data_q_empty", L))
     st.stop()
@@ -116,7 +120,7 @@ styled = disp.reset_index(drop=True).style.apply(
     else [""] * len(col), axis=0)
 st.dataframe(styled, hide_index=True, width="stretch", height=min(640, 38 + 35 * len(disp)))
 st.html('<div class="legend">' + "".join(
-    f'<span><i style="background:{COLOURS[s]}"></i>{label(s)}</span>' for s in q.STATUSES) + "</div>")
+    f'<span><i style="background:{COLOURS[s]}"></i>{html.escape(label(s))}</span>' for s in q.STATUSES) + "</div>")
 st.caption(t("data_q_legend", L, day=q.REPORT_DUE_DAY))
 with st.columns([2, 3])[0]:
     downloads.buttons(disp, t("data_q_file_matrix", L, end=end.label, n=n), L, key="q_matrix")

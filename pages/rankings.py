@@ -26,7 +26,8 @@ def table_height(n: int, cap: int = 640) -> int:
 
 
 def population_picker(key: str = "pop", cities: bool = True) -> str:
-    opts = lg.population_options(geo, ctx.period.end, cities)
+    full = len(data.allowed()) >= len(geo.regions)  # a scoped user ranks within their scope (issue #9)
+    opts = [o for o in lg.population_options(geo, ctx.period.end, cities) if full or o == "counties" or o.partition(":")[2] in data.allowed()]
     default = lg.default_population(ctx.scope)
     return urlstate.select(t("rankings_population", lang), opts, key, default=default if default in opts else opts[0],
                            format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))

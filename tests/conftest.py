@@ -13,8 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from streamlit import config as streamlit_config
 
 from store.db import make_engine
+
+# .streamlit/config.toml hides error details from browsers (issue #9); tests want the full message:
+# the env var reaches `streamlit run` servers, set_option the in-process AppTest runs.
+os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
+streamlit_config.set_option("client.showErrorDetails", os.environ["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"])
 
 PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MY_ADMIN = os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")

@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from auth.accounts import User
 from ingest.bootstrap import create_demo_database
 from store import Store
+from ui.auth import sign_in_session
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 60
@@ -72,8 +74,25 @@ def use_db(monkeypatch):
     return use
 
 
-def run(page: str | None = None, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+# Tests sign in the way the sign-in form does: by putting the user in the server-side session
+# state (ui.auth.sign_in_session). The browser cannot set session state, so there is no bypass.
+OFFICE = User("office", "office", "330000")
+ADMIN = User("admin", "admin", "330000")
+ADMIN_PAGES = ("pages/jobs.py", "pages/admin.py")
+
+
+def signed_in(at: AppTest, user: User | None) -> AppTest:
+    if user is not None:
+        sign_in_session(at.session_state, user)
+    return at
+
+
+def run(page: str | None = None, *, user: User | None | bool = True, **params: str) -> AppTest:
+    """Run the app (then switch to `page`) signed in as the reform office (admin for admin pages),
+    as `user`, or anonymously (user=None)."""
+    if user is True:
+        user = ADMIN if page in ADMIN_PAGES else OFFICE
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT), user or None)
     for k, v in params.items():
         at.query_params[k] = v
     at.run()

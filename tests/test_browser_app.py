@@ -62,13 +62,56 @@ def browser():
         b.close()
 
 
+ADMIN_PATHS = ("/jobs", "/admin")  # pages only an administrator sees
+
+
+def sign_in(pg, user: str) -> None:
+    """Sign in through the form with a demo account (the page must show the sign-in gate)."""
+    from auth.accounts import DEMO_ACCOUNTS
+
+    password = next(a[1] for a in DEMO_ACCOUNTS if a[0] == user)
+    form = pg.locator('[data-testid="stForm"]')
+    form.locator('input[type="text"]').first.fill(user)
+    form.locator('input[type="password"]').fill(password)
+    form.locator('input[type="password"]').press("Enter")  # submits the form
+    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stForm\"] input[type=password]')",
+                         timeout=30_000)
+    wait_finished(pg)
+    pg.cockpit_user = user
+
+
+def at_gate(pg) -> bool:
+    form = pg.locator('[data-testid="stForm"]')
+    return bool(form.count() and form.locator('input[type="password"]').count())
+
+
 @pytest.fixture
 def page(browser):
-    """A 1920x1080 page that records the host of every request it makes."""
+    """A 1920x1080 page that records the host of every request it makes, signed in (issue #9):
+    `goto` meets the sign-in gate and signs in as the reform office (the administrator for the
+    admin-only pages) through the form, as a person would; the session cookie then carries over.
+    Set `pg.auto_sign_in = False` to see the gate yourself."""
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     pg = ctx.new_page()
     pg.requests = []
     pg.on("request", lambda r: pg.requests.append(r.url))
+    pg.auto_sign_in, pg.cockpit_user = True, None
+    plain_goto = pg.goto
+
+    def goto(url: str, **kw):
+        path = urlparse(url).path
+        want = "admin" if path.startswith(ADMIN_PATHS) else "office"
+        if pg.auto_sign_in and url.startswith("http") and pg.cockpit_user not in (None, want):
+            ctx.clear_cookies()  # another role's session
+            pg.cockpit_user = None
+        resp = plain_goto(url, **kw)
+        if pg.auto_sign_in and url.startswith("http"):
+            wait_finished(pg)
+            if at_gate(pg):
+                sign_in(pg, want)
+        return resp
+
+    pg.goto = goto
     yield pg
     ctx.close()
 

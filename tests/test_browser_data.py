@@ -224,6 +224,12 @@ def test_postgresql_outage_banner_and_recovery_without_restart(postgresql_url, p
                             "value": list(v.values())})
               for c in geography().counties for v in [sample_report(c, "2026-09")]]
     store.write_batch(Batch(source="import", note="browser outage test"), pd.concat(frames, ignore_index=True))
+    from auth.accounts import create_user  # not a demo database: one real account, which the page fixture uses
+    from store.schema_auth import app_user
+
+    with store.engine.begin() as conn:
+        conn.execute(app_user.delete())  # other tests' (demo) accounts on the shared server database
+    create_user(store, "office", "office-demo", "office", by="test")
     store.engine.dispose()
     real = sa.engine.make_url(postgresql_url)
     proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)

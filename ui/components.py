@@ -6,6 +6,8 @@ laid out. Page links carry the global view (lang, period, scope) so every view i
 
 from __future__ import annotations
 
+from html import escape
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -65,7 +67,7 @@ def system_row(scores: list[SystemScore], ctx: Ctx) -> None:
     cells = []
     for s in scores:
         href = f"system?{ctx.qs(system=s.code)}"
-        cells.append(f'<a href="{href}" target="_self">{html.system_tile(s, ctx.lang)}</a>')
+        cells.append(f'<a href="{escape(href)}" target="_self">{html.system_tile(s, ctx.lang)}</a>')
     st.html('<div class="sys-grid">' + "".join(cells) + "</div>")
 
 
@@ -123,7 +125,7 @@ def league_tables(ctx: Ctx, bulk: pd.DataFrame, prev: pd.DataFrame | None, kpi: 
     best, worst = ranking.best_worst(ranked, 5)
     qs = ctx.qs()
     st.html(
-        f'<div class="panel-title">{k.name(ctx.lang)} · {t("rank_change", ctx.lang)}</div>'
+        f'<div class="panel-title">{escape(k.name(ctx.lang))} · {escape(t("rank_change", ctx.lang))}</div>'
         + html.league(t("best5", ctx.lang), ranking.rows_for_display(best, k, eng.geo, ctx.lang), qs, ctx.lang)
         + html.league(t("worst5", ctx.lang), ranking.rows_for_display(worst, k, eng.geo, ctx.lang), qs, ctx.lang)
     )
@@ -170,10 +172,10 @@ def system_view(ctx: Ctx, system: str, bulk: pd.DataFrame, scores: list[SystemSc
     name = sysdef.name_en if ctx.lang == "en" else sysdef.name_zh
     score = "—" if s.score is None else f"{s.score * 100:.1f}"
     colour = fmt.STATUS_COLOURS.get(s.status, "#64748b")
-    st.html(f'<div class="hdr"><span class="h-title">{name}</span>'
+    st.html(f'<div class="hdr"><span class="h-title">{escape(name)}</span>'
             f'<span class="h-meta" title="{t("score_tip", ctx.lang)}">{t("score", ctx.lang)} '
             f'<b style="color:{colour}">{score}</b> · {t("green_share", ctx.lang, n=s.n_green, of=s.n_target)}</span>'
-            f'<span class="h-meta">{t("system_table", ctx.lang, scope=scope_name(ctx), period=ctx.period.label, n=s.n_kpis)}'
+            f'<span class="h-meta">{escape(t("system_table", ctx.lang, scope=scope_name(ctx), period=ctx.period.label, n=s.n_kpis))}'
             "</span></div>")
     st.caption(system_summary(bulk, cat, system, ctx.scope, eng.geo, ctx.lang))  # the automatic summary (#4)
     table(system_table(bulk, cat, system, ctx.scope, ctx.lang), ctx.lang,

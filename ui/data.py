@@ -16,6 +16,7 @@ import streamlit as st
 
 from metrics import MetricsEngine, open_engine
 from metrics.periods import Period
+from metrics.scoped import ScopedEngine, filter_regions
 from store.db import database_url
 
 
@@ -56,9 +57,29 @@ def _bulk(url: str, period: str, version: int) -> pd.DataFrame:
     return engine().bulk(Period.parse(period))
 
 
+def allowed() -> frozenset[str]:
+    """Region codes the signed-in user may read (issue #9; none when nobody is signed in)."""
+    from ui import auth
+
+    return auth.allowed_regions()
+
+
+def visible(df: pd.DataFrame, column: str = "region") -> pd.DataFrame:
+    """`df` without rows about regions outside the signed-in user's scope (the scoped data layer)."""
+    ok = allowed()
+    if df is None or column not in getattr(df, "columns", ()) or len(ok) >= len(engine().geo.regions):
+        return df
+    return filter_regions(df, ok, column)
+
+
+def scoped_engine() -> ScopedEngine:
+    """The engine seen through the signed-in user's scope (for direct engine calls from pages)."""
+    return ScopedEngine(engine(), allowed())
+
+
 def bulk(period: Period) -> pd.DataFrame:
-    """All KPIs x regions for the period (shared read-only frame: never mutate it)."""
-    return _bulk(database_url(), period.label, version())
+    """All KPIs x regions in the user's scope for the period (shared read-only frame: never mutate it)."""
+    return visible(_bulk(database_url(), period.label, version()))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -80,7 +101,7 @@ def _trend(
 
 
 def trend(kpis: list[str], regions: list[str], end: Period, months: int = 12) -> pd.DataFrame:
-    return _trend(database_url(), tuple(kpis), tuple(regions), end.label, months, version())
+    return visible(_trend(database_url(), tuple(kpis), tuple(regions), end.label, months, version()))
 
 
 def has_data(df: pd.DataFrame) -> bool:

@@ -1,7 +1,9 @@
 """'The numbers behind this chart' as CSV and Excel, the same frame the chart was drawn from.
 
 CSV is written UTF-8 with a BOM so Excel on a government desktop opens the Chinese headers
-correctly; the Excel file is built with openpyxl (already a dependency for imports).
+correctly; the Excel file is built with openpyxl (already a dependency for imports). Both go
+through `ingest.safety`: text that a spreadsheet would read as a formula (=, +, -, @ ...) gets a
+leading quote, and every text cell of the workbook is stored as a string, never as a formula.
 """
 
 from __future__ import annotations
@@ -12,23 +14,32 @@ import re
 import pandas as pd
 import streamlit as st
 
+from ingest.safety import force_text_cells, neutralise_frame
 from metrics.rankings import for_download as _flat
 from ui.i18n import t
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    return _flat(df).to_csv(index=False).encode("utf-8-sig")
+    return neutralise_frame(_flat(df)).to_csv(index=False).encode("utf-8-sig")
 
 
 def xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
     buf = io.BytesIO()
+    name = re.sub(r"[\[\]:*?/\\]", "_", sheet)[:31] or "data"
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        _flat(df).to_excel(xw, index=False, sheet_name=re.sub(r"[\[\]:*?/\\]", "_", sheet)[:31] or "data")
+        neutralise_frame(_flat(df), excel=True).to_excel(xw, index=False, sheet_name=name)
+        force_text_cells(xw.sheets[name])
     return buf.getvalue()
 
 
-def buttons(df: pd.DataFrame, name: str, lang: str, key: str) -> None:
-    """Two download buttons side by side; `name` becomes the file name (no extension)."""
+def buttons(df: pd.DataFrame, name: str, lang: str, key: str, permission: str = "download") -> None:
+    """Two download buttons side by side; `name` becomes the file name (no extension). Drawn only
+    for a role holding `permission` (issue #9: a leader reads, an analyst downloads)."""
+    from ui import auth
+
+    u = auth.current_quiet()
+    if u is None or not auth.policy.can(u.role, permission):
+        return
     safe = re.sub(r"[^\w\-.\u4e00-\u9fff]+", "_", name).strip("_") or "data"
     a, b = st.columns(2)
     with a:

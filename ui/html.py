@@ -6,6 +6,7 @@ All text is escaped here; pages pass the result to st.html.
 from __future__ import annotations
 
 import base64
+import re
 from html import escape
 
 from ui import fmt
@@ -109,3 +110,15 @@ def legend(items: list[tuple[str, str]]) -> str:
     return '<div class="legend">' + "".join(
         f'<span><i style="background:{c}"></i>{escape(label)}</span>' for label, c in items
     ) + "</div>"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def md(text: object) -> str:
+    """People's text (file names, submitters) inside st.caption/markdown/alerts, shown literally.
+
+    Markdown is not HTML, but `![](http://host/x.png)` in a file name would still load an image from
+    elsewhere and `[x](...)` would make a link: every markdown character is backslash-escaped.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -749,7 +749,7 @@ def _league(url: str, version: int, kpi: str, period: str, pop: str, small: str,
 
 def league(kpi: str, period: str, pop: str, small: str, mind: float | None) -> pd.DataFrame:
     """league_table, cached per database, data version and view."""
-    return _league(database_url(), data.version(), kpi, period, pop, small, mind)
+    return data.visible(_league(database_url(), data.version(), kpi, period, pop, small, mind))  # in the user's scope only (issue #9)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -759,7 +759,8 @@ def _scheme(url: str, version: int, scheme: str, period: str, pop: str) -> Compo
 
 def scheme(code: str, period: str, pop: str) -> CompositeResult:
     """evaluate_scheme, cached per database, data version and view."""
-    return _scheme(database_url(), data.version(), code, period, pop)
+    res = _scheme(database_url(), data.version(), code, period, pop)
+    return replace(res, scores=data.visible(res.scores), components=data.visible(res.components))  # issue #9
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -769,7 +770,7 @@ def _lists(url: str, version: int, period: str, n: int | None, k: int | None, m:
 
 def lists(period: str, n: int | None, k: int | None, m: int | None) -> pd.DataFrame:
     """red_black_lists with the page's N/K/M overrides, cached per database and data version."""
-    return _lists(database_url(), data.version(), period, n, k, m)
+    return data.visible(_lists(database_url(), data.version(), period, n, k, m))  # in the user's scope only (issue #9)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -780,7 +781,7 @@ def _trends(url: str, version: int, counties: tuple[str, ...], kpis: tuple[str, 
 
 def trends(counties: list[str], kpis: list[str], period: str, peers: str) -> pd.DataFrame:
     """comparison_trends over 12 months, cached per database, data version and selection."""
-    return _trends(database_url(), data.version(), tuple(counties), tuple(kpis), period, peers)
+    return data.visible(_trends(database_url(), data.version(), tuple(counties), tuple(kpis), period, peers))  # in the user's scope only (issue #9)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -791,4 +792,4 @@ def _position(url: str, version: int, counties: tuple[str, ...], kpis: tuple[str
 
 def position(counties: list[str], kpis: list[str], period: str, peers: str) -> pd.DataFrame:
     """peer_position, cached per database, data version and selection."""
-    return _position(database_url(), data.version(), tuple(counties), tuple(kpis), period, peers)
+    return data.visible(_position(database_url(), data.version(), tuple(counties), tuple(kpis), period, peers))  # in the user's scope only (issue #9)

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from html import escape
 from urllib.parse import urlencode
 
 import streamlit as st
 
+from auth import policy
 from metrics.geography import PROVINCE, geography
 from metrics.periods import Period, add_months, last_complete_month
-from ui import data, theme, urlstate
+from ui import auth, data, theme, urlstate
 from ui.i18n import t
 
 FIRST_MONTH = dt.date(2021, 1, 1)  # the reform's first reporting month
@@ -101,13 +103,14 @@ def frame() -> Ctx:
                                widget="segmented")
         months = month_options(latest)
         period = urlstate.select(t("period", lang), months, "period")
-        scopes = [PROVINCE, *eng.geo.cities]
+        user = auth.current_quiet()  # a scoped user is offered only their scope (issue #9)
+        scopes = policy.scope_choices(user.scope_code, eng.geo) if user else [PROVINCE, *eng.geo.cities]
         scope = urlstate.select(
-            t("scope", lang), scopes, "scope",
+            t("scope", lang), scopes, "scope", default=scopes[0],
             format_func=lambda c: t("province_scope", lang) if c == PROVINCE else eng.geo.get(c).name(lang),
         )
     ctx = Ctx(
-        lang=lang, period=Period.parse(period or months[0]), scope=scope or PROVINCE, kiosk=kiosk, latest=latest,
+        lang=lang, period=Period.parse(period or months[0]), scope=scope or scopes[0], kiosk=kiosk, latest=latest,
         demo=demo, refresh=_int_param("refresh", 60) or 60, rotate=_int_param("rotate", 30),
     )
     theme.inject(kiosk)
@@ -204,5 +207,5 @@ def header(c: Ctx, title: str) -> None:
     scope_name = t("province_scope", c.lang) if c.scope == PROVINCE else eng.geo.get(c.scope).name(c.lang)
     badge = (f'<span class="demo" title="{t("demo_tip", c.lang)}">{t("demo_badge", c.lang)}</span>'
              if c.demo else "")
-    st.html(f'<div class="hdr"><span class="h-title">{title}</span>'
-            f'<span class="h-meta">{scope_name} · {c.period.label}</span>{badge}</div>')
+    st.html(f'<div class="hdr"><span class="h-title">{escape(title)}</span>'
+            f'<span class="h-meta">{escape(scope_name)} · {escape(c.period.label)}</span>{badge}</div>')

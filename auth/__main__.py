@@ -1,0 +1,107 @@
+"""Account administration from the command line (the database is DATABASE_URL):
+
+    python -m auth add-user NAME --role leader --scope 331100 [--email E] [--password P]
+    python -m auth passwd NAME [--password P]
+    python -m auth disable NAME | enable NAME
+    python -m auth set-role NAME --role analyst --scope 330000
+    python -m auth list
+    python -m auth audit [--since 2026-11-01] [--user NAME] [--action sign_in] [--csv FILE]
+    python -m auth check          # exit 1 when production must refuse to start
+    python -m auth demo           # create the demo accounts (demo database only)
+Without --password the password is asked for (not echoed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import sys
+
+from auth import accounts, audit, check
+from auth.policy import ROLES
+from metrics.geography import PROVINCE
+from store import Store
+from store.db import database_url
+
+
+def _password(given: str | None) -> str:
+    if given:
+        return given
+    a = getpass.getpass("password: ")
+    if a != getpass.getpass("again: "):
+        sys.exit("passwords differ")
+    return a
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m auth", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("add-user")
+    a.add_argument("name")
+    a.add_argument("--role", choices=ROLES, required=True)
+    a.add_argument("--scope", default=PROVINCE)
+    a.add_argument("--email")
+    a.add_argument("--password")
+    p = sub.add_parser("passwd")
+    p.add_argument("name")
+    p.add_argument("--password")
+    for name in ("disable", "enable"):
+        sub.add_parser(name).add_argument("name")
+    r = sub.add_parser("set-role")
+    r.add_argument("name")
+    r.add_argument("--role", choices=ROLES, required=True)
+    r.add_argument("--scope", default=PROVINCE)
+    sub.add_parser("list")
+    au = sub.add_parser("audit")
+    au.add_argument("--since", type=dt.datetime.fromisoformat)
+    au.add_argument("--user")
+    au.add_argument("--action")
+    au.add_argument("--csv")
+    sub.add_parser("check")
+    sub.add_parser("demo")
+    args = ap.parse_args(argv)
+    store = Store(database_url())
+    try:
+        if args.cmd == "add-user":
+            accounts.create_user(store, args.name, _password(args.password), args.role, args.scope, email=args.email)
+            print(f"created {args.name} ({args.role}, {args.scope})")
+        elif args.cmd == "passwd":
+            accounts.set_password(store, args.name, _password(args.password))
+            print(f"password of {args.name} reset")
+        elif args.cmd in ("disable", "enable"):
+            accounts.set_disabled(store, args.name, args.cmd == "disable")
+            print(f"{args.name} {args.cmd}d")
+        elif args.cmd == "set-role":
+            accounts.set_role(store, args.name, args.role, args.scope)
+            print(f"{args.name}: {args.role}, {args.scope}")
+        elif args.cmd == "list":
+            for u in accounts.list_users(store):
+                flags = " ".join(f for f, on in (("disabled", u.disabled), ("demo", u.is_demo)) if on)
+                print(f"{u.username:20} {u.role:8} {u.scope_code:8} {u.email or '':30} {flags}")
+        elif args.cmd == "audit":
+            df = audit.read(store, since=args.since, user=args.user, action=args.action)
+            if args.csv:
+                df.to_csv(args.csv, index=False)
+                print(f"{len(df)} entries -> {args.csv}")
+            else:
+                print(df.to_string(index=False) if len(df) else "(no entries)")
+        elif args.cmd == "check":
+            bad = check.problems(store, database_url())
+            for b in bad:
+                print(f"refusing to start: {b}", file=sys.stderr)
+            return 1 if bad else 0
+        elif args.cmd == "demo":
+            if not store.is_demo():
+                print("not a demo database: no demo accounts created", file=sys.stderr)
+                return 1
+            for name, pw, role, scope in accounts.ensure_demo_accounts(store):
+                print(f"{name:16} {pw:14} {role:8} {scope}")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Who may do what: the one table of roles and permissions, and what a scope lets one read.
+
+Scopes: the province (330000) sees every region and group; a city sees the city and its counties;
+a county sees only itself. A city- or county-scoped user does NOT read the province aggregate, other
+cities, or peer groups (they mix counties of other cities): the narrow reading, so nothing about a
+region outside the scope can be derived. Rankings shown to a scoped user list only in-scope rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from metrics.geography import PROVINCE, Geography, geography
+
+ROLES = ("leader", "office", "analyst", "officer", "admin")
+
+# permission -> roles holding it (the issue's table; "import" for the office: any county, the
+# provincial data desk; for a county officer: their own county only — see `may_import`)
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": frozenset({"leader", "office", "analyst"}),  # the cockpit's data pages, in scope
+    "download": frozenset({"office", "analyst"}),  # CSV/Excel of data
+    "import": frozenset({"office", "officer"}),
+    "rollback": frozenset({"office", "admin"}),
+    "quality": frozenset({"office", "analyst", "officer"}),  # data-quality page, in scope
+    "freeze": frozenset({"office"}),
+    "export_pack": frozenset({"office"}),
+    "manage_schemes": frozenset({"office"}),
+    "present": frozenset({"leader", "office"}),
+    "accounts": frozenset({"admin"}),
+    "audit": frozenset({"admin"}),
+    "jobs": frozenset({"admin"}),
+}
+
+# page url_path -> the permission needed to see it (pages not listed need "read")
+PAGES: dict[str, str] = {
+    "overview": "read", "map": "read", "county": "read", "rankings": "read", "compare": "read",
+    "system": "read", "data_in": "import", "quality": "quality", "jobs": "jobs",
+    "pack": "export_pack", "present": "present", "admin": "accounts",
+}
+
+
+def can(role: str, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return role in PERMISSIONS[permission]
+
+
+# pages whose content is the whole province's (the meeting pack): no narrower scope sees them
+PROVINCE_PAGES = frozenset({"pack", "present"})
+
+
+def may_see_page(role: str, page: str, scope_code: str | None = None) -> bool:
+    if page in PROVINCE_PAGES and scope_code is not None and scope_code != PROVINCE:
+        return False
+    return can(role, PAGES.get(page, "read"))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A user's scope: the region they were given and every region code they may read."""
+
+    code: str
+    regions: frozenset[str]
+
+    @property
+    def is_province(self) -> bool:
+        return self.code == PROVINCE
+
+    def allows(self, region: str) -> bool:
+        return region in self.regions
+
+    def check(self, region: str) -> None:
+        """Raise PermissionError for a region outside the scope (an explicit request)."""
+        if region not in self.regions:
+            raise PermissionError(f"region {region} is outside scope {self.code}")
+
+
+def scope_regions(code: str, geo: Geography | None = None) -> frozenset[str]:
+    return _scope_regions(code) if geo is None else _compute(code, geo)
+
+
+@lru_cache(maxsize=256)
+def _scope_regions(code: str) -> frozenset[str]:
+    return _compute(code, geography())
+
+
+def _compute(code: str, geo: Geography) -> frozenset[str]:
+    if code == PROVINCE:
+        return frozenset(geo.regions)
+    r = geo.regions.get(code)
+    if r is None or r.level not in ("city", "county"):
+        raise ValueError(f"a scope is the province, a city or a county, not {code!r}")
+    if r.level == "city":
+        return frozenset({code, *geo.counties_of(code)})
+    return frozenset({code})
+
+
+def scope_of(code: str) -> Scope:
+    return Scope(code, scope_regions(code))
+
+
+def may_import(role: str, scope_code: str, county: str | None) -> bool:
+    """The office imports for any county (or a file naming its regions: county None); a county
+    officer only as their own county."""
+    if role == "office":
+        return True
+    if role == "officer":
+        return county is not None and county == scope_code
+    return False
+
+
+def scope_choices(scope_code: str, geo: Geography) -> list[str]:
+    """The global scope picker's options for a user: province + cities, their city, or their county."""
+    if scope_code == PROVINCE:
+        return [PROVINCE, *geo.cities]
+    return [scope_code]

@@ -1,0 +1,99 @@
+"""Browser tests of issue #9: the sign-in gate, scope refusals by URL, the leader's cockpit.
+
+The real app in headless Chromium: sign in through the form as a county data officer and try to
+open another county's pages by URL (refused), as a 丽水 leader ask for 杭州 by URL (refused), as the
+province leader see the cockpit; a reload keeps the session (cookie), sign-out ends it.
+Screenshots: /tmp/shots/auth/*.png.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests import test_browser_app as tb
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+app_url, browser, page = tb.app_url, tb.browser, tb.page  # the same fixtures: server, Chromium, a recording page
+SHOTS = Path("/tmp/shots/auth")
+
+
+def shot(pg, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def body(pg) -> str:
+    return pg.locator('[data-testid="stApp"]').inner_text()
+
+
+def open_as(pg, url: str, user: str) -> None:
+    pg.auto_sign_in = False
+    pg.goto(url)
+    tb.wait_finished(pg)
+    assert tb.at_gate(pg), "the sign-in gate should come first"
+    tb.sign_in(pg, user)
+
+
+def test_county_officer_is_refused_another_county(app_url, page):  # noqa: F811
+    page.auto_sign_in = False
+    page.goto(app_url + "/")
+    tb.wait_finished(page)
+    assert tb.at_gate(page) and "tile" not in page.content()  # nothing before sign-in
+    assert page.get_by_text("officer_330102").first.is_visible()  # demo database: accounts listed
+    shot(page, "01_sign_in")
+    tb.sign_in(page, "officer_330102")
+    tb.assert_no_exception(page)
+    nav = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+    assert len(nav) == 3, nav  # 首页, 数据报送 and 数据质量 only
+    shot(page, "02_officer_home")
+
+    page.goto(app_url + "/data_in?reporter=330106")  # 西湖区: another county, by URL
+    tb.wait_finished(page)
+    tb.assert_no_exception(page)
+    assert page.url.split("?")[0].endswith("/data_in") and "Page not found" not in page.content()
+    assert not tb.at_gate(page)  # the cookie kept the session across the reload
+    assert page.get_by_text("不在您的权限范围").first.is_visible()
+    assert "西湖区" not in body(page).replace("西湖区 不在", "")  # named only in the refusal
+    assert "上城区" in body(page)
+    shot(page, "03_officer_other_county_refused")
+
+    page.goto(app_url + "/county?county=330106")  # a page the officer's role does not have
+    tb.wait_finished(page)
+    tb.assert_no_exception(page)
+    assert page.get_by_text("Page not found").first.is_visible()  # Streamlit: not registered for this role
+    assert "西湖区" not in body(page).replace("西湖区 不在", "")
+    assert page.locator(".tile").count() == 0
+    shot(page, "04_officer_county_page_refused")
+    tb.assert_only_local(page.requests)
+
+
+def test_leader_sees_the_cockpit(app_url, page):  # noqa: F811
+    open_as(page, app_url + "/", "leader")
+    tb.assert_no_exception(page)
+    assert page.locator(".tile").count() == 10
+    assert page.get_by_text("leader · 领导 · 全省").first.is_visible()
+    shot(page, "05_leader_cockpit")
+    page.get_by_role("button", name="退出登录").click()
+    tb.wait_finished(page)
+    assert tb.at_gate(page) and page.get_by_text("已退出登录").first.is_visible()
+    page.goto(app_url + "/")
+    tb.wait_finished(page)
+    assert tb.at_gate(page)  # the session is gone server-side, not only in this tab
+    tb.assert_only_local(page.requests)
+
+
+def test_lishui_leader_gets_nothing_about_hangzhou(app_url, page):  # noqa: F811
+    open_as(page, app_url + "/?scope=330100", "lishui_leader")
+    tb.wait_finished(page)
+    tb.assert_no_exception(page)
+    page.goto(app_url + "/?scope=330100")
+    tb.wait_finished(page)
+    tb.assert_no_exception(page)
+    assert page.get_by_text("不在您的权限范围").first.is_visible()
+    text = body(page).replace("杭州市 不在", "")
+    assert "丽水市" in text and "杭州市" not in text and "上城区" not in text
+    shot(page, "06_lishui_leader_refused_hangzhou")
+    tb.assert_only_local(page.requests)
