@@ -247,6 +247,27 @@ def test_streamlit_reads_the_same_settings() -> None:
         config.set_option("client.showErrorDetails", details)  # the tests' full error details (conftest)
 
 
+def test_the_server_never_looks_up_its_external_ip(monkeypatch) -> None:
+    """Without a configured address Streamlit asks checkip.amazonaws.com at start-up (and in its origin
+    check): a request leaving the intranet. The configured serverAddress keeps it local."""
+    from streamlit import config, net_util
+    from streamlit.web import bootstrap
+    from streamlit.web.server import server_util
+
+    asked: list[str] = []
+    monkeypatch.setattr(net_util, "get_external_ip", lambda: asked.append("external ip"))
+    monkeypatch.chdir(ROOT)
+    details = config.get_option("client.showErrorDetails")
+    try:
+        config.get_config_options(force_reparse=True)
+        assert config.is_manually_set("browser.serverAddress")
+        bootstrap._print_url(False)  # the start-up banner
+        assert server_util.is_url_from_allowed_origins("http://localhost:8501")
+        assert not asked
+    finally:
+        config.set_option("client.showErrorDetails", details)
+
+
 def test_upload_widget_accepts_only_xlsx_and_csv() -> None:
     src = (ROOT / "pages" / "data_in.py").read_text(encoding="utf-8")
     calls = re.findall(r"st\.file_uploader\((.*?)\)\n", src, re.S)
