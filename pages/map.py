@@ -107,7 +107,7 @@ def month_slider(months: list[str], lang: str) -> str:
     urlstate._seed("month", months, months[-1])
     month = st.select_slider(t("maps_month", lang), months, key="month")
     month = month if month in months else months[-1]
-    urlstate._write("month", month, months[-1])
+    urlstate.write("month", month, months[-1])
     return month
 
 

@@ -33,7 +33,7 @@ from metrics.rankings import (
 )
 from metrics.schemes import ListRule, SchemeBook, schemes
 from store.db import database_url
-from ui import data, fmt
+from ui import data, fmt, urlstate
 from ui.i18n import t
 from ui.maps import FONT
 
@@ -685,15 +685,7 @@ def multi_select(
     else:
         st.session_state[key] = [x for x in st.session_state[key] if x in options]
     value = st.multiselect(label, list(options), key=key, format_func=format_func, **kw)
-    joined = ",".join(value)
-    if list(value) == [x for x in default if x in options]:
-        if key in st.query_params:
-            del st.query_params[key]
-        st.session_state[f"_url_{key}"] = None
-    else:
-        if st.query_params.get(key) != joined:
-            st.query_params[key] = joined
-        st.session_state[f"_url_{key}"] = joined
+    urlstate.write(key, ",".join(value), ",".join(x for x in default if x in options))
     return list(value)
 
 

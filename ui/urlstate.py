@@ -26,7 +26,8 @@ def _seed(key: str, options: Sequence[str], default: str) -> None:
         st.session_state[key] = st.session_state[key]
 
 
-def _write(key: str, value: str, default: str) -> None:
+def write(key: str, value: str, default: str) -> None:
+    """Put `value` in the URL (left out when it is the default) and remember it as written by this session."""
     if value == default:
         if key in st.query_params:
             del st.query_params[key]
@@ -50,5 +51,5 @@ def select(
     else:
         value = st.selectbox(label, list(options), key=key, format_func=format_func, **kw)
     value = value if value in options else default
-    _write(key, value, default)
+    write(key, value, default)
     return value
