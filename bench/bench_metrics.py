@@ -3,9 +3,8 @@
 Everything is measured in one run on this machine and reported as ratios as well as seconds,
 because these machines are noisy. "Cold" = a fresh engine (empty result cache) on a database
 that was just built; "warm" = the same call again (served from the per-data-version cache).
-Township scale (1,360 regions) exercises the aggregation core (rollup read + group folding +
-period folding) on PostgreSQL with synthetic township rollups; the engine's township level
-itself belongs to the scale-out issue.
+Township scale (the engine's township level on the township demo, PostgreSQL) is
+`bench/bench_township.py` (`./cockpit bench township`).
 """
 
 from __future__ import annotations
@@ -14,21 +13,15 @@ import datetime as dt
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
 from bench.timing import timed
 from ingest.bootstrap import create_demo_database
-from metrics import aggregate
-from metrics.catalogue import catalogue
 from metrics.engine import MetricsEngine
 from metrics.periods import Period
 from store import Store
-from store.schema import region_member, rollup_month
 
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -62,53 +55,6 @@ def _pg_scratch(name: str) -> tuple[str, sa.Engine] | None:
     return sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), admin
 
 
-def township_core(url: str, n_townships: int = 1360, months: int = 25) -> dict:
-    """Aggregation core at township scale: 1,360 regions x county measures x `months` months of rollups."""
-    store = Store(url)
-    store.migrate()
-    cat = catalogue()
-    geo = __import__("metrics.geography", fromlist=["geography"]).geography()
-    store.sync_reference(geo)
-    rng = np.random.default_rng(1)
-    counties = geo.counties
-    towns = [f"{counties[i % 90]}{i // 90 + 1:03d}" for i in range(n_townships)]
-    members = []
-    for t in towns:
-        c = t[:6]
-        for g in (t, c, geo.city_of(c), "330000"):
-            members.append({"group_code": g, "member_code": t, "valid_from": dt.date(2000, 1, 1), "valid_to": None})
-    measures = [m.code for m in cat.measures if m.level == "county"]
-    month_list = pd.date_range("2021-01-01", periods=months, freq="MS").date
-    t0 = time.perf_counter()
-    with store.engine.begin() as conn:
-        conn.execute(region_member.insert(), members)
-        conn.execute(rollup_month.delete())
-        raw = conn.connection.driver_connection
-        cols = "measure_code, month, region_code, value_sum, n_obs, last_date, last_value, max_batch_id"
-        with raw.cursor() as cur, cur.copy(f"COPY rollup_month ({cols}) FROM STDIN") as copy:
-            for mo in month_list:
-                vals = rng.integers(0, 1000, len(towns) * len(measures)).astype(float)
-                it = iter(vals)
-                for t in towns:
-                    for m in measures:
-                        v = next(it)
-                        copy.write_row((m, mo, t, v, 1, mo, v, 1))
-    load_s = time.perf_counter() - t0
-    p = Period.month(month_list[-1].year, month_list[-1].month)
-    periods = [p, p.previous(), p.year_ago()]
-    ms = sorted({m for q in periods for m in q.months})
-
-    def core():
-        with store.engine.connect() as conn:
-            frame = aggregate.group_month_frame(conn, ms, measures, p.end)
-        return [aggregate.fold_period(frame, q, cat) for q in periods]
-
-    cold, folded = timed(core)
-    warm, _ = timed(core, repeat=3)
-    return {"townships": n_townships, "rollup_rows": n_townships * len(measures) * months, "load_s": load_s,
-            "core_s": cold, "core_again_s": warm, "groups": int(folded[0]["group_code"].nunique())}
-
-
 def run() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="cockpit-bench-"))
     results: dict = {}
@@ -135,13 +81,7 @@ def run() -> dict:
         rows.append(bulk_timings(pg_url, six_today, "6-year PostgreSQL"))
         results["pg_generation_s"] = pg_gen_s
         with admin.connect() as c:
-            c.execute(sa.text("DROP DATABASE IF EXISTS cockpit_bench_town WITH (FORCE)"))
-            c.execute(sa.text("CREATE DATABASE cockpit_bench_town"))
-        town_url = sa.engine.make_url(pg_url).set(database="cockpit_bench_town").render_as_string(hide_password=False)
-        results["township"] = township_core(town_url)
-        with admin.connect() as c:
             c.execute(sa.text("DROP DATABASE IF EXISTS cockpit_bench WITH (FORCE)"))
-            c.execute(sa.text("DROP DATABASE IF EXISTS cockpit_bench_town WITH (FORCE)"))
 
     print("\nbulk call: all KPIs x (province + 11 cities + 90 counties + peer groups), one month")
     print(f"  {'database':<20}{'observations':>14}{'rows':>7}{'cold s':>9}{'warm ms':>9}{'goal':>22}")
@@ -154,12 +94,7 @@ def run() -> dict:
     print(f"  warm / cold (6-year SQLite): {b6['warm_s'] / b6['cold_s']:.4f}")
     if pg:
         print(f"  PostgreSQL demo generation + load: {results['pg_generation_s']:.1f} s")
-        t = results["township"]
-        print(f"\ntownship scale on PostgreSQL: {t['townships']:,} townships, {t['rollup_rows']:,} rollup rows "
-              f"(loaded in {t['load_s']:.1f} s)")
-        print(f"  aggregation core for one month (+ 环比, 同比), {t['groups']} groups: {t['core_s']:.3f} s first, "
-              f"{t['core_again_s']:.3f} s again; vs province scale cold on PostgreSQL "
-              f"{t['core_s'] / rows[-1]['cold_s']:.2f}x")
+        print("  (township scale: ./cockpit bench township)")
     results["bulk"] = rows
     return results
 

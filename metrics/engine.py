@@ -25,6 +25,7 @@ from metrics.catalogue import catalogue as default_catalogue
 from metrics.evaluate import attach_targets, attainment, kpi_attributes, rank_within, status
 from metrics.geography import PROVINCE, Geography, geography
 from metrics.periods import Period, add_months, month_end
+from metrics.townships import township_kpis
 from store.schema import observation, rollup_month
 from store.store import Store
 
@@ -197,7 +198,13 @@ class MetricsEngine:
         fetch = sorted(set(ms) | ({add_months(m, -12) for m in ms} if growth else set()))
         measures = sorted({m for k in codes for m in self.catalogue.kpi(k).measures})
         with self.store.engine.connect() as conn:
-            frame = aggregate.group_month_frame(conn, fetch, measures, end.end, regions, known_at,
+            towns = [r for r in regions if r in self.geo.townships]
+            members = None
+            if towns:  # a township is its own (only) member; it belongs to no group in region_member
+                others = [r for r in regions if r not in self.geo.townships]
+                members = pd.concat([aggregate.memberships(conn, end.end, others),
+                                     pd.DataFrame({"group_code": towns, "member_code": towns})], ignore_index=True)
+            frame = aggregate.group_month_frame(conn, fetch, measures, end.end, regions, known_at, members=members,
                                                 pairs=aggregate.ratio_pairs(self.catalogue, codes))
             dc = aggregate.distinct_days(conn, aggregate.needs_day_counts(frame, self.catalogue, "month"), end.end,
                                          known_at, self.catalogue)
@@ -221,6 +228,107 @@ class MetricsEngine:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return df
+
+    def township_kpis(self) -> list[str]:
+        """KPIs that exist at township level (the grassroots system's, see metrics/townships.py)."""
+        return township_kpis(self.catalogue)
+
+    def township_bulk(
+        self, period: str | Period, county: str | None = None, known_at: dt.datetime | None = None,
+    ) -> pd.DataFrame:
+        """Township KPIs x townships (all, or one county's) for one period, with bulk()'s columns.
+
+        Plus `county`, `city`, `rank_county`/`rank_county_of` (within its county); `rank`/`rank_of`
+        are province-wide among townships. Same rules as bulk(): Σnumerator ÷ Σdenominator, ranks
+        only for complete, non-small samples. Cached per (period, known_at, data_version).
+        """
+        p = self.resolve_period(period)
+        if county is not None and self.geo.get(self.resolve_region(county)).level != "county":
+            raise EngineError(f"{county} is not a county: townships are listed per county")
+        key = ("township", p, known_at, self.data_version(), self.today)
+        with self._lock:
+            df = self._cache.get(key)
+        if df is None:
+            df = self._compute_townships(p, known_at)
+            with self._lock:
+                self._cache[key] = df
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return df if county is None else df[df["county"] == county].reset_index(drop=True)
+
+    def _compute_townships(self, p: Period, known_at: dt.datetime | None) -> pd.DataFrame:
+        kpis = self.township_kpis()
+        towns = sorted(self.geo.townships)
+        measures = sorted({m for k in kpis for m in self.catalogue.kpi(k).measures})
+        periods = [p, p.previous(), p.year_ago()]
+        months = sorted({m for q in periods for m in q.months})
+        members = pd.DataFrame({"group_code": towns, "member_code": towns})
+        with self.store.engine.connect() as conn:
+            frame = aggregate.group_month_frame(conn, months, measures, p.end, None, known_at, members=members,
+                                                pairs=aggregate.ratio_pairs(self.catalogue, kpis))
+        folded = {q: aggregate.fold_period(frame, q, self.catalogue) for q in periods}
+        index = pd.Index(towns, name="group_code")
+
+        def values(q: Period) -> pd.DataFrame:
+            f = folded[q]
+            w = (f.pivot(index="group_code", columns="measure_code", values="value").reindex(index) if len(f)
+                 else pd.DataFrame(index=index))
+            return self._kpi_values(w, None, kpis)
+
+        df = values(p)
+        for q, col in ((p.previous(), "prev_value"), (p.year_ago(), "yoy_value")):
+            df = df.merge(values(q)[["kpi", "region", "value"]].rename(columns={"value": col}),
+                          on=["kpi", "region"], how="left")
+        # coverage: a township reported a KPI when every due month of both its measures is in
+        due = len(self._due_months(p))
+        f = folded[p]
+        got = f.set_index(["group_code", "measure_code"])["months_reported"] if len(f) else pd.Series(dtype=float)
+        km = pd.DataFrame([(k, m) for k in kpis for m in self.catalogue.kpi(k).measures], columns=["kpi", "measure_code"])
+        grid = km.merge(pd.DataFrame({"region": towns}), how="cross")
+        grid["months"] = got.reindex(pd.MultiIndex.from_frame(grid[["region", "measure_code"]])).fillna(0).to_numpy()
+        ok = grid.assign(ok=grid["months"] >= due).groupby(["kpi", "region"])["ok"].all().rename("complete")
+        df = df.merge(ok.reset_index(), on=["kpi", "region"], how="left")
+        df["complete"] = df["complete"].fillna(False).astype(bool)
+        df["n_expected"] = 1
+        df["n_reported"] = df["complete"].astype(int)
+        df["missing"] = [[] if c else [r] for c, r in zip(df["complete"], df["region"], strict=True)]
+        if len(f):
+            through = f.assign(through=f["last_date"] + pd.offsets.MonthEnd(0)).merge(km, on="measure_code")
+            through = through.groupby(["kpi", "group_code"])["through"].min().dt.strftime("%Y-%m-%d")
+            df = df.merge(through.rename("as_of").reset_index().rename(columns={"group_code": "region"}),
+                          on=["kpi", "region"], how="left")
+        else:
+            df["as_of"] = None
+        df["pending"] = due == 0
+        parent = {t: self.geo.townships[t].parent_code for t in towns}
+        df["county"] = df["region"].map(parent)
+        df["city"] = df["county"].map(lambda c: self.geo.city_of(c))
+        return self._evaluate_townships(df, p)
+
+    def _evaluate_townships(self, df: pd.DataFrame, p: Period) -> pd.DataFrame:
+        """Targets, status, changes, small samples and ranks (province-wide and within the county)."""
+        df = df.merge(self._attrs, on="kpi", how="left")
+        df = attach_targets(df, self.catalogue, p.end.year)
+        df["level"] = "township"
+        everywhere = {k.code for k in self.catalogue.kpis if k.targets_everywhere}
+        df.loc[~df["kpi"].isin(everywhere), ["target", "target_year", "target_source"]] = np.nan
+        df["attainment"] = attainment(df["value"], df["target"], df["direction"] == "up")
+        df["status"] = status(df, self.catalogue)
+        pct = df["format"] == "percent"
+        df["change_prev"] = df["value"] - df["prev_value"]
+        df["change_yoy"] = df["value"] - df["yoy_value"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df.loc[~pct, "change_prev"] = (df["value"] / df["prev_value"] - 1).replace([np.inf, -np.inf], np.nan)
+            df.loc[~pct, "change_yoy"] = (df["value"] / df["yoy_value"] - 1).replace([np.inf, -np.inf], np.nan)
+        floor = (df["min_denominator"] * df["kpi"].map(self._denominator_months(p))).fillna(-np.inf)
+        df["small_sample"] = df["denominator"].fillna(np.inf).lt(floor)
+        df["rankable"] = df["complete"] & ~df["small_sample"]
+        everyone = pd.Series(True, index=df.index)
+        df["rank"], df["rank_of"] = rank_within(df, everyone)
+        df["rank_county"], df["rank_county_of"] = rank_within(df, everyone, by=["kpi", "county"])
+        df["peer_ranks"] = [{} for _ in range(len(df))]
+        df["period"] = p.label
+        return df.drop(columns=["rankable"]).reset_index(drop=True)
 
     # -- computation --------------------------------------------------------------------------
     def _needed_periods(self, p: Period) -> list[Period]:

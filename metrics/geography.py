@@ -20,7 +20,7 @@ EPOCH = dt.date(2000, 1, 1)  # start of validity for regions without a known sta
 @dataclass(frozen=True)
 class Region:
     code: str
-    level: str  # province | city | county | group
+    level: str  # province | city | county | group | township
     name_zh: str
     name_en: str
     parent_code: str | None = None
@@ -58,10 +58,27 @@ class Geography:
     regions: dict[str, Region]
     memberships: list[Membership]
     code_changes: dict[str, CodeChange] = field(default_factory=dict)
+    # townships (synthetic demo register, metrics/townships.py): kept out of `regions`, which the
+    # county-level engine, importer and scopes iterate; `get` finds both
+    townships: dict[str, Region] = field(default_factory=dict)
 
     # -- structure ------------------------------------------------------------------------
     def get(self, code: str) -> Region:
-        return self.regions[code]
+        r = self.regions.get(code)
+        return r if r is not None else self.townships[code]
+
+    def townships_of(self, county: str) -> list[str]:
+        """Township codes of a county (empty for other codes)."""
+        return self._township_index().get(county, [])
+
+    def _township_index(self) -> dict[str, list[str]]:
+        idx = self.__dict__.get("_tw_index")
+        if idx is None:
+            idx = {}
+            for code in sorted(self.townships):
+                idx.setdefault(self.townships[code].parent_code, []).append(code)
+            self.__dict__["_tw_index"] = idx
+        return idx
 
     def level_codes(self, level: str) -> list[str]:
         return sorted(c for c, r in self.regions.items() if r.level == level)
@@ -178,7 +195,14 @@ def geography(directory: Path = REGIONS_DIR) -> Geography:
                 c["old_code"], c["old_name_zh"], tuple(c["new_code"].split(";")),
                 dt.date.fromisoformat(c["valid_until"]), c["kind"], c["note_zh"], c["note_en"],
             )
-    geo = Geography(regions, members, changes)
+    from metrics.townships import SOURCE, synthetic_register
+
+    towns = {
+        t["code"]: Region(t["code"], "township", t["name_zh"], t["name_en"], t["parent_code"], t["type_zh"],
+                          t["population"], SOURCE)
+        for t in synthetic_register([(r["code"], r["name_zh"], r["type_zh"], int(r["population"])) for r in county_rows])
+    }
+    geo = Geography(regions, members, changes, towns)
     _check(geo, census)
     return geo
 
@@ -189,6 +213,9 @@ def _check(geo: Geography, census: dict[str, int]) -> None:
     for city in geo.cities:
         total = sum(geo.regions[c].population or 0 for c in geo.counties_of(city))
         assert total == census[city], f"county populations of {city} sum to {total}, census {census[city]}"
+    for county in geo.counties:
+        total = sum(geo.townships[t].population or 0 for t in geo.townships_of(county))
+        assert total == geo.regions[county].population, f"township populations of {county} sum to {total}"
     for ch in geo.code_changes.values():
         for new in ch.new_codes:
             assert new in geo.regions, f"historical code {ch.old_code} maps to unknown {new}"

@@ -59,19 +59,29 @@ class RankingError(ValueError):
 # -- populations --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Population:
-    """Who is raced: all 90 counties, the 11 cities, a city's counties, or a peer group (by date)."""
+    """Who is raced: all 90 counties, the 11 cities, a city's counties, a peer group (by date), or
+    townships (all of the province's, or one county's: code = the county)."""
 
-    kind: Literal["counties", "cities", "city", "group"]
+    kind: Literal["counties", "cities", "city", "group", "townships"]
     code: str | None = None
 
     @classmethod
     def parse(cls, spec: str | Population, geo: Geography) -> Population:
-        """'counties' | 'cities' | 'city:330100' | 'group:SHANQU26' | a city or group code or name."""
+        """'counties' | 'cities' | 'city:330100' | 'group:SHANQU26' | a city or group code or name |
+        'townships' | 'townships:330102' (a county's townships)."""
         if isinstance(spec, Population):
             return spec
         s = spec.strip()
-        if s in ("counties", "cities"):
+        if s in ("counties", "cities", "townships"):
             return cls(s)  # type: ignore[arg-type]
+        if s.startswith("townships:"):
+            try:
+                code = geo.resolve(s.partition(":")[2])
+            except KeyError as exc:
+                raise RankingError(exc.args[0]) from None
+            if geo.get(code).level != "county":
+                raise RankingError(f"{spec!r}: townships are raced within a county, not a {geo.get(code).level}")
+            return cls("townships", code)
         if ":" in s:
             kind, _, code = s.partition(":")
             if kind not in ("city", "group"):
@@ -88,9 +98,11 @@ class Population:
 
     @property
     def level(self) -> str:
-        return "city" if self.kind == "cities" else "county"
+        return {"cities": "city", "townships": "township"}.get(self.kind, "county")
 
     def regions(self, geo: Geography, on: dt.date) -> list[str]:
+        if self.kind == "townships":
+            return geo.townships_of(self.code) if self.code else sorted(geo.townships)
         if self.kind == "counties":
             return geo.counties
         if self.kind == "cities":
@@ -110,7 +122,11 @@ class Population:
             return "all counties of Zhejiang" if lang == "en" else "全省县（市、区）"
         if self.kind == "cities":
             return "the 11 cities" if lang == "en" else "全省11个设区市"
+        if self.kind == "townships" and self.code is None:
+            return "all townships of Zhejiang (demo)" if lang == "en" else "全省乡镇（街道）（演示）"
         name = geo.get(self.code or "").name(lang)
+        if self.kind == "townships":
+            return f"townships of {name} (demo)" if lang == "en" else f"{name}各乡镇（街道）（演示）"
         if self.kind == "city":
             return f"counties of {name}" if lang == "en" else f"{name}各县（市、区）"
         return name
@@ -221,7 +237,7 @@ def standings(rows: pd.DataFrame, up: bool, small_sample: SmallSampleMode = "sep
     complete = df["complete"].astype(bool)
     pending = df["pending"].astype(bool) if "pending" in df else pd.Series(False, index=df.index)
     small = df["small_sample"].fillna(False).astype(bool)
-    county = df["level"] == "county"
+    county = df["level"].isin(["county", "township"])  # leaves: not reporting is 逾期未报
     df["standing"] = np.select(
         [
             ~has & pending,
@@ -298,13 +314,13 @@ def _sparklines(engine: MetricsEngine, kpis: list[str], regions: list[str], p: P
 
 def _kpi_rows(
     engine: MetricsEngine, k: Kpi, p: Period, regions: list[str], min_denominator: float | None,
-    known_at: dt.datetime | None = None,
+    known_at: dt.datetime | None = None, townships: bool = False,
 ) -> pd.DataFrame:
-    b = engine.bulk(p, known_at)
+    b = engine.township_bulk(p, known_at=known_at) if townships else engine.bulk(p, known_at)
     rows = b[(b["kpi"] == k.code) & b["region"].isin(regions)].copy()
     if min_denominator is not None:
         floor = min_denominator * _denominator_months(engine, k, p)
-        rows["small_sample"] = (rows["level"] == "county") & (rows["denominator"] < floor)
+        rows["small_sample"] = rows["level"].isin(["county", "township"]) & (rows["denominator"] < floor)
     return rows
 
 
@@ -340,9 +356,13 @@ def league_table(
     p = _period(engine, period)
     pop = Population.parse(population, engine.geo)
     regions = pop.regions(engine.geo, p.end)
+    town = pop.kind == "townships"
+    if town and k.code not in engine.township_kpis():
+        raise RankingError(f"{k.code} ({k.name_zh}) is not measured per township: only "
+                           f"{', '.join(engine.township_kpis())} are")
     up = k.direction == "up"
-    cur = standings(_kpi_rows(engine, k, p, regions, min_denominator, known_at), up, small_sample)
-    prev = standings(_kpi_rows(engine, k, p.previous(), regions, min_denominator, known_at), up, small_sample)
+    cur = standings(_kpi_rows(engine, k, p, regions, min_denominator, known_at, town), up, small_sample)
+    prev = standings(_kpi_rows(engine, k, p.previous(), regions, min_denominator, known_at, town), up, small_sample)
     cur = cur.merge(prev[["region", "rank"]].rename(columns={"rank": "prev_rank"}), on="region", how="left")
     cur = pd.concat([cur, rank_change(cur["rank"], cur["prev_rank"])], axis=1)
     cur["gap_to_target"] = (cur["value"] - cur["target"]) * (1 if up else -1)

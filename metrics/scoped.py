@@ -42,16 +42,29 @@ class ScopedEngine:
             raise PermissionError("the scoped engine does not expose the store")
         return getattr(self._engine, name)
 
+    def _with_townships(self, regions: Iterable[str]) -> frozenset[str]:
+        """The allowed codes plus those of `regions` that are townships of an allowed county."""
+        towns = getattr(self._engine.geo, "townships", {})
+        extra = {r for r in regions if r in towns and towns[r].parent_code in self.allowed}
+        return self.allowed | extra
+
     def bulk(self, period: str | Period, known_at: Any = None) -> pd.DataFrame:
         return filter_regions(self._engine.bulk(period, known_at), self.allowed)
 
+    def township_bulk(self, period: str | Period, county: str | None = None, **kw: Any) -> pd.DataFrame:
+        """Townships of in-scope counties only (a named county outside the scope is refused)."""
+        if county is not None:
+            check_regions([county], self.allowed)
+        return filter_regions(self._engine.township_bulk(period, county, **kw), self.allowed, "county")
+
     def value(self, kpi: str, region: str, period: str | Period, known_at: Any = None) -> KpiResult:
-        check_regions([self._engine.resolve_region(region)], self.allowed)
+        code = self._engine.resolve_region(region)
+        check_regions([code], self._with_townships([code]))
         return self._engine.value(kpi, region, period, known_at)
 
     def trend(self, kpis: list[str], regions: list[str], end: Period, months: int = 12,
               known_at: Any = None) -> pd.DataFrame:
-        check_regions(regions, self.allowed)
+        check_regions(regions, self._with_townships(regions))
         return self._engine.trend(kpis, regions, end, months, known_at)
 
     def league_table(self, kpi: str, period: str | Period, pop: str = "counties", **kw: Any) -> pd.DataFrame:

@@ -1,0 +1,48 @@
+"""Strings of the township feature (keys prefixed `township_`)."""
+
+ZH: dict[str, str] = {
+    "township_title": "乡镇（街道）· 基层智治 · {county}",
+    "township_demo_note": "演示数据：乡镇（街道）名称、代码、人口与数据均为虚构，仅供演示；区县数值为其下乡镇（街道）之和（比率为Σ分子÷Σ分母）。",
+    "township_kpi": "乡镇指标",
+    "township_name": "乡镇（街道）",
+    "township_type": "类型",
+    "township_population": "人口（演示）",
+    "township_num_den": "分子 / 分母",
+    "township_rank_county": "县内排名",
+    "township_rank_province": "全省乡镇排名",
+    "township_small": "样本偏小",
+    "township_bar_title": "{kpi} · {county}各乡镇（街道）",
+    "township_pick_hint": "点击表格行或柱形查看该乡镇（街道）的趋势；浅色柱为样本偏小（不参与排名）。",
+    "township_trend_title": "{kpi} · {township}（{county}）近12个月",
+    "township_county_value": "{county}（区县）",
+    "township_not_here": "{code} 不是{county}的乡镇（街道）。",
+    "township_refused": "无权查看 {what}：超出您的权限范围（{scope}）。",
+    "township_no_data": "该乡镇（街道）本期无数据。",
+    "township_type_街道": "街道",
+    "township_type_镇": "镇",
+    "township_type_乡": "乡",
+}
+
+EN: dict[str, str] = {
+    "township_title": "Townships · grassroots governance · {county}",
+    "township_demo_note": "Demo data: township names, codes, populations and figures are invented for the demo; the county "
+                          "figure is the sum of its townships (rates: Σnumerator ÷ Σdenominator).",
+    "township_kpi": "Township KPI",
+    "township_name": "Township",
+    "township_type": "Type",
+    "township_population": "Population (demo)",
+    "township_num_den": "Numerator / denominator",
+    "township_rank_county": "Rank in county",
+    "township_rank_province": "Rank among all townships",
+    "township_small": "Small sample",
+    "township_bar_title": "{kpi} · townships of {county}",
+    "township_pick_hint": "Click a row or a bar to see that township's trend; pale bars are small samples (not ranked).",
+    "township_trend_title": "{kpi} · {township} ({county}), last 12 months",
+    "township_county_value": "{county} (county)",
+    "township_not_here": "{code} is not a township of {county}.",
+    "township_refused": "Not allowed to view {what}: outside your scope ({scope}).",
+    "township_no_data": "No data for this township in this period.",
+    "township_type_街道": "subdistrict",
+    "township_type_镇": "town",
+    "township_type_乡": "township",
+}
