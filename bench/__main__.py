@@ -5,10 +5,15 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench_metrics", "bench_overview", "bench_map", "bench_rankings", "bench_import", "bench_pack"]
+BENCHES = ["bench_metrics", "bench_overview", "bench_map", "bench_rankings", "bench_import", "bench_pack",
+           "bench_forecast", "bench_township"]
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["load"]:  # the production-layout load test takes its own options (bench/load_test.py)
+        from bench import load_test
+
+        return load_test.main(argv[1:])
     names = [a if a.startswith("bench_") else f"bench_{a}" for a in argv] or BENCHES
     for name in names:
         try:

@@ -61,7 +61,8 @@ CSS = """
     -webkit-box-orient:vertical; line-height:1.2;}
   .t-head {align-items:flex-start;}
   .t-value {font-size:1.5rem;}
-  .t-changes {font-size:0.72rem; gap:6px; flex-wrap:wrap;}
+  .t-changes {font-size:0.72rem; gap:0 6px; flex-wrap:wrap; line-height:1.35; min-height:2.7em;
+    align-content:flex-start;}  /* two lines reserved: tiles of a row keep one height when one wraps */
   .t-target, .t-foot {font-size:0.7rem;}
   .t-foot .asof {display:none;}
   .s-name {font-size:0.8rem;}

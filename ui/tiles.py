@@ -89,6 +89,9 @@ class Tile:
     as_of: str
     reported: str | None = None
     notes: list[str] = field(default_factory=list)
+    forecast: str | None = None  # issue #11 B: '按当前进度，预计年底达到 …（目标 …），达标概率 …'
+    forecast_tip: str | None = None  # its 80% interval, the month the target is met, the method
+    forecast_prob: float | None = None
 
 
 def _rank_text(bulk: pd.DataFrame, row: pd.Series | None, kpi: Kpi, scope: str, geo: Geography, lang: str) -> str:
@@ -109,9 +112,14 @@ def _rank_text(bulk: pd.DataFrame, row: pd.Series | None, kpi: Kpi, scope: str, 
 
 
 def headline_tiles(
-    bulk: pd.DataFrame, trend: pd.DataFrame | None, cat: Catalogue, geo: Geography, scope: str, lang: str
+    bulk: pd.DataFrame, trend: pd.DataFrame | None, cat: Catalogue, geo: Geography, scope: str, lang: str,
+    forecasts: pd.DataFrame | None = None,
 ) -> list[Tile]:
-    """One tile per headline KPI for the scope region."""
+    """One tile per headline KPI for the scope region (with its year-end forecast when given)."""
+    from ui import forecast_view as fv
+
+    # some tile has a forecast line: the others get an empty one, to stay level with it
+    reserve = forecasts is not None and bool(((forecasts["region"] == scope) & forecasts["projection"].notna()).any())
     tiles = []
     for k in cat.headline_kpis():
         row = row_of(bulk, k.code, scope)
@@ -138,8 +146,18 @@ def headline_tiles(
             yoy=(g2, c2, fmt.change(row["change_yoy"], k, lang)),
             spark=spark, rank=_rank_text(bulk, row, k, scope, geo, lang),
             tooltip=explain(cat, k, row, lang), as_of=fmt.text(row["as_of"]), reported=reported,
+            **_forecast_fields(fv.row_for(forecasts, k.code, scope), k, lang, reserve),
         ))
     return tiles
+
+
+def _forecast_fields(fc: pd.Series | None, k: Kpi, lang: str, reserve: bool) -> dict:
+    from ui import forecast_view as fv
+
+    if fc is None:
+        return {"forecast": ""} if reserve else {}
+    return {"forecast": fv.tile_sentence(fc, k, lang), "forecast_tip": fv.tile_tip(fc, k, lang),
+            "forecast_prob": float(fc["prob"])}
 
 
 @dataclass
