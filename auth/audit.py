@@ -15,7 +15,10 @@ import sqlalchemy as sa
 from store.schema_auth import audit_log
 
 ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "import", "import_refused", "rollback", "freeze",
-           "export", "account_create", "account_change", "account_disable", "account_password", "denied")
+           "export", "account_create", "account_change", "account_disable", "account_password", "denied",
+           # 批示督办 (followup/): one per step of an item's life cycle
+           "followup_create", "followup_reply", "followup_done", "followup_close", "followup_send_back",
+           "followup_escalate")
 
 
 def _engine(target: Any) -> sa.Engine:

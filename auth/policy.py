@@ -30,13 +30,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "accounts": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
     "jobs": frozenset({"admin"}),
+    # 批示督办 (issue #11 A): leaders and the office write instructions; the follow-up page is read by
+    # analysts too (read-only) and by county officers (their own county's items, which they answer)
+    "instruct": frozenset({"leader", "office"}),
+    "followup": frozenset({"leader", "office", "analyst", "officer"}),
 }
 
 # page url_path -> the permission needed to see it (pages not listed need "read")
 PAGES: dict[str, str] = {
     "overview": "read", "map": "read", "county": "read", "rankings": "read", "compare": "read",
     "system": "read", "data_in": "import", "quality": "quality", "jobs": "jobs",
-    "pack": "export_pack", "present": "present", "admin": "accounts",
+    "pack": "export_pack", "present": "present", "admin": "accounts", "followup": "followup",
 }
 
 

@@ -8,6 +8,7 @@ colours), plus chart and map data; renderers only lay them out.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import math
@@ -21,7 +22,7 @@ import pandas as pd
 from metrics.catalogue import Catalogue, Kpi
 from metrics.engine import MetricsEngine
 from metrics.geography import PROVINCE, Geography
-from metrics.summary import format_value
+from metrics.summary import compact, format_value
 from pack.freeze import Freeze, frozen_tables, pack_tables, problems_day
 from ui.texts import pack as texts
 
@@ -383,6 +384,107 @@ def _problem_table(probs: pd.DataFrame, geo: Geography, lang: str) -> Table:
     return Table(head, rows, [1.1, 3.4, 1.8, 1.2, 0.9], wrap=[1, 2])
 
 
+def _followup_slide(engine: MetricsEngine, when: dt.datetime | None, cat: Catalogue, geo: Geography,
+                    lang: str) -> Slide:
+    """批示督办 (issue #11 A): open instructions as they stood at the freeze (now for a live deck), the
+    escalated (通报) and overdue first; rebuilt from the items' history, so a frozen deck does not move."""
+    from followup.model import escalation_level
+    from followup.service import state_at
+
+    when = when or dt.datetime.now().replace(microsecond=0)
+    rows_all = [(i, s, d) for i, s, d in state_at(engine.store.engine, when) if s != "closed"]
+    n_over = sum(1 for _, _, d in rows_all if d > 0)
+    n_rep = sum(1 for _, _, d in rows_all if escalation_level(d) == 2)
+    head = [tr(f"pack_fu_col_{c}", lang) for c in ("region", "kpi", "text", "owner", "deadline", "state")]
+    rows = []
+    for i, s, d in rows_all[:ROWS_PER_SLIDE]:
+        k = next((x for x in cat.kpis if x.code == i.figure.kpi), None)
+        owner = _name(geo, i.owner_code, lang) if i.owner_kind == "region" else (
+            next((x.owner_en for x in cat.kpis if x.owner_zh == i.owner_code), i.owner_code) if lang == "en"
+            else i.owner_code)
+        state = (Cell(tr("pack_fu_reported" if escalation_level(d) == 2 else "pack_fu_overdue", lang, days=d), "red")
+                 if d > 0
+                 else Cell(tr(f"pack_fu_st_{s}", lang), "amber" if s == "done" else "muted"))
+        text = i.text if len(i.text) <= 60 else i.text[:59] + "…"
+        rows.append([Cell(_name(geo, i.figure.region, lang)), Cell(k.name(lang) if k else i.figure.kpi), Cell(text),
+                     Cell(owner, "muted"), Cell(i.deadline.isoformat()), state])
+    if not rows:
+        rows = [[Cell("—", "muted"), Cell(""), Cell(tr("pack_fu_none", lang), "muted"), Cell(""), Cell(""), Cell("")]]
+    return Slide("followup", tr("pack_fu_title", lang),
+                 tr("pack_fu_sub", lang, on=f"{when:%Y-%m-%d}", n=len(rows_all), m=n_over, k=n_rep),
+                 tables=[Table(head, rows, [1.0, 1.6, 3.6, 1.5, 1.1, 1.3], wrap=[2, 3])],
+                 footnote=tr("pack_fu_more", lang, n=len(rows_all) - ROWS_PER_SLIDE)
+                 if len(rows_all) > ROWS_PER_SLIDE else "")
+
+
+FC_RISK_ROWS = 8  # county rows on the forecast slide (two-line names in English must clear the footnote)
+
+
+def _forecast_slides(engine: MetricsEngine, p, known_at: dt.datetime | None, cat: Catalogue, geo: Geography,
+                     lang: str) -> list[Slide]:
+    """年度目标达标预测 (issue #11 B): the headline KPIs' year-end projection at the province and the
+    counties least likely to meet a headline target. Computed from the data as known at the freeze
+    (now for a live deck), so a frozen deck does not move; none when the period leaves nothing to
+    project (December, not yet complete) or nothing has a target."""
+    from metrics.forecast import at_risk, cutoff_of, year_end_forecasts
+    from metrics.periods import Period
+    from ui.forecast_view import prob_text
+
+    cut = cutoff_of(p, engine.latest_month())
+    heads = [k for k in cat.headline_kpis() if k.target_for(p.end.year)]
+    if cut is None or not heads:
+        return []
+    fc = year_end_forecasts(engine, Period.month(cut.year, cut.month), kpis=[k.code for k in heads], known_at=known_at)
+    fc = fc[fc["projection"].notna()]
+    if fc.empty:
+        return []
+
+    def tone(pr: float) -> str:
+        return "green" if pr >= 0.8 else "amber" if pr >= 0.5 else "red"
+
+    def span(r: pd.Series, k: Kpi) -> str:  # "96.2–96.5%", "3.25M–3.30M": the unit once, to stay on one line
+        lo, hi = _num(r["lo"]), _num(r["hi"])
+        if lo is None or hi is None:
+            return "—"
+        if k.format == "percent":
+            return f"{lo * 100:.{k.decimals}f}–{hi * 100:.{k.decimals}f}%"
+        return f"{compact(lo, lang, k.decimals)}–{compact(hi, lang, k.decimals)}"
+
+    def when(r: pd.Series) -> str:
+        if r["state"] == "met":
+            return tr("pack_fc_met", lang)
+        if r["state"] == "on_course":
+            m = int(r["month_met"])
+            return tr("pack_fc_month", lang, m=calendar.month_abbr[m] if lang == "en" else m)
+        return tr("pack_fc_not", lang) if r["state"] == "not_this_year" else "—"
+
+    head = [tr(f"pack_fc_col_{c}", lang) for c in ("kpi", "proj", "int", "target", "prob", "when")]
+    rows = []
+    for k in heads:
+        hit = fc[(fc["kpi"] == k.code) & (fc["region"] == PROVINCE)]
+        if hit.empty:
+            continue
+        r = hit.iloc[0]
+        rows.append([Cell(k.name(lang)), Cell(fmt_value(r["projection"], k, lang), tone(r["prob"])),
+                     Cell(span(r, k), "muted"),
+                     Cell(fmt_value(r["target"], k, lang)), Cell(prob_text(r["prob"]), tone(r["prob"])), Cell(when(r))])
+    tables = [Table(head, rows, [2.6, 1.1, 1.5, 1.0, 0.9, 1.1], title=tr("pack_fc_prov", lang))] if rows else []
+    counties = fc[fc["region"].isin(set(geo.counties))]
+    risk = pd.concat([at_risk(counties, k.code) for k in heads], ignore_index=True)
+    risk = risk.sort_values(["prob", "region", "kpi"]) if len(risk) else risk
+    head2 = [tr(f"pack_fc_col_{c}", lang) for c in ("region", "kpi", "proj", "target", "prob")]
+    rows2 = [[Cell(_name(geo, r["region"], lang)), Cell(cat.kpi(r["kpi"]).name(lang)),
+              Cell(fmt_value(r["projection"], cat.kpi(r["kpi"]), lang)),
+              Cell(fmt_value(r["target"], cat.kpi(r["kpi"]), lang)), Cell(prob_text(r["prob"]), "red")]
+             for _, r in risk.head(FC_RISK_ROWS).iterrows()]
+    if not rows2:
+        rows2 = [[Cell("—", "muted"), Cell(tr("pack_fc_none", lang), "muted"), Cell(""), Cell(""), Cell("")]]
+    tables.append(Table(head2, rows2, [1.5, 2.4, 1.0, 0.9, 0.8], title=tr("pack_fc_risk", lang)))
+    more = tr("pack_fc_more", lang, n=len(risk) - FC_RISK_ROWS) if len(risk) > FC_RISK_ROWS else ""
+    return [Slide("forecast", tr("pack_fc_title", lang), tr("pack_fc_sub", lang, cutoff=f"{cut:%Y-%m}", year=cut.year),
+                  tables=tables, footnote=tr("pack_fc_foot", lang, more=more))]
+
+
 def _next_steps(tables: dict[str, pd.DataFrame], cat: Catalogue, geo: Geography, lang: str) -> list[str]:
     bulk, lists, probs = tables["bulk"], tables.get("lists", pd.DataFrame()), tables.get("problems", pd.DataFrame())
     sep = "、" if lang == "zh" else ", "
@@ -425,6 +527,7 @@ def build_deck(engine: MetricsEngine, period: str, lang: str = "zh", freeze: Fre
     slides.append(Slide("kpis", tr("pack_s_kpis", lang), tr("pack_s_kpis_sub", lang, period=label),
                         cards=_cards(bulk, cat, lang)))
     slides += _system_slides(bulk, cat, lang, label)
+    slides += _forecast_slides(engine, p, freeze.known_at if freeze else None, cat, geo, lang)
     leagues = [(cat.kpi(kind.split(":", 1)[1]), df) for kind, df in tables.items() if kind.startswith("league:")]
     leagues.sort(key=lambda kd: kd[0].headline or 0)
     for i in range(0, len(leagues), 2):
@@ -450,6 +553,7 @@ def build_deck(engine: MetricsEngine, period: str, lang: str = "zh", freeze: Fre
                         tr("pack_s_problems_sub", lang, on=on, n=len(probs)), tables=[_problem_table(probs, geo, lang)],
                         footnote=tr("pack_more_problems", lang, n=len(probs) - ROWS_PER_SLIDE)
                         if len(probs) > ROWS_PER_SLIDE else ""))
+    slides.append(_followup_slide(engine, freeze.known_at if freeze else None, cat, geo, lang))
     slides.append(Slide("next", tr("pack_s_next", lang), label, bullets=_next_steps(tables, cat, geo, lang)))
     prov = bulk[bulk["region"] == PROVINCE]
     figures = {k: _num(v) for k, v in zip(prov["kpi"], prov["value"], strict=True)}

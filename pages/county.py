@@ -6,10 +6,12 @@ import streamlit as st
 
 from ui import components as c
 from ui import data, urlstate
+from ui import followup_view as fv
 from ui.i18n import t
 from ui.profile import missing_count, profile_table
 from ui.shell import ctx as get_ctx
 from ui.shell import header
+from ui.township_view import township_section
 
 ctx = get_ctx()
 eng = data.engine()
@@ -46,6 +48,7 @@ table = profile_table(bulk, cat, geo, county, ctx.period, ctx.lang, trend=trend)
 with b:
     tkpi = c.kpi_picker(ctx, key="tkpi", label_key="trend_kpi")
 c.trend_chart(ctx, county, tkpi, height=300)
+fv.county_items(ctx, county)  # 批示督办 (#11 A): the instructions on this county's figures
 c.table(
     table, ctx.lang, height=520,
     column_config={
@@ -53,3 +56,5 @@ c.table(
         t("definition", ctx.lang): st.column_config.TextColumn(width="large"),
     },
 )
+
+township_section(ctx, county)  # issue #10: the county's townships, when it has township figures

@@ -25,6 +25,7 @@ from store.db import database_url
 from ui import auth as ui_auth
 from ui import components as c
 from ui import data, downloads, fmt, html, maps, urlstate
+from ui import followup_view as fv
 from ui.i18n import t
 from ui.shell import FIRST_MONTH, Ctx, header
 from ui.shell import ctx as get_ctx
@@ -221,6 +222,7 @@ def side_panel(ctx: Ctx, county: str, kpi: str, month: str) -> None:
                      query_params=ctx.params(county=county, period=month))
     with b2:
         st.button(t("maps_close", ctx.lang), key="maps_close", on_click=_close_panel, icon=":material/close:")
+    fv.marker_link(ctx, kpi, county, "map", key="fu_map_panel", period=month)  # 批示督办 (#11 A)
 
 
 def legend(k: Kpi, colour: str, eff: str, zrange: tuple[float, float] | None, months: list[str], kind: str,
@@ -348,6 +350,7 @@ def body(as_fragment: bool) -> None:
             gname = geo.get(group).name(ctx.lang) if group else ""
             fig = _flat_figure(url, ver, kpi, month, codes, kind, eff, zrange, ctx.lang, outline, gname,
                                selected if kind == "counties" else None, zoomed)
+            fig = fv.map_with_markers(maps.fresh(fig), kpi, codes, ctx.lang, kind)  # 批示督办 markers (#11 A)
             key = f"maps_flat_{kind}"
             st.plotly_chart(fig, key=key, on_select=partial(_picked, key, kind, codes), selection_mode="points",
                             width="stretch", config=maps.PLOTLY_CONFIG)

@@ -13,6 +13,8 @@ from metrics.rankings import RankingError
 from metrics.schemes import schemes
 from ui import components as c
 from ui import data, downloads, urlstate
+from ui import followup_view as fv
+from ui import forecast_view as fcv
 from ui import league as lg
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
@@ -74,9 +76,17 @@ def kpi_view() -> None:
         cols["ci"]: st.column_config.TextColumn(help=t("rankings_ci_help", lang)),
         cols["range"]: st.column_config.TextColumn(help=t("rankings_range_help", lang)),
     }
-    if view.n_ranked:
-        st.dataframe(lg.styled(view.ranked), hide_index=True, width="stretch", column_config=cfg,
-                     height=table_height(view.n_ranked), key="league_ranked")
+    if view.n_ranked:  # 批示督办 (#11 A): a ◆ column; selecting a row offers 批示 on that region's figure
+        ranked_regions = table.loc[table["standing"] == "ranked", "region"].tolist()
+        marks = fv.markers(kpis=[kpi], regions=ranked_regions)
+        shown = lg.with_markers(view.ranked, [fv.marker_text(marks[(kpi, r)], lang) if (kpi, r) in marks else ""
+                                              for r in ranked_regions], t("followup_col_marker", lang), cols["region"])
+        ev = st.dataframe(lg.styled(shown), hide_index=True, width="stretch", column_config=cfg,
+                          height=table_height(view.n_ranked), key="league_ranked", on_select="rerun",
+                          selection_mode="single-row")
+        picked = ev.selection.rows if ev else []
+        if picked:
+            fv.marker_link(ctx, kpi, ranked_regions[picked[0]], "league", key="fu_league", period=period)
     else:
         st.info(t("no_ranking", lang))
     if view.n_small:
@@ -90,6 +100,8 @@ def kpi_view() -> None:
         st.dataframe(lg.styled(view.others), hide_index=True, width="stretch", column_config=cfg,
                      height=table_height(view.n_others, 320), key="league_others")
     downloads.buttons(table, f"{t('nav_rankings', lang)}_{kpi}_{pop}_{period}", lang, "dl_league")
+    # 达标风险 (#11 B): the population's regions below a 50% chance of meeting the year-end target
+    fcv.risk_section(ctx, k, geo.cities if pop == "cities" else lg.population_counties(pop, geo, ctx.period.end), level)
 
 
 def scheme_view() -> None:

@@ -335,3 +335,12 @@ def take_snapshot(store: Store, *, on: dt.date | None = None) -> JobResult:
             conn.execute(snapshot_item.insert(), [it | {"snapshot_id": sid} for it in items[i : i + 5000]])
     return JobResult(len(items), {"snapshot_date": str(on), "snapshot_id": sid, "data_version": version,
                                   "digest": h.hexdigest()[:16]})
+
+
+def escalate_followups(store: Store) -> JobResult:
+    """批示督办 (#11): record the escalation of items that became overdue, whether or not anyone opens a
+    page (the alerts panel and the meeting pack read the recorded level)."""
+    from followup.service import escalate_overdue
+
+    ids = escalate_overdue(store)
+    return JobResult(rows_affected=len(ids), detail={"escalated": ids[:50]})

@@ -48,6 +48,7 @@ class Config:
     rollup_every: float = field(default_factory=lambda: _env_float("COCKPIT_ROLLUP_EVERY", 600))
     freshness_every: float = field(default_factory=lambda: _env_float("COCKPIT_FRESHNESS_EVERY", 3600))
     pack_every: float = field(default_factory=lambda: _env_float("COCKPIT_PACK_EVERY", 300))
+    followup_every: float = field(default_factory=lambda: _env_float("COCKPIT_FOLLOWUP_EVERY", 3600))
     snapshot_hour: int = field(default_factory=lambda: int(_env_float("COCKPIT_SNAPSHOT_HOUR", 2)))
     attempts: int = field(default_factory=lambda: int(_env_float("COCKPIT_JOB_ATTEMPTS", 3)))
     backoff: float = field(default_factory=lambda: _env_float("COCKPIT_JOB_BACKOFF", 10))
@@ -59,7 +60,7 @@ class Config:
                              or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
 
 
-JOB_IDS = ("drop_folder", "rollup_refresh", "freshness", "snapshot", "pack_after_freeze")
+JOB_IDS = ("drop_folder", "rollup_refresh", "freshness", "snapshot", "pack_after_freeze", "followup_escalate")
 
 
 class Service:
@@ -79,12 +80,14 @@ class Service:
             "freshness": lambda: jobs.check_freshness(self.store),
             "snapshot": lambda: jobs.take_snapshot(self.store),
             "pack_after_freeze": lambda: pack_job.pack_after_freeze(self.store),
+            "followup_escalate": lambda: jobs.escalate_followups(self.store),
         }
 
     def intervals(self) -> dict[str, float]:
         c = self.cfg
         return {"drop_folder": c.drop_every, "rollup_refresh": c.rollup_every,
-                "freshness": c.freshness_every, "snapshot": 86400, "pack_after_freeze": c.pack_every}
+                "freshness": c.freshness_every, "snapshot": 86400, "pack_after_freeze": c.pack_every,
+                "followup_escalate": c.followup_every}
 
     def may_act(self) -> bool:
         """At the start of every attempt: renew the lease in the database; act only if it is ours."""

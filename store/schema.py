@@ -106,6 +106,7 @@ meta = sa.Table(
 # scheduler tables (and the rejected-imports log) live in their own modules but share this metadata
 from store import schema_apps as _schema_apps  # noqa: E402,F401
 from store import schema_auth as _schema_auth  # noqa: E402,F401
+from store import schema_followup as _schema_followup  # noqa: E402,F401
 from store import schema_ingest as _schema_ingest  # noqa: E402,F401
 from store import schema_jobs as _schema_jobs  # noqa: E402,F401
 from store import schema_pack as _schema_pack  # noqa: E402,F401

@@ -27,20 +27,20 @@ from tests.test_app_pages import DEMO_TODAY, app_db, navigation_mode, run, use_d
 
 # The table, spelled out independently of auth.policy: every permission of every role.
 EXPECTED = {
-    "leader": {"read", "present"},
+    "leader": {"read", "present", "instruct", "followup"},
     "office": {"read", "download", "import", "rollback", "quality", "freeze", "export_pack", "manage_schemes",
-               "present"},
-    "analyst": {"read", "download", "quality"},
-    "officer": {"import", "quality"},
+               "present", "instruct", "followup"},
+    "analyst": {"read", "download", "quality", "followup"},
+    "officer": {"import", "quality", "followup"},
     "admin": {"rollback", "accounts", "audit", "jobs"},
 }
 ALL_PAGES = {"overview", "map", "county", "rankings", "compare", "system", "data_in", "quality", "jobs", "pack",
-             "present", "admin"}
+             "present", "admin", "followup"}
 PAGES = {
-    "leader": {"overview", "map", "county", "rankings", "compare", "system", "present"},
+    "leader": {"overview", "map", "county", "rankings", "compare", "system", "present", "followup"},
     "office": ALL_PAGES - {"jobs", "admin"},
-    "analyst": {"overview", "map", "county", "rankings", "compare", "system", "quality"},
-    "officer": {"data_in", "quality"},
+    "analyst": {"overview", "map", "county", "rankings", "compare", "system", "quality", "followup"},
+    "officer": {"data_in", "quality", "followup"},
     "admin": {"jobs", "admin"},
 }
 DEMO = {name: (pw, role, scope) for name, pw, role, scope in accounts.DEMO_ACCOUNTS}

@@ -47,7 +47,7 @@ def test_county_officer_is_refused_another_county(app_url, page):  # noqa: F811
     tb.sign_in(page, "officer_330102")
     tb.assert_no_exception(page)
     nav = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
-    assert len(nav) == 3, nav  # 首页, 数据报送 and 数据质量 only
+    assert len(nav) == 4, nav  # 首页, 数据报送, 数据质量 and 批示督办 (their county's items) only
     shot(page, "02_officer_home")
 
     page.goto(app_url + "/data_in?reporter=330106")  # 西湖区: another county, by URL

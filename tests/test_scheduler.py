@@ -287,7 +287,8 @@ def test_scheduler_job_configuration(store):
     h.finish(None, "rollup_refresh", 1, dt.datetime.now(), "succeeded", 0)  # ran recently
     sched = svc.build_scheduler()
     jobs_ = {j.id: j for j in sched.get_jobs()}
-    assert set(jobs_) == {"drop_folder", "rollup_refresh", "freshness", "snapshot", "pack_after_freeze"}
+    assert set(jobs_) == {"drop_folder", "rollup_refresh", "freshness", "snapshot", "pack_after_freeze",
+                         "followup_escalate"}
     for j in jobs_.values():
         assert j.coalesce is True and j.max_instances == 1 and j.misfire_grace_time == 300
     # missed while no scheduler ran: due once at start (coalesced), the recent one waits its turn

@@ -14,6 +14,7 @@ Each alert carries a link target: ("county", code) or ("system", system code).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,14 +27,14 @@ from ui.i18n import t
 
 DROP_PTS, DROP_REL = 0.05, 0.20
 FALL_PTS, FALL_REL = 0.005, 0.05
-SEVERITY = {"overdue": 0, "off_target": 1, "drop": 2, "falling": 3, "stale": 4}
+SEVERITY = {"followup": 0, "overdue": 0, "off_target": 1, "drop": 2, "falling": 3, "stale": 4}
 
 
 @dataclass(frozen=True)
 class Alert:
     kind: str
     text: str
-    target: tuple[str, str]  # ("county", code) | ("system", code)
+    target: tuple[str, str]  # ("county", code) | ("system", code) | ("followup", item id)
     kpi: str | None = None
 
 
@@ -85,3 +86,12 @@ def build_alerts(
             k = cat.kpi(r.kpi)
             alerts.append(Alert("stale", t("al_stale", lang, kpi=k.name(lang), as_of=r.as_of), ("system", k.system), r.kpi))
     return sorted(alerts, key=lambda a: SEVERITY[a.kind])
+
+
+def followup_alerts(items: list, today: dt.date, lang: str, kpi_name: Callable[[str, str], str],
+                    region_name: Callable[[str, str], str], owner_name: Callable[[str, str, str], str]) -> list[Alert]:
+    """Overdue 批示 items (followup.model.Item, most escalated first) as alerts linking to the item."""
+    return [Alert("followup", t("followup_alert", lang, level=t(f"followup_level_{max(i.level(today), 1)}", lang),
+                                kpi=kpi_name(i.figure.kpi, lang), region=region_name(i.figure.region, lang),
+                                days=i.overdue_days(today), owner=owner_name(i.owner_kind, i.owner_code, lang)),
+                  ("followup", str(i.id)), i.figure.kpi) for i in items]

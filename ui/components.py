@@ -17,6 +17,7 @@ from metrics.periods import Period
 from metrics.summary import system_summary
 from store.db import database_url
 from ui import data, fmt, html, maps, ranking, urlstate
+from ui import forecast_view as fcv
 from ui.alerts import Alert, build_alerts
 from ui.i18n import t
 from ui.profile import comparison_regions
@@ -26,7 +27,9 @@ from ui.tiles import headline_tiles as tiles_of
 
 OVERVIEW, COUNTY, SYSTEM = "pages/overview.py", "pages/county.py", "pages/system.py"
 ALERT_ICON = {"overdue": ":material/schedule:", "off_target": ":material/flag:", "drop": ":material/trending_down:",
-              "falling": ":material/south_east:", "stale": ":material/hourglass_empty:"}
+              "falling": ":material/south_east:", "stale": ":material/hourglass_empty:",
+              "followup": ":material/assignment_late:"}
+FOLLOWUP = "pages/followup.py"
 
 
 def scope_name(ctx: Ctx) -> str:
@@ -47,7 +50,7 @@ def _overview_model(url: str, version: int, period: str, scope: str, lang: str):
     bulk = data.bulk(p)
     trend = data.trend([k.code for k in cat.headline_kpis()], [scope], p)
     return (
-        tiles_of(bulk, trend, cat, geo, scope, lang),
+        tiles_of(bulk, trend, cat, geo, scope, lang, fcv.forecasts(p, [k.code for k in cat.headline_kpis()])),
         system_scores(bulk, cat, scope, lang),
         build_alerts(bulk, cat, geo, scope, p, scope_counties(geo, scope), lang),
     )
@@ -59,7 +62,24 @@ def overview_model(ctx: Ctx) -> tuple[list[Tile], list[SystemScore], list[Alert]
 
 
 def headline_tiles(tiles: list[Tile], ctx: Ctx) -> None:
-    st.html(html.tile_grid(tiles, ctx.lang))
+    from ui import followup_view as fv  # 批示督办 (#11 A): a marker and a 批示 button under each tile
+
+    fv.flash(ctx)
+    marks = fv.kpi_markers([x.kpi for x in tiles])  # latest item on the KPI in the scope, number active
+    if ctx.kiosk or not (marks or fv.may_instruct(ctx.scope)):
+        st.html(fcv.tile_grid(tiles, ctx.lang))
+        return
+    for start in range(0, len(tiles), 5):
+        for col, tl in zip(st.columns(5, gap="small"), tiles[start:start + 5], strict=False):
+            with col:
+                st.html(fcv.tile(tl, ctx.lang))
+                item, n = marks.get(tl.kpi, (None, 0))
+                a, b = st.columns([3, 2], vertical_alignment="center")
+                if item is not None:
+                    a.page_link(FOLLOWUP, label=fv.marker_text(item, ctx.lang) + (f" ({n})" if n > 1 else ""),
+                                query_params=ctx.params(item=str(item.id)))
+                with b:
+                    fv.instruct_button(ctx, tl.kpi, ctx.scope, "tile", key=f"fu_tile_{tl.kpi}")
 
 
 def system_row(scores: list[SystemScore], ctx: Ctx) -> None:
@@ -98,6 +118,9 @@ def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "m
     """The choropleth; a click on a county opens its profile."""
     eng = data.engine()
     fig = _map_figure(database_url(), data.version(), ctx.period.label, kpi, ctx.scope, ctx.lang, colour, height)
+    from ui import followup_view as fv  # (imported here: followup_view builds on this module's neighbours)
+
+    fig = fv.map_with_markers(maps.fresh(fig), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
     event = st.plotly_chart(
         fig, key=key, on_select="rerun", selection_mode="points", width="stretch",
         config={"displayModeBar": False, "scrollZoom": False, "displaylogo": False, "topojsonURL": maps.TOPOJSON_URL},
@@ -132,20 +155,42 @@ def league_tables(ctx: Ctx, bulk: pd.DataFrame, prev: pd.DataFrame | None, kpi: 
 
 
 def alerts_panel(ctx: Ctx, alerts: list[Alert], height: int = 440, limit: int = 40) -> None:
+    from ui import followup_view as fv  # overdue 批示 items come first; any alert on a KPI can be instructed on
+
+    alerts = fv.overdue_alerts(ctx) + alerts
     st.html(f'<div class="panel-title">{t("alerts", ctx.lang)} · {len(alerts)}</div>')
+    _instruct_on_alert(ctx, alerts)
     box = st.container(height=height, border=True)
     with box:
         if not alerts:
             st.caption(t("no_alerts", ctx.lang))
         for i, a in enumerate(alerts[:limit]):
             kind, code = a.target
-            if kind == "county":
+            if kind == "followup":
+                st.page_link(FOLLOWUP, label=a.text, icon=ALERT_ICON[a.kind], query_params=ctx.params(item=code))
+            elif kind == "county":
                 st.page_link(COUNTY, label=a.text, icon=ALERT_ICON[a.kind], query_params=ctx.params(county=code))
             else:
                 st.page_link(SYSTEM, label=a.text, icon=ALERT_ICON[a.kind],
                              query_params=ctx.params(system=code, **({"skpi": a.kpi} if a.kpi else {})))
             if i == limit - 1 and len(alerts) > limit:
                 st.caption(f"… +{len(alerts) - limit}")
+
+
+def _instruct_on_alert(ctx: Ctx, alerts: list[Alert]) -> None:
+    """A popover listing the alerts about a KPI (a county's or the scope's figure): pick one, write 批示."""
+    from ui import followup_view as fv
+
+    options = [(i, a.target[1] if a.target[0] == "county" else ctx.scope) for i, a in enumerate(alerts)
+               if a.kpi and a.kind != "followup"]
+    options = [(i, r) for i, r in options if fv.may_instruct(r)]
+    if ctx.kiosk or not options:
+        return
+    with st.popover(t("followup_pick_alert", ctx.lang), icon=":material/edit_note:"):
+        pick = st.selectbox(t("alerts", ctx.lang), options, format_func=lambda o: alerts[o[0]].text, key="fu_alert")
+        if st.button(t("followup_write", ctx.lang), key="fu_alert_go", type="primary"):
+            fv.request("fu_alert_go", alerts[pick[0]].kpi, pick[1], "alert")
+    fv.host(ctx, "fu_alert_go")
 
 
 def table(df: pd.DataFrame, lang: str, **kw) -> None:
@@ -225,6 +270,9 @@ def trend_chart(ctx: Ctx, county: str, kpi: str, height: int = 320) -> None:
             x=d["month"], y=d["value"] * scale, name=eng.geo.get(r).name(ctx.lang), mode="lines+markers",
             line=dict(width=3 if i == 0 else 1.8, color=palette[i % len(palette)]),
         ))
+    from ui import followup_view as fv  # 批示 on this figure: its date (the effect shows after it) and the point
+
+    fv.mark_trend(fig, ctx, kpi, county, scale, tr["month"].min() if len(tr) else None)
     row = bulk_row_target(ctx, kpi, county)
     if row is not None:
         fig.add_hline(y=row * scale, line_dash="dot", line_color="#94a3b8",

@@ -150,6 +150,15 @@ class Shaped:
     formats: dict[str, str] = field(default_factory=dict)
 
 
+def with_markers(sh: Shaped, labels: list[str], header: str, after: str) -> Shaped:
+    """`sh` with a column of ◆ 批示 markers (one label per row, "" for none) after column `after`."""
+    if not any(labels):
+        return sh
+    df = sh.df.copy()
+    df.insert(list(df.columns).index(after) + 1, header, labels)
+    return Shaped(df, {**sh.colours, header: ["#f59e0b"] * len(df)}, sh.formats)
+
+
 # -- KPI league table ---------------------------------------------------------------------------
 @dataclass
 class LeagueView:

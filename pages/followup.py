@@ -1,0 +1,151 @@
+"""批示督办 (issue #11 A): instructions in the user's view, one item's recorded figure and history, and
+the forms of the next step: the owner replies (feedback + attachment descriptions) or marks it done;
+the author (or the office) closes the loop or sends it back with a reason. `?item=<id>` opens an item.
+
+Permissions are the service's (followup.service): this page only shows the forms the user may use,
+and every step is checked again when it is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from followup import model
+from followup import service as fs
+from ui import auth, data, downloads, urlstate
+from ui import followup_view as fv
+from ui.html import md
+from ui.i18n import t
+from ui.shell import ctx as get_ctx
+from ui.shell import header
+
+ctx = get_ctx()
+lang = ctx.lang
+user = auth.require("followup", lang)
+store = data.engine().store
+header(ctx, t("followup_title", lang))
+fs.escalate_overdue(store)
+today = dt.date.today()
+fv.flash(ctx)
+
+items = fs.list_for(store, user)
+mine = [i for i in items if fs.may_answer(user, i) or fs.may_conclude(user, i)]
+a, b, c = st.columns([2, 3, 1], vertical_alignment="bottom")
+with a:
+    view = urlstate.select(t("followup_view", lang), ["mine", "all"], "fview", default="mine" if mine else "all",
+                           format_func=lambda v: t("followup_mine" if v == "mine" else "followup_all", lang),
+                           widget="segmented")
+with b:
+    statuses = st.multiselect(t("followup_filter_status", lang), list(model.STATUSES), key="fstatus",
+                              format_func=lambda s: t(f"followup_st_{s}", lang),
+                              placeholder=t("followup_any_status", lang))
+with c:
+    only_overdue = st.toggle(t("followup_filter_overdue", lang), key="foverdue")
+shown = mine if view == "mine" else items
+if statuses:
+    shown = [i for i in shown if i.status in statuses]
+if only_overdue:
+    shown = [i for i in shown if i.is_overdue(today)]
+st.caption(t("followup_summary", lang, **fs.counts(items, today)))
+
+frame = fv.items_frame(shown, lang, today)
+if shown:
+    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                         key="fu_table", column_config={t("followup_col_text", lang): st.column_config.TextColumn(
+                             width="large")})
+    rows = (event or {}).get("selection", {}).get("rows", []) if event else []
+    if rows:
+        st.query_params["item"] = str(shown[rows[0]].id)
+    downloads.buttons(frame, t("followup_title", lang), lang, key="fu_dl")
+else:
+    st.info(t("followup_none_mine" if view == "mine" and items else "followup_none", lang))
+
+raw = st.query_params.get("item")
+item = None
+if raw and raw.isdigit():
+    try:
+        item = fs.get(store, int(raw), user)
+    except (KeyError, PermissionError):
+        st.error(t("followup_err_permission", lang), icon=":material/block:")
+if item is None:
+    if shown:
+        st.caption(t("followup_pick", lang))
+    st.stop()
+
+st.divider()
+st.markdown(f"### {t('followup_detail', lang, id=item.id)} · {md(fv.state_text(item, lang, today))}")
+st.markdown(f"> {md(item.text)}")
+st.caption(t("followup_meta", lang, author=item.author, created=item.created_at.strftime("%Y-%m-%d %H:%M"),
+             owner=fv.owner_name(item.owner_kind, item.owner_code, lang), deadline=item.deadline.isoformat(),
+             state=fv.state_text(item, lang, today)))
+left, right = st.columns([3, 2], gap="large")
+with left:
+    with st.container(border=True):
+        st.markdown(f"**{t('followup_figure', lang)}**")
+        st.markdown(md(fv.figure_text(item.figure, lang)))
+        st.caption(t("followup_recorded_note", lang))
+        try:  # the live figure beside it, when the user may read it
+            live = fs.figure_of(data.scoped_engine(), item.figure.kpi, item.figure.region, item.figure.period)
+            if live.value != item.figure.value:
+                st.caption(t("followup_live", lang, value=fv.figure_value(live, lang)))
+        except Exception:  # noqa: BLE001 - an officer has no read permission on the cockpit; the record suffices
+            pass
+    st.markdown(f"**{t('followup_history', lang)}**")
+    for e in fs.history(store, item.id, user):
+        if e.action == "escalate":
+            level, _, days = (e.text or "1:0").partition(":")
+            label = t("followup_ev_escalate", lang, level=t(f"followup_level_{level}", lang), days=days)
+            body = ""
+        else:
+            label, body = t(f"followup_ev_{e.action}", lang), e.text or ""
+        line = f"`{e.at.strftime('%Y-%m-%d %H:%M')}` **{md(label)}** · {md(e.username)}"
+        if body:
+            line += f"  \n{md(body)}"
+        if e.attachments:
+            line += "  \n" + md(t("followup_attached", lang, files="；".join(e.attachments)))
+        st.markdown(line)
+
+with right:
+    acted = False
+    if fs.may_answer(user, item):
+        acted = True
+        with st.form("fu_answer", clear_on_submit=True):
+            st.markdown(f"**{t('followup_answer_title', lang)}**")
+            reply = st.text_area(t("followup_reply", lang), max_chars=fs.MAX_TEXT)
+            files = st.text_area(t("followup_attachments", lang), height=80)
+            x, y = st.columns(2)
+            send = x.form_submit_button(t("followup_send_reply", lang), type="primary")
+            done = y.form_submit_button(t("followup_mark_done", lang))
+        if send or done:
+            try:
+                step = fs.reply if send else fs.mark_done
+                step(store, user, item.id, reply, files.splitlines())
+                st.rerun()
+            except fs.FollowupError as exc:
+                st.error(t(f"followup_err_{exc.reason}", lang))
+            except PermissionError:
+                st.error(t("followup_err_permission", lang))
+    if fs.may_conclude(user, item):
+        acted = True
+        with st.form("fu_conclude", clear_on_submit=True):
+            st.markdown(f"**{t('followup_conclude_title', lang)}**")
+            note = st.text_area(t("followup_close_note", lang) + " / " + t("followup_reason", lang),
+                                max_chars=fs.MAX_TEXT)
+            x, y = st.columns(2)
+            close = x.form_submit_button(t("followup_close", lang), type="primary")
+            back = y.form_submit_button(t("followup_send_back", lang))
+        if close or back:
+            try:
+                if close:
+                    fs.close(store, user, item.id, note)
+                else:
+                    fs.send_back(store, user, item.id, note)
+                st.rerun()
+            except fs.FollowupError as exc:
+                st.error(t(f"followup_err_{exc.reason}", lang))
+            except PermissionError:
+                st.error(t("followup_err_permission", lang))
+    if not acted and user.role == "analyst":
+        st.caption(t("followup_readonly", lang))
