@@ -293,3 +293,17 @@ def test_map_page_respects_the_users_scope(app_db, use_db):  # noqa: F811
     assert _figure(at)["data"][0]["locations"] == ["331100"]
     at = run("pages/map.py", user=LISHUI_LEADER, kpi=RATIO, county="330102")  # another city's county
     assert 'data-county="330102"' not in html_text(at)
+
+
+def test_fresh_copy_keeps_the_shared_cached_figure_intact():
+    """A cached map dict is drawn by many sessions: drawing a per-run copy must never touch it."""
+    import plotly.graph_objects as go_
+
+    from ui.maps import fresh
+
+    cached = go_.Figure(go_.Scatter(x=[1], y=[2]), layout={"height": 300}).to_dict()
+    copy = fresh(cached)
+    assert copy == cached and copy["data"][0] is not cached["data"][0] and copy["layout"] is not cached["layout"]
+    copy["data"][0].pop("type")  # what Plotly does to a trace while st.plotly_chart draws it
+    copy["layout"]["height"] = 1
+    assert cached["data"][0]["type"] == "scatter" and cached["layout"]["height"] == 300

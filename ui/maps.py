@@ -413,6 +413,13 @@ def county_map(
     return region_map(region_rows(bulk, kpi.code, counties), kpi, geo, lang, "counties", colour, height=height)
 
 
+def fresh(fig: dict) -> dict:
+    """A per-run copy of a figure dict cached across sessions (st.cache_resource): Plotly pops each
+    trace's "type" while st.plotly_chart draws it, so two sessions drawing the same cached dict at once
+    could see a trace without its type (found by the load test). Copies the top level and each trace."""
+    return {**fig, "data": [dict(tr) for tr in fig.get("data", ())], "layout": dict(fig.get("layout", {}))}
+
+
 def figure_colours(fig: dict | go.Figure) -> dict[str, str]:
     """Colour each region is drawn in, read back from a region_map figure (tests compare it with the engine)."""
     d = fig.to_dict() if isinstance(fig, go.Figure) else fig

@@ -267,7 +267,7 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
         else:
             counties = tuple(geo.counties if drill.level == "province" else geo.counties_of(drill.city or ""))
             key = f"map_{kpi}_{drill.region}"
-            fig = _map(url, version, ctx.period.label, kpi, counties, lang, 330)
+            fig = maps.fresh(_map(url, version, ctx.period.label, kpi, counties, lang, 330))
             if drill.county:
                 fig = _outline(fig, drill.county)
             st.plotly_chart(fig, key=key,
