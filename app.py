@@ -10,9 +10,11 @@ from dataclasses import replace
 import streamlit as st
 
 from auth import policy
+from deploy import logs
 from ui import auth, data, shell
 from ui.i18n import t
 
+logs.setup_streamlit()  # JSON lines on stdout when COCKPIT_LOG_FORMAT=json (production layout)
 st.set_page_config(page_title="一屏掌控 · 数字化改革", page_icon=shell.favicon(), layout="wide",
                    initial_sidebar_state="auto")
 
@@ -31,6 +33,8 @@ pages = {
                 url_path="overview", default=True),
         st.Page("pages/map.py", title=t("nav_map", lang), icon=":material/map:", url_path="map"),
         st.Page("pages/county.py", title=t("nav_county", lang), icon=":material/location_city:", url_path="county"),
+        st.Page("pages/followup.py", title=t("followup_nav", lang), icon=":material/assignment:",
+                url_path="followup"),
     ],
     t("nav_race", lang): [
         st.Page("pages/rankings.py", title=t("nav_rankings", lang), icon=":material/leaderboard:",
@@ -76,6 +80,7 @@ if not ctx.kiosk and policy.may_see_page(user.role, "overview"):
     st.sidebar.page_link("pages/overview.py", label=t("kiosk_link", lang), icon=":material/tv:",
                          query_params=ctx.params(kiosk="1"))
 try:
-    nav.run()
+    with logs.page_render(nav.url_path, user.role):  # one page_render log event per run
+        nav.run()
 except data.DB_ERRORS as exc:  # the database went away while the page was being drawn
     shell.db_banner(replace(ctx, db_error=data.describe_error(exc)))

@@ -19,24 +19,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from deploy import logs
+from deploy.logs import JsonFormatter  # noqa: F401 - kept importable from here
 from scheduler.service import JOB_IDS, Config, Service
 from store import Store
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line; a message that is itself JSON is embedded as an object."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        msg = record.getMessage()
-        try:
-            body = json.loads(msg) if msg.startswith("{") else msg
-        except ValueError:
-            body = msg
-        out = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
-               "logger": record.name, "msg": body}
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
 
 
 def _migrate(store: Store) -> None:
@@ -62,9 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drop-folder", type=Path, help="the drop folder (default $COCKPIT_DROP_DIR or var/drop)")
     ap.add_argument("--database-url", help="default $DATABASE_URL or the embedded SQLite file")
     args = ap.parse_args(argv)
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logs.setup_process(logging.INFO)  # JSON lines on stdout (deploy/logs.py, shared with the app)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     cfg = Config()
     if args.drop_folder:
