@@ -16,6 +16,7 @@ from ui import data, downloads, urlstate
 from ui import followup_view as fv
 from ui import forecast_view as fcv
 from ui import league as lg
+from ui import township_view as tv
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
 from ui.shell import header
@@ -27,9 +28,12 @@ def table_height(n: int, cap: int = 640) -> int:
     return min(cap, ROW_PX * (n + 1) + 3)
 
 
-def population_picker(key: str = "pop", cities: bool = True) -> str:
+def population_picker(key: str = "pop", cities: bool = True, kpi: str | None = None) -> str:
+    """Who is raced; townships are offered for a KPI measured per township when there are figures."""
     full = len(data.allowed()) >= len(geo.regions)  # a scoped user ranks within their scope (issue #9)
-    opts = [o for o in lg.population_options(geo, ctx.period.end, cities) if full or o == "counties" or o.partition(":")[2] in data.allowed()]
+    towns = kpi is not None and kpi in eng.township_kpis() and tv.has_figures(period)
+    opts = [o for o in lg.population_options(geo, ctx.period.end, cities, towns)
+            if full or o in ("counties", "townships") or o.partition(":")[2] in data.allowed()]
     default = lg.default_population(ctx.scope)
     return urlstate.select(t("rankings_population", lang), opts, key, default=default if default in opts else opts[0],
                            format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
@@ -40,7 +44,7 @@ def kpi_view() -> None:
     with a:
         kpi = c.kpi_picker(ctx, key="rkpi", label_key="rankings_kpi")
     with b:
-        pop = population_picker()
+        pop = population_picker(kpi=kpi)
     k = cat.kpi(kpi)
     with cc:
         small = urlstate.select(t("rankings_small_mode", lang), ["separate", "flag"], "small", widget="segmented",
@@ -56,7 +60,7 @@ def kpi_view() -> None:
     except RankingError as exc:
         st.warning(str(exc))
         return
-    level = "city" if pop == "cities" else "county"
+    level = lg.population_level(pop)
     view = lg.league_view(table, k, lang, params, level, small == "flag", geo)
     direction = t(f"rankings_dir_{k.direction}", lang)
     floor = mind if mind is not None else k.min_denominator
@@ -65,6 +69,8 @@ def kpi_view() -> None:
         + (f" · {t('rankings_floor', lang, n=f'{floor:g}')}" if floor else "")
     )
     st.caption(lg.league_summary(table, k, lang))
+    if level == "township":
+        st.caption(t("township_demo_note", lang))
     cols = view.columns
     cfg = {
         cols["rank"]: st.column_config.NumberColumn(format="%d", width=60),
@@ -100,6 +106,8 @@ def kpi_view() -> None:
         st.dataframe(lg.styled(view.others), hide_index=True, width="stretch", column_config=cfg,
                      height=table_height(view.n_others, 320), key="league_others")
     downloads.buttons(table, f"{t('nav_rankings', lang)}_{kpi}_{pop}_{period}", lang, "dl_league")
+    if level == "township":  # forecasts are made for the province, cities and counties
+        return
     # 达标风险 (#11 B): the population's regions below a 50% chance of meeting the year-end target
     fcv.risk_section(ctx, k, geo.cities if pop == "cities" else lg.population_counties(pop, geo, ctx.period.end), level)
 

@@ -307,3 +307,43 @@ def test_county_page_without_township_figures(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     at = run("pages/county.py", county=XIHU)
     assert "乡镇（街道）· 基层智治" not in _page_text(at)
+
+
+def _population_options(at) -> list[str]:
+    return next(s for s in at.selectbox if s.label in ("比较范围", "Population")).options
+
+
+def test_rankings_page_races_townships(town_db, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", town_db)
+    at = run("pages/rankings.py", rkpi="online_handling_rate")  # not measured per township: not offered
+    assert "乡镇（街道）（演示）" not in _population_options(at)
+    at = run("pages/rankings.py", rkpi="hotline_connect_rate", pop="townships")
+    assert "乡镇（街道）（演示）" in _population_options(at)
+    assert "演示数据：乡镇（街道）名称" in _page_text(at)
+    ranked = at.dataframe[0].value
+    assert "所属县（市、区）" in ranked.columns and len(ranked) > 500
+    # every township is listed once: ranked, small samples apart, non-reporters below
+    assert sum(len(f.value) for f in at.dataframe) == len(geography().townships)
+    links = ranked["地区"].tolist()
+    assert all(u.startswith("county?") and "township=" in u for u in links)
+    first = links[0].partition("?")[2].partition("#")[0]
+    q = dict(kv.split("=") for kv in first.split("&"))
+    assert geography().townships[q["township"]].parent_code == q["county"]
+    # no 达标风险 section: forecasts are made down to counties only
+    assert not any("达标风险" in m.value for m in at.markdown)
+
+
+def test_rankings_township_league_in_a_county_scope(town_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", town_url)
+    leader = User("xh_leader", "leader", XIHU)
+    at = run("pages/rankings.py", user=leader, rkpi="hotline_connect_rate", pop="townships")
+    shown = {u.partition("township=")[2][:9] for frame in at.dataframe for u in frame.value.get("地区", [])}
+    assert shown and shown <= set(geography().townships_of(XIHU))
+
+
+def test_rankings_page_without_township_figures(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'plain.sqlite'}"
+    _build(url, townships=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = run("pages/rankings.py", rkpi="hotline_connect_rate")
+    assert "乡镇（街道）（演示）" not in _population_options(at)

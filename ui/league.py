@@ -50,12 +50,18 @@ OTHER_STANDINGS = ("incomplete", "overdue", "pending", "no_data")
 
 
 # -- populations --------------------------------------------------------------------------------
-def population_options(geo: Geography, on: dt.date, cities: bool = True) -> list[str]:
-    """Who can be raced on `on`: all counties, the cities, a city's counties, the peer groups valid then."""
+def population_options(geo: Geography, on: dt.date, cities: bool = True, townships: bool = False) -> list[str]:
+    """Who can be raced on `on`: all counties, the cities, a city's counties, the peer groups valid then,
+    and the townships (when the KPI is measured per township and there are township figures)."""
     out = ["counties"] + (["cities"] if cities else [])
     out += [f"city:{c}" for c in geo.cities]
     out += [f"group:{g}" for g in geo.groups if geo.group_valid_on(g, on)]
-    return out
+    return out + (["townships"] if townships else [])
+
+
+def population_level(spec: str) -> str:
+    """The level of the regions a population races (city, county or township)."""
+    return {"cities": "city", "townships": "township"}.get(spec.partition(":")[0], "county")
 
 
 def population_label(spec: str, geo: Geography, lang: str, on: dt.date) -> str:
@@ -64,6 +70,8 @@ def population_label(spec: str, geo: Geography, lang: str, on: dt.date) -> str:
         return t("rankings_pop_counties", lang, n=len(geo.counties))
     if spec == "cities":
         return t("rankings_pop_cities", lang, n=len(geo.cities))
+    if spec == "townships":  # the count depends on the reader's scope: the caption gives it
+        return t("rankings_pop_townships", lang)
     kind, _, code = spec.partition(":")
     if kind == "city":
         return t("rankings_pop_city", lang, city=geo.get(code).name(lang), n=len(geo.counties_of(code)))
@@ -72,7 +80,7 @@ def population_label(spec: str, geo: Geography, lang: str, on: dt.date) -> str:
 
 def population_short(spec: str, geo: Geography, lang: str) -> str:
     """A short name for chart legends ("全省", "杭州市", "山区26县")."""
-    if spec in ("counties", "cities"):
+    if spec in ("counties", "cities", "townships"):
         return t("province_scope", lang)
     return geo.get(spec.partition(":")[2]).name(lang)
 
@@ -115,9 +123,13 @@ def unit_label(k: Kpi, lang: str) -> str:
     return k.unit(lang)
 
 
-def region_link(code: str, level: str, name: str, params: dict[str, str]) -> str:
-    """A relative link to the county profile (or a city's cockpit view), the name in the fragment."""
-    if level == "county":
+def region_link(code: str, level: str, name: str, params: dict[str, str], parent: str | None = None) -> str:
+    """A relative link to the county profile (a township: its county's profile opened on the township,
+    or a city's cockpit view), the name in the fragment."""
+    if level == "township" and parent:
+        q = {k: v for k, v in params.items() if k != "scope"} | {"county": parent, "township": code}
+        page = "county"
+    elif level == "county":
         q = {k: v for k, v in params.items() if k != "scope"} | {"county": code}
         page = "county"
     else:
@@ -173,14 +185,15 @@ class LeagueView:
     columns: dict[str, str]  # logical name -> display header (for the column config)
 
 
-def league_columns(k: Kpi, lang: str, with_city: bool) -> dict[str, str]:
-    """Display headers, units in the header so the cells stay numbers."""
+def league_columns(k: Kpi, lang: str, with_city: bool, parent_key: str = "rankings_city") -> dict[str, str]:
+    """Display headers, units in the header so the cells stay numbers (the parent column: a county's
+    city, a township's county)."""
     unit = unit_label(k, lang)
     cols = {
         "rank": t("rank", lang),
         "change": t("rankings_change", lang),
         "region": t("region", lang),
-        "city": t("rankings_city", lang),
+        "city": t(parent_key, lang),
         "value": t("value", lang) if k.format == "percent" else f"{t('value', lang)} ({k.unit(lang)})",
         "target": t("target", lang),
         "gap": f"{t('rankings_gap', lang)} ({unit})",
@@ -211,8 +224,8 @@ def league_view(
     geo: Geography,
 ) -> LeagueView:
     """Shape league_table() output: ranked first, small samples apart, non-reporters listed, never ranked."""
-    with_city = level == "county"
-    cols = league_columns(k, lang, with_city)
+    with_city = level in ("county", "township")
+    cols = league_columns(k, lang, with_city, "rankings_county_col" if level == "township" else "rankings_city")
     s = scale(k)
     name_col = "name_en" if lang == "en" else "name_zh"
     chg_col = "rank_change_en" if lang == "en" else "rank_change_zh"
@@ -220,8 +233,8 @@ def league_view(
     def rows(df: pd.DataFrame, rank_col: str, with_change: bool, with_ci: bool) -> Shaped:
         out = pd.DataFrame({cols["rank"]: df[rank_col].astype("Int64").to_numpy()})
         out[cols["change"]] = df[chg_col].fillna("").to_numpy() if with_change else ""
-        out[cols["region"]] = [region_link(r, level, n, params) for r, n in zip(df["region"], df[name_col],
-                                                                                   strict=True)]
+        out[cols["region"]] = [region_link(r, level, n, params, p) for r, n, p in zip(df["region"], df[name_col],
+                                                                                         df["parent"], strict=True)]
         if with_city:
             out[cols["city"]] = [geo.get(p).name(lang) if isinstance(p, str) else "" for p in df["parent"]]
         out[cols["value"]] = (df["value"].astype(float) * s).to_numpy()
@@ -260,8 +273,8 @@ def league_view(
     small = table[table["standing"] == "small_sample"]
     others = table[table["standing"].isin(OTHER_STANDINGS)]
     oth = pd.DataFrame({
-        cols["region"]: [region_link(r, level, n, params) for r, n in zip(others["region"], others[name_col],
-                                                                           strict=True)],
+        cols["region"]: [region_link(r, level, n, params, p) for r, n, p in zip(others["region"], others[name_col],
+                                                                                 others["parent"], strict=True)],
         cols["standing"]: others["standing_en" if lang == "en" else "standing_zh"].to_numpy(),
         cols["reported"]: [f"{a}/{b}" for a, b in zip(others["n_reported"], others["n_expected"], strict=True)],
     })
@@ -750,7 +763,9 @@ def _league(url: str, version: int, kpi: str, period: str, pop: str, small: str,
 
 def league(kpi: str, period: str, pop: str, small: str, mind: float | None) -> pd.DataFrame:
     """league_table, cached per database, data version and view."""
-    return data.visible(_league(database_url(), data.version(), kpi, period, pop, small, mind))  # in the user's scope only (issue #9)
+    table = _league(database_url(), data.version(), kpi, period, pop, small, mind)
+    town = population_level(pop) == "township"  # a township is in scope when its county is
+    return data.visible(table, "parent" if town else "region")  # in the user's scope only (issue #9)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -36,6 +36,13 @@ def _trend(url: str, kpi: str, regions: tuple[str, ...], end: str, version: int)
     return data.engine().trend([kpi], list(regions), Period.parse(end), 12)
 
 
+def has_figures(period: str) -> bool:
+    """Whether the database holds township figures for the period (the township demo is opt-in)."""
+    if not data.engine().geo.townships:
+        return False
+    return bool(_townships(database_url(), period, data.version())["value"].notna().any())
+
+
 def county_townships(ctx: Ctx, county: str) -> pd.DataFrame:
     """The county's township rows the signed-in user may read (empty when there are no figures)."""
     df = _townships(database_url(), ctx.period.label, data.version())
