@@ -70,6 +70,16 @@ class KpiResult:
         return {k: v for k, v in self.__dict__.items()}
 
 
+def add_changes(df: pd.DataFrame) -> None:
+    """环比 and 同比 in place: relative change for counts, absolute (percentage points) for rates."""
+    pct = df["format"] == "percent"
+    df["change_prev"] = df["value"] - df["prev_value"]
+    df["change_yoy"] = df["value"] - df["yoy_value"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df.loc[~pct, "change_prev"] = (df["value"] / df["prev_value"] - 1).replace([np.inf, -np.inf], np.nan)
+        df.loc[~pct, "change_yoy"] = (df["value"] / df["yoy_value"] - 1).replace([np.inf, -np.inf], np.nan)
+
+
 def _none(x: Any) -> Any:
     if x is None:
         return None
@@ -314,12 +324,7 @@ class MetricsEngine:
         df.loc[~df["kpi"].isin(everywhere), ["target", "target_year", "target_source"]] = np.nan
         df["attainment"] = attainment(df["value"], df["target"], df["direction"] == "up")
         df["status"] = status(df, self.catalogue)
-        pct = df["format"] == "percent"
-        df["change_prev"] = df["value"] - df["prev_value"]
-        df["change_yoy"] = df["value"] - df["yoy_value"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            df.loc[~pct, "change_prev"] = (df["value"] / df["prev_value"] - 1).replace([np.inf, -np.inf], np.nan)
-            df.loc[~pct, "change_yoy"] = (df["value"] / df["yoy_value"] - 1).replace([np.inf, -np.inf], np.nan)
+        add_changes(df)
         floor = (df["min_denominator"] * df["kpi"].map(self._denominator_months(p))).fillna(-np.inf)
         df["small_sample"] = df["denominator"].fillna(np.inf).lt(floor)
         df["rankable"] = df["complete"] & ~df["small_sample"]
@@ -495,13 +500,7 @@ class MetricsEngine:
         na = (df["n_expected"] == 0) & df["value"].isna()
         df.loc[na, "status"] = "na"
         df.loc[~df["complete"] & ~na & df["value"].isna(), "status"] = "missing"
-        pct = df["format"] == "percent"
-        df["change_prev"] = df["value"] - df["prev_value"]
-        df["change_yoy"] = df["value"] - df["yoy_value"]
-        # relative change for counts, absolute (percentage points) for rates
-        with np.errstate(divide="ignore", invalid="ignore"):
-            df.loc[~pct, "change_prev"] = (df["value"] / df["prev_value"] - 1).replace([np.inf, -np.inf], np.nan)
-            df.loc[~pct, "change_yoy"] = (df["value"] / df["yoy_value"] - 1).replace([np.inf, -np.inf], np.nan)
+        add_changes(df)
         # min_denominator is per month for flows; a stock denominator is compared as it is
         per_period = df["kpi"].map(self._denominator_months(p))
         floor = (df["min_denominator"] * per_period).fillna(-np.inf)
