@@ -21,13 +21,8 @@ from followup import service as fs
 from metrics import open_engine
 from store.schema_followup import followup_event, followup_item
 from tests.test_app_pages import demo_db_url, navigation_mode, run  # noqa: F401 - fixtures
+from tests.test_followup import ANALYST, LEADER, LISHUI, OFFICER  # the same people
 
-LEADER = User("leader", "leader", "330000")
-LISHUI = User("lishui_leader", "leader", "331100")
-OFFICER = User("officer_330102", "officer", "330102")
-OTHER_OFFICER = User("officer_330106", "officer", "330106")
-ANALYST = User("analyst", "analyst", "330000")
-OFFICE = User("office", "office", "330000")
 KPI = "online_handling_rate"
 PERIOD = "2022-03"
 
