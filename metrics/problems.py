@@ -258,3 +258,35 @@ def filter_problems(df: pd.DataFrame, sources: list[str] | None = None, statuses
     if text:
         m &= df["title_zh"].str.contains(text, regex=False) | df["title_en"].str.contains(text, case=False, regex=False)
     return df[m]
+
+
+# -- scope (auth.policy: a scoped user reads only the problems of their regions) ------------------------
+def in_scope(problems: pd.DataFrame, allowed: frozenset[str] | None) -> pd.DataFrame:
+    """The register's rows whose region is in `allowed` (None: the province, every row)."""
+    if allowed is None:
+        return problems
+    return problems[problems["region_code"].isin(allowed)]
+
+
+def find_problem(problems: pd.DataFrame, code: str | None, allowed: frozenset[str] | None) -> pd.Series | None:
+    """The problem with `code` (None when there is none); PermissionError when its region is outside
+    `allowed` — a problem code is guessable, so the lookup must not run on the unscoped register."""
+    if not code:
+        return None
+    hit = problems[problems["code"] == code]
+    if hit.empty:
+        return None
+    p = hit.iloc[0]
+    if allowed is not None and p["region_code"] not in allowed:
+        raise PermissionError(f"problem {code} ({p['region_code']}) is outside the scope")
+    return p
+
+
+def load_scoped_events(engine: sa.Engine, problem_id: int, allowed: frozenset[str] | None) -> pd.DataFrame:
+    """A problem's history when its region is in `allowed` (PermissionError otherwise)."""
+    if allowed is not None:
+        with engine.connect() as conn:
+            region = conn.execute(sa.select(problem.c.region_code).where(problem.c.id == problem_id)).scalar()
+        if region is None or region not in allowed:
+            raise PermissionError(f"problem {problem_id} is outside the scope")
+    return load_events(engine, problem_id)

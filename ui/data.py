@@ -64,6 +64,12 @@ def allowed() -> frozenset[str]:
     return auth.allowed_regions()
 
 
+def restriction() -> frozenset[str] | None:
+    """The signed-in user's region codes, or None for a province-wide scope (nothing to filter)."""
+    ok = allowed()
+    return None if len(ok) >= len(engine().geo.regions) else ok
+
+
 def visible(df: pd.DataFrame, column: str = "region") -> pd.DataFrame:
     """`df` without rows about regions outside the signed-in user's scope (the scoped data layer)."""
     ok = allowed()

@@ -14,7 +14,7 @@ from metrics import problems as mp
 from metrics.geography import PROVINCE
 from metrics.periods import Period
 from store.db import database_url
-from ui import data, downloads, fmt
+from ui import auth, data, downloads, fmt, refusals
 from ui import system_model as sm
 from ui.i18n import t
 from ui.shell import Ctx
@@ -50,8 +50,13 @@ def _regions(url: str, version: int, period: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _events(url: str, version: int, problem_id: int) -> pd.DataFrame:
-    return mp.load_events(data.engine().store.engine, problem_id)
+def _events(url: str, version: int, problem_id: int, allowed: frozenset[str] | None) -> pd.DataFrame:
+    return mp.load_scoped_events(data.engine().store.engine, problem_id, allowed)
+
+
+def scoped_problems(url: str, version: int) -> pd.DataFrame:
+    """The register in the signed-in user's scope (a scoped user reads only their regions' problems)."""
+    return mp.in_scope(_problems(url, version), data.restriction())
 
 
 def _tile(label: str, value: str, sub: str = "") -> str:
@@ -117,11 +122,11 @@ def problems_section(ctx: Ctx, drill: sm.Drill) -> None:
     lang, url, version = ctx.lang, database_url(), data.version()
     geo, cfg = data.engine().geo, mp.config()
     st.html(CSS)
-    allp = _problems(url, version)
+    allp = scoped_problems(url, version)
     if allp.empty:
         st.info(t("sys_no_problems", lang))
         return
-    table = _regions(url, version, ctx.period.label)
+    table = data.visible(_regions(url, version, ctx.period.label))  # in-scope regions only
     here = table.set_index("region").loc[drill.region]
     where = sm.region_name(geo, drill.region, lang)
     rank = (t("sys_rank_of", lang, rank=int(here["rank"]), of=int(here["rank_of"]))
@@ -145,7 +150,8 @@ def problems_section(ctx: Ctx, drill: sm.Drill) -> None:
     with left:
         chart_title(t("sys_pb_index_title", lang, child=child, name=cfg.index.name(lang)))
         parent = drill.city if drill.level == "county" else drill.region
-        pv = table.set_index("region").loc[parent, "index"] if parent else None
+        by_region = table.set_index("region")["index"]
+        pv = by_region.get(parent) if parent else None  # a county scope does not read its city's figure
         key = f"pbidx_{drill.region}"
         st.plotly_chart(index_figure(idx, lang, float(pv) if fmt.is_num(pv) else None,
                                      sm.region_name(geo, parent or PROVINCE, lang)),
@@ -221,12 +227,18 @@ def problem_list(ctx: Ctx, drill: sm.Drill, allp: pd.DataFrame) -> None:
                  on_select=partial(on_row_pick, key, codes, "problem"), selection_mode="single-row")
     downloads.buttons(lf, f"problems_list_{drill.region}_{ctx.period.label}", lang, "dl_pblist")
     chosen = st.query_params.get("problem")
-    hit = allp[allp["code"] == chosen] if chosen else allp.iloc[0:0]
-    if hit.empty:
+    try:  # looked up in the whole register, so that a problem outside the scope is refused, not "not found"
+        p = mp.find_problem(_problems(url, version), chosen, data.restriction())
+    except PermissionError as exc:
+        u = auth.current_quiet()
+        refusals.deny(u, f"problem={chosen}", f"problem outside scope: {exc}",
+                      t("auth_refused", lang, what=chosen, scope=auth.scope_name(u.scope_code, lang) if u else "-"))
+        set_params(problem=None)
+        p = None
+    if p is None:
         st.caption(t("sys_pb_pick", lang))
         return
-    p = hit.iloc[0]
-    ev = _events(url, version, int(p["id"]))
+    ev = _events(url, version, int(p["id"]), data.restriction())
     ev = ev[ev["event_date"] <= ctx.period.end] if not ev.empty else ev
     state = mp.status_at(p["found_date"], p["deadline"], p["closed_date"], ctx.period.end)
     title = p["title_en"] if lang == "en" else p["title_zh"]
