@@ -99,11 +99,14 @@ def record_rejection(
 
 
 def rejections(store: Store, months: Iterable[dt.date] | None = None, counties: Iterable[str] | None = None,
-               *, unattributed: bool = False) -> pd.DataFrame:
+               *, unattributed: bool = False, allowed: Iterable[str] | None = None,
+               user: str | None = None) -> pd.DataFrame:
     """Refused attempts, newest first, with their messages parsed (list of {row, col, code, zh, en}).
 
     `unattributed`: only those with no county (a reform-office upload naming regions in the file, or
     a file unreadable before its county was known), which the county grid cannot show.
+    `allowed` (a scoped reader's region codes; None = the province): only refusals of those counties,
+    and of the unattributed ones only those `user` submitted — their messages may quote any county.
     """
     r = import_rejection.c
     q = sa.select(import_rejection).order_by(r.received_at.desc(), r.id.desc())
@@ -114,6 +117,9 @@ def rejections(store: Store, months: Iterable[dt.date] | None = None, counties: 
         q = q.where(r.region_code.is_(None))
     elif counties is not None:
         q = q.where(r.region_code.in_(sorted(set(counties))))
+    if allowed is not None:
+        mine = r.submitted_by == user if user else sa.false()
+        q = q.where(sa.or_(r.region_code.in_(sorted(set(allowed))), sa.and_(r.region_code.is_(None), mine)))
     with store.engine.connect() as conn:
         df = pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in import_rejection.columns])
     df["messages"] = [json.loads(m) if m else [] for m in df["messages"]]

@@ -14,7 +14,7 @@ from ingest.templates import reported_measures
 from metrics.geography import PROVINCE
 from metrics.periods import Period
 from store.db import database_url
-from ui import data, downloads, urlstate
+from ui import auth, data, downloads, urlstate
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
 from ui.shell import header
@@ -183,7 +183,9 @@ with detail_tab:
             downloads.buttons(dt_, t("data_q_file_detail", L, end=end.label), L, key="q_detail")
 
 # -- refused files that name no county (reform-office uploads) ----------------------------------------
-loose = q.rejections(store, q.month_window(end.start, n), unattributed=True)
+me = auth.current_quiet()  # a scoped reader: only the unattributed refusals they submitted themself
+loose = q.rejections(store, q.month_window(end.start, n), unattributed=True, allowed=data.restriction(),
+                     user=me.username if me else None)
 if not loose.empty:
     st.markdown(f"#### {t('data_q_unattributed', L)}")
     st.dataframe(pd.DataFrame({
