@@ -25,7 +25,7 @@ import math
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -721,6 +721,18 @@ def resolve_counties(engine: MetricsEngine, counties: str | Sequence[str], on: d
     return list(dict.fromkeys(out))
 
 
+def scoped_peers(peers: Sequence[str], chosen: Sequence[str], allowed: Iterable[str] | None) -> list[str]:
+    """The peers a reader with `allowed` regions may compare against (None: all); PermissionError when
+    a chosen county lies outside `allowed`."""
+    if allowed is None:
+        return list(peers)
+    ok = frozenset(allowed)
+    bad = [c for c in chosen if c not in ok]
+    if bad:
+        raise PermissionError(f"outside your scope: {', '.join(sorted(bad))}")
+    return [r for r in peers if r in ok]
+
+
 def comparison_trends(
     engine: MetricsEngine,
     counties: str | Sequence[str],
@@ -728,18 +740,20 @@ def comparison_trends(
     end: str | Period,
     months: int = 12,
     peers: str | Population = "counties",
+    allowed: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Monthly values per county and KPI, indexed to 100 at the first month, with the peer median.
 
     index_100 = 100 x value / value in the first month of the window that has a (non-zero) value —
     normally the first month; base_month says which. peer_median is the median over the peer
-    population's counties that have a value that month.
+    population's counties that have a value that month. `allowed` (a scoped reader's regions):
+    the peers are only the population's counties inside it, and a chosen county outside it is refused.
     """
     p = _period(engine, end)
     ks = [_rankable_kpi(engine, k) for k in kpis]
     chosen = resolve_counties(engine, counties, p.end)
     pop = Population.parse(peers, engine.geo)
-    peer_regions = pop.regions(engine.geo, p.end)
+    peer_regions = scoped_peers(pop.regions(engine.geo, p.end), chosen, allowed)
     tr = _trend(engine, [k.code for k in ks], sorted(set(chosen) | set(peer_regions)), p, months)
     tr = tr.assign(month=pd.to_datetime(tr["month"]).dt.strftime("%Y-%m"))
     med = tr[tr["region"].isin(peer_regions)].groupby(["kpi", "month"])["value"].median().rename("peer_median")
@@ -764,6 +778,7 @@ def peer_position(
     period: str | Period,
     peers: str | Population = "counties",
     known_at: dt.datetime | None = None,
+    allowed: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Each county's place in its peers' distribution per KPI: median, percentile, z-score.
 
@@ -771,12 +786,14 @@ def peer_position(
     (nothing imputed). percentile = 100 x (peers below + half the peers equal) / peers (mid-rank,
     on the raw value: 100 is the top of the distribution). z_score = (value - peer mean) / peer sd
     (population sd); z_better flips the sign for lower-is-better KPIs so positive is always better.
+    `allowed` (a scoped reader's regions): the statistics are over the in-scope peers only (see
+    comparison_trends), so no figure of a county outside the scope enters them.
     """
     p = _period(engine, period)
     ks = [_rankable_kpi(engine, k) for k in kpis]
     chosen = resolve_counties(engine, counties, p.end)
     pop = Population.parse(peers, engine.geo)
-    peer_regions = pop.regions(engine.geo, p.end)
+    peer_regions = scoped_peers(pop.regions(engine.geo, p.end), chosen, allowed)
     b = engine.bulk(p, known_at)
     rows = []
     for k in ks:

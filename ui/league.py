@@ -59,6 +59,18 @@ def population_options(geo: Geography, on: dt.date, cities: bool = True, townshi
     return out + (["townships"] if townships else [])
 
 
+def peer_options(geo: Geography, on: dt.date, allowed: frozenset[str] | None) -> list[str]:
+    """The comparison's peer populations: all of them for the province; for a scoped reader only their
+    scope's own group — their city's counties (auth.policy: no province, no peer group mixing other
+    cities). A county scope gets its city, whose in-scope part is the county itself (metrics.rankings)."""
+    opts = population_options(geo, on, cities=False)
+    if allowed is None:
+        return opts
+    mine = [o for o in opts if o.startswith("city:") and o.partition(":")[2] in allowed]
+    counties = sorted(c for c in allowed if c in geo.regions and geo.get(c).level == "county")
+    return mine or [f"city:{geo.city_of(c)}" for c in counties[:1]]
+
+
 def population_level(spec: str) -> str:
     """The level of the regions a population races (city, county or township)."""
     return {"cities": "city", "townships": "township"}.get(spec.partition(":")[0], "county")
@@ -790,22 +802,26 @@ def lists(period: str, n: int | None, k: int | None, m: int | None) -> pd.DataFr
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _trends(url: str, version: int, counties: tuple[str, ...], kpis: tuple[str, ...], period: str, peers: str
-            ) -> pd.DataFrame:
-    return comparison_trends(data.engine(), list(counties), list(kpis), period, 12, peers)
+def _trends(url: str, version: int, counties: tuple[str, ...], kpis: tuple[str, ...], period: str, peers: str,
+            allowed: frozenset[str] | None) -> pd.DataFrame:
+    return comparison_trends(data.engine(), list(counties), list(kpis), period, 12, peers, allowed=allowed)
 
 
 def trends(counties: list[str], kpis: list[str], period: str, peers: str) -> pd.DataFrame:
-    """comparison_trends over 12 months, cached per database, data version and selection."""
-    return data.visible(_trends(database_url(), data.version(), tuple(counties), tuple(kpis), period, peers))  # in the user's scope only (issue #9)
+    """comparison_trends over 12 months, cached per database, data version and selection; the peer median
+    of a scoped user is over their in-scope peers only (the data layer, metrics.rankings)."""
+    return data.visible(_trends(database_url(), data.version(), tuple(counties), tuple(kpis), period, peers,
+                                data.restriction()))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _position(url: str, version: int, counties: tuple[str, ...], kpis: tuple[str, ...], period: str, peers: str
-              ) -> pd.DataFrame:
-    return peer_position(data.engine(), list(counties), list(kpis), period, peers)
+def _position(url: str, version: int, counties: tuple[str, ...], kpis: tuple[str, ...], period: str, peers: str,
+              allowed: frozenset[str] | None) -> pd.DataFrame:
+    return peer_position(data.engine(), list(counties), list(kpis), period, peers, allowed=allowed)
 
 
 def position(counties: list[str], kpis: list[str], period: str, peers: str) -> pd.DataFrame:
-    """peer_position, cached per database, data version and selection."""
-    return data.visible(_position(database_url(), data.version(), tuple(counties), tuple(kpis), period, peers))  # in the user's scope only (issue #9)
+    """peer_position, cached per database, data version and selection; a scoped user's statistics are
+    over their in-scope peers only (the data layer, metrics.rankings)."""
+    return data.visible(_position(database_url(), data.version(), tuple(counties), tuple(kpis), period, peers,
+                                  data.restriction()))
