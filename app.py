@@ -11,7 +11,7 @@ import streamlit as st
 
 from auth import policy
 from deploy import logs
-from ui import auth, data, shell
+from ui import auth, data, refusals, shell
 from ui.i18n import t
 
 logs.setup_streamlit()  # JSON lines on stdout when COCKPIT_LOG_FORMAT=json (production layout)
@@ -70,6 +70,7 @@ if not policy.may_see_page(user.role, "overview"):  # Streamlit serves the defau
     mine = [p for ps in pages.values() for p in ps]
     pages = {t("auth_home", lang): [st.Page(lambda: auth.home(mine, lang), title=t("auth_home", lang),
                                             icon=":material/home:", url_path="home", default=True)], **pages}
+refusals.page_requested(user, [p.url_path for ps in pages.values() for p in ps])  # a page the role lacks
 nav = st.navigation(pages, position="hidden" if ctx.kiosk else "sidebar")
 auth.open_requested_page([p for ps in pages.values() for p in ps])
 if not ctx.kiosk:

@@ -8,6 +8,7 @@ region outside the scope can be derived. Rankings shown to a scoped user list on
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -119,3 +120,43 @@ def scope_choices(scope_code: str, geo: Geography) -> list[str]:
     if scope_code == PROVINCE:
         return [PROVINCE, *geo.cities]
     return [scope_code]
+
+
+_TOKENS = re.compile(r"[,:|;\s\-/]+")
+
+
+def regions_named(value: str, geo: Geography) -> list[str]:
+    """Region codes a URL parameter value names: codes and Chinese/English names, alone or in a list
+    ("330102,西湖区", "city:330100", "group:SHANQU26"), and codes inside compound codes (a problem code
+    WT-<year>-<county>-<nnnn>); a township code stands for its county. Other words name nothing."""
+    by_name = _names(geo)
+    out: list[str] = []
+    for tok in [value.strip(), *(x.strip() for x in value.split(",")), *_TOKENS.split(value)]:
+        if not tok:
+            continue
+        code = tok if tok in geo.regions else by_name.get(tok) or by_name.get(tok.lower())
+        if code is None and tok in geo.townships:
+            code = geo.townships[tok].parent_code
+        if code is not None and code not in out:
+            out.append(code)
+    return out
+
+
+def outside_scope(values: list[str], geo: Geography, allowed: frozenset[str]) -> list[str]:
+    """The region codes named in `values` (see regions_named) that lie outside `allowed`."""
+    out: list[str] = []
+    for v in values:
+        out += [c for c in regions_named(str(v), geo) if c not in allowed and c not in out]
+    return out
+
+
+def _names(geo: Geography) -> dict[str, str]:
+    """Region names (Chinese, lower-case English) -> code, kept on the geography object."""
+    out = geo.__dict__.get("_scope_names")
+    if out is None:
+        out = {}
+        for r in geo.regions.values():
+            out.setdefault(r.name_zh, r.code)
+            out.setdefault(r.name_en.lower(), r.code)
+        geo.__dict__["_scope_names"] = out
+    return out

@@ -11,8 +11,8 @@ import streamlit as st
 
 from metrics.geography import PROVINCE
 from metrics.rankings import RankingError, resolve_counties
+from ui import auth, data, downloads, refusals, urlstate
 from ui import components as c
-from ui import data, downloads, urlstate
 from ui import league as lg
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
@@ -75,8 +75,14 @@ with d:
     kpis = lg.multi_select(t("rankings_cmp_kpis", lang), rankable, "kpis", default=default_kpis,
                            format_func=lambda x: cat.kpi(x).name(lang), placeholder=t("rankings_cmp_pick", lang))
 with e:
-    popts = [o for o in lg.population_options(geo, ctx.period.end, cities=False)  # in scope only (issue #9)
-             if len(data.allowed()) >= len(geo.regions) or o == "counties" or o.partition(":")[2] in data.allowed()]
+    popts = lg.peer_options(geo, ctx.period.end, data.restriction())  # a scoped user: their own group only
+    asked = st.query_params.get("peers")
+    if asked and asked not in popts and asked in lg.population_options(geo, ctx.period.end, cities=True):
+        me = auth.current_quiet()
+        refusals.deny(me, f"peers={asked}", "peer population outside scope",
+                      t("auth_refused", lang, what=lg.population_label(asked, geo, lang, ctx.period.end),
+                        scope=auth.scope_name(me.scope_code, lang) if me else "-"))
+        del st.query_params["peers"]
     peers = urlstate.select(t("rankings_cmp_peers", lang), popts,
                             "peers", format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
 with f:
