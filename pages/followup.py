@@ -14,7 +14,7 @@ import streamlit as st
 
 from followup import model
 from followup import service as fs
-from ui import auth, data, downloads, urlstate
+from ui import auth, data, downloads, refusals, urlstate
 from ui import followup_view as fv
 from ui.html import md
 from ui.i18n import t
@@ -67,8 +67,12 @@ item = None
 if raw and raw.isdigit():
     try:
         item = fs.get(store, int(raw), user)
-    except (KeyError, PermissionError):
+    except KeyError:
         st.error(t("followup_err_permission", lang), icon=":material/block:")
+    except PermissionError as exc:  # an item of a county outside the scope: refused and audited
+        refusals.deny(user, f"item={raw}", f"follow-up item outside scope: {exc}",
+                      t("auth_refused", lang, what=t("followup_detail", lang, id=raw),
+                        scope=auth.scope_name(user.scope_code, lang)))
 if item is None:
     if shown:
         st.caption(t("followup_pick", lang))

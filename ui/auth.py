@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import time
 from typing import Any
 from urllib.parse import urlparse
@@ -255,24 +254,30 @@ def sidebar(u: User, lang: str) -> None:
 
 
 def guard_params(u: User, lang: str) -> None:
-    """Refuse (and drop) URL parameters that name a region outside the user's scope."""
+    """Refuse (and drop) URL parameters that name a region outside the user's scope: by code, by name, or
+    inside a compound code (a problem code WT-<year>-<county>-<nnnn>); each refusal is one audit entry."""
+    from ui import refusals
+
     geo = data.engine().geo
     allowed = policy.scope_regions(u.scope_code)
     for key in list(st.query_params.keys()):
-        vals = [v for raw in st.query_params.get_all(key) for v in re.split(r"[,:|;\s]+", str(raw))]
-        bad = [v for v in vals if v in geo.regions and v not in allowed]
+        raws = [str(v) for v in st.query_params.get_all(key)]
+        bad = policy.outside_scope(raws, geo, allowed)
         if bad:
             del st.query_params[key]
             st.session_state.pop(key, None)
-            audit.record(data.engine().store, u.username, "denied", f"{key}={','.join(bad)}", "url parameter")
-            st.error(t("auth_refused", lang, what=", ".join(geo.get(b).name(lang) for b in bad),
-                       scope=scope_name(u.scope_code, lang)), icon=":material/block:")
+            refusals.deny(u, f"{key}={','.join(raws)}", f"url parameter: {','.join(bad)} outside scope {u.scope_code}",
+                          t("auth_refused", lang, what=", ".join(geo.get(b).name(lang) for b in bad),
+                            scope=scope_name(u.scope_code, lang)))
 
 
 def require(permission: str, lang: str) -> User:
     """Stop the page unless the signed-in user holds `permission` (pages call this first)."""
     u = current_quiet()
     if u is None or not policy.can(u.role, permission):
+        from ui import refusals
+
+        refusals.deny(u, f"permission={permission}", f"role {u.role if u else '-'} lacks {permission}")
         st.error(t("auth_no_permission", lang, role=role_name(u.role, lang) if u else "-"), icon=":material/block:")
         st.stop()
     return u
