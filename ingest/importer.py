@@ -18,9 +18,21 @@ from pathlib import Path
 import pandas as pd
 
 from ingest.messages import Issue, Lang, text
-from ingest.reader import DEFAULT_MAX_BYTES, Grid, Layout, ReadError, find_layout, merged_issues, read_grids, to_records
+from ingest.reader import (
+    DEFAULT_MAX_BYTES,
+    Grid,
+    Layout,
+    ReadError,
+    column_issues,
+    find_layout,
+    hidden_issues,
+    merged_issues,
+    note_rows,
+    read_grids,
+    to_records,
+)
 from ingest.templates import TEMPLATE_TEXT
-from ingest.validate import EARLIEST_FEED, EARLIEST_REPORT, Context, validate
+from ingest.validate import EARLIEST_FEED, EARLIEST_REPORT, Context, compact_rows, validate
 from metrics.catalogue import Catalogue
 from metrics.catalogue import catalogue as default_catalogue
 from metrics.geography import Geography, geography
@@ -71,6 +83,19 @@ class ImportReport:
         return not self.errors
 
     @property
+    def error_count(self) -> int:
+        """Every bad cell, including those folded into one line or only counted."""
+        n = 0
+        for i in self.errors:
+            if i.code == "same_in_column":
+                n += int(i.params.get("more", 0))
+            elif i.code == "more_of_kind":
+                n += int(i.params.get("n", 0))
+            else:
+                n += 1
+        return n
+
+    @property
     def committed(self) -> bool:
         return self.batch_id is not None
 
@@ -81,7 +106,7 @@ class ImportReport:
     def summary(self, lang: Lang = "zh") -> str:
         c = self.counts()
         if self.errors:
-            return text("rejected", lang, errors=len(self.errors))
+            return text("rejected", lang, errors=self.error_count)
         if self.batch_id is not None:
             return text("committed", lang, batch_id=self.batch_id, **c)
         if self.preview:
@@ -163,9 +188,17 @@ def analyse(
         rep.issues.append(Issue("error", "missing_column", row=layout.header_row,
                                 params={"row": layout.header_row, "column": m}))
     rep.issues += merged_issues(grid, layout)
+    rep.issues += hidden_issues(grid, layout)
+    rep.issues += column_issues(grid, layout, cat)
     if rep.errors:
         return rep
-    records, blanks = to_records(grid, layout, as_county)
+    body = grid.frame.loc[grid.frame.index > layout.header_row]
+    notes = note_rows(body, layout)
+    if notes:
+        first = next(v for v in body.loc[notes[0]].tolist() if isinstance(v, str) and v.strip())
+        rep.issues.append(Issue("info", "note_rows", row=notes[0], params={
+            "rows": compact_rows(notes), "example": first.strip()[:40]}))
+    records, blanks = to_records(grid, layout, as_county, notes)
     rep.n_records = len(records)
     if records.empty:
         rep.issues.append(Issue("error", "no_data", row=layout.header_row, params={"row": layout.header_row}))

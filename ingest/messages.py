@@ -56,6 +56,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "CSV 文件的文字编码无法识别（支持 UTF-8、带 BOM 的 UTF-8、GBK、GB18030）。",
         "en": "the CSV file's text encoding is not recognised (UTF-8, UTF-8 with BOM, GBK and GB18030 are supported).",
     },
+    "unsupported_encoding": {
+        "zh": "CSV 文件为 {encoding} 编码，暂不支持。请另存为 UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030 编码的 CSV（Excel：另存为“CSV UTF-8（逗号分隔）”）后再导入。",
+        "en": "the CSV file is {encoding}-encoded, which is not supported. Save it as UTF-8, UTF-8 with BOM or GBK/GB18030 CSV (Excel: \"CSV UTF-8 (Comma delimited)\") and import again.",
+    },
+    "hidden_row": {
+        "zh": "{sheet} 工作表第 {row} 行为隐藏行。表头和数据区不能有隐藏行列（填报说明第 5 条）：请取消隐藏，删除不需报送的行后再导入。",
+        "en": "sheet {sheet}: row {row} is hidden. Hidden rows and columns are not allowed in the header or data; unhide it and delete what should not be sent.",
+    },
+    "hidden_column": {
+        "zh": "{sheet} 工作表 {col} 列为隐藏列。表头和数据区不能有隐藏行列（填报说明第 5 条）：请取消隐藏，删除不需报送的列后再导入。",
+        "en": "sheet {sheet}: column {col} is hidden. Hidden rows and columns are not allowed in the header or data; unhide it and delete what should not be sent.",
+    },
+    "measure_column_unknown": {
+        "zh": "{loc}：未知指标列 {value}，是否为 {suggest}（{name}）？该列的数值无法导入，请改为模板中的指标代码后再导入。",
+        "en": "{loc}: unknown measure column {value}; did you mean {suggest} ({name})? Its values cannot be imported; use the template's measure code.",
+    },
+    "measure_column_unknown_nohint": {
+        "zh": "{loc}：未知指标列 {value}。请使用模板中的指标代码（见“填报说明”工作表）；如为备注列，请将列名改为“备注”。",
+        "en": "{loc}: unknown measure column {value}. Use the template's measure codes; name a remarks column 'remarks' (备注).",
+    },
+    "measure_column_duplicate": {
+        "zh": "{loc}：指标列 {value}（{code}）与 {first_col} 列重复，请删除其中一列。",
+        "en": "{loc}: the measure column {value} ({code}) repeats column {first_col}; remove one of them.",
+    },
+    "columns_ignored": {
+        "zh": "第 {row} 行表头中的 {n} 列不是指标，未导入：{columns}。",
+        "en": "{n} columns of the header in row {row} are not measures and were not imported: {columns}.",
+    },
+    "note_rows": {
+        "zh": "数据下方第 {rows} 行只有文字（如“{example}”），视为说明，未导入。",
+        "en": "row(s) {rows} below the data hold only text (e.g. '{example}') and were taken as notes, not imported.",
+    },
     "no_header": {
         "zh": "在前 {rows} 行中未找到表头。表头须包含“区划代码”“期间”“指标代码”“数值”列，或使用下发的填报模板（指标代码作列名）。",
         "en": "no header row found in the first {rows} rows. It needs region, period, measure and value columns, or the template's layout (measure codes as column names).",
@@ -138,6 +170,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{loc}：“{value}”不是数字。请只填写数值，不要带单位、百分号或文字。",
         "en": "{loc}: '{value}' is not a number. Enter digits only, no units, percent signs or text.",
     },
+    "value_bad_separator": {
+        "zh": "{loc}：“{value}”中的千分位分隔符位置不对（只能每三位一个，如 1,200 或 128，542），无法确定数值，请核对后重新填写。",
+        "en": "{loc}: the thousands separators in '{value}' are misplaced (one every three digits, e.g. 1,200); the number is ambiguous, please check it.",
+    },
     "value_negative": {
         "zh": "{loc}：数值 {value} 为负数，本指标不能小于 0。",
         "en": "{loc}: {value} is negative; this measure cannot be below 0.",
@@ -169,6 +205,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{loc}：{name} 按人口折算为全省县（市、区）中位数的 {factor:.1f} 倍，请核对。",
         "en": "{loc}: {measure} per resident is {factor:.1f}x the median of the province's counties; please check.",
     },
+    "same_in_column": {
+        "zh": "{col} 列{header}共有 {n} 处同类问题，上面列出前 {shown} 处，其余 {more} 处在第 {rows} 行。",
+        "en": "column {col}{header} has {n} issues of the same kind ({cause}); the first {shown} are listed above, the other {more} are in rows {rows}.",
+    },
     "more_of_kind": {
         "zh": "另有 {n} 处同类问题（{code}），未逐条列出。",
         "en": "{n} more issues of the same kind ({code}) not listed.",
@@ -191,7 +231,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "imported: batch {batch_id}, {new} new and {changed} changed values, {unchanged} unchanged.",
     },
     "rejected": {
-        "zh": "未导入：发现 {errors} 个错误，数据库未作任何修改。",
+        "zh": "未导入：发现 {errors} 个错误，数据库未作任何修改。",  # errors: every bad cell, folded or not
         "en": "not imported: {errors} errors found; the database was not changed.",
     },
     "previewed": {
@@ -215,12 +255,19 @@ LOC = {
     "en": {"cell": "row {row}, column {col}", "row": "row {row}", "header": " ({header})"},
 }
 
+# The one rule on formulas, word for word in the template (subtitle and rule 5) and the README:
+# Excel and LibreOffice always save a formula's result beside it, and that result is the figure the
+# officer saw and signed off, so it is imported; a formula without a saved result (written by a
+# script, never opened in a spreadsheet program) is refused, because nothing here evaluates formulas.
+FORMULA_RULE = "含公式的单元格按保存时的计算结果导入（系统不计算公式），没有计算结果的公式不能导入。"
+
 # Text of the Excel template (its users are Chinese-speaking data officers).
 TEMPLATE_TEXT: dict[str, str] = {
     "data_sheet": "填报",
     "help_sheet": "填报说明",
     "title": "{name}（{code}）数字化改革月度数据报表 · {period}",
-    "subtitle": "请在第 {row} 行填写本期数值（灰色区域为指标说明，请勿修改；公式、合并单元格、文字说明均不能导入）。",
+    "subtitle": "请在第 {row} 行填写本期数值（灰色区域为指标说明，请勿修改）。合并单元格、隐藏行列不能导入；"
+                + FORMULA_RULE + "数据下方只有文字的行视为说明，不导入。",
     "row_name": "指标名称",
     "row_unit": "计量单位",
     "row_kind": "统计口径",
@@ -240,14 +287,14 @@ TEMPLATE_TEXT: dict[str, str] = {
 
 TEMPLATE_RULES: list[str] = [
     "1. 本模板由系统根据指标目录自动生成，每个县（市、区）每月填报一份；区划代码、县名和期间已预先填好，请勿修改。",
-    "2. 在“填报”工作表第 {row} 行对应指标列填写本期数值：只填数字，不带单位、千分位以外的符号或文字；不能为负数。",
+    "2. 在“填报”工作表第 {row} 行对应指标列填写本期数值：只填数字，不带单位、千分位以外的符号或文字；千分位分隔符只能每三位一个（如 128,542）；不能为负数。",
     "3. 统计口径为“月末累计/存量值”的指标填写月末时点值（累计值不应小于上月）；“当月发生值”只填本月发生数，不要填年初累计。",
     "4. 比率类指标由系统按“分子÷分母”计算，请分别填写分子和分母，分子不能大于分母（如：网上全流程办结办件量 ≤ 政务服务办件总量）。",
-    "5. 不能使用公式、合并单元格、隐藏行列或密码保护；如从其他表格复制，请“选择性粘贴→数值”。",
+    "5. 不能使用合并单元格、隐藏行列或密码保护。" + FORMULA_RULE + "如从其他表格复制，请“选择性粘贴→数值”。",
     "6. 未填写的指标视为未报送，系统显示“逾期未报”，不会自动补数。",
     "7. 已导入的数据如需更正，重新提交完整报表即可：系统保留原值和更正记录，更正值自动生效。",
     "8. 区划调整：原下城区（330103）、江干区（330104）等已撤销代码不能使用；2021 年 4 月前的余杭区数据须按余杭区与临平区拆分填报。",
-    "9. 也可提交 CSV 文件（UTF-8 或 GBK 编码），列为：区划代码、期间、指标代码、数值。",
+    "9. 也可提交 CSV 文件（UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030 编码，不支持 UTF-16），列为：区划代码、期间、指标代码、数值；“备注”“说明”列和表格下方的文字说明不导入。",
 ]
 
 

@@ -24,7 +24,7 @@ from zlib import error as zlib_error
 import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from ingest.messages import Issue
 from metrics.catalogue import Catalogue
@@ -84,6 +84,8 @@ class Grid:
     frame: pd.DataFrame
     merged: list[tuple[str, int, int]] = field(default_factory=list)  # (A1:B2, min_row, max_row)
     encoding: str | None = None
+    hidden_rows: list[int] = field(default_factory=list)  # 1-based sheet rows marked hidden
+    hidden_cols: list[int] = field(default_factory=list)  # 1-based column numbers marked hidden
 
 
 # -- sniffing and reading ---------------------------------------------------------------------------
@@ -91,9 +93,14 @@ def sniff(data: bytes, name: str) -> str:
     """'xlsx' or 'csv', or raise a ReadError that names what the file is instead."""
     head = data[:8192]
     if head.startswith(OLE2_MAGIC):
+        # An encrypted .xlsx (Excel or LibreOffice) is an OLE2 container with EncryptionInfo and
+        # EncryptedPackage streams; an encrypted .xls keeps its Workbook stream but starts it with
+        # a FILEPASS record. Either way the officer must hear "password", not "old format".
         if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
             raise _fail("encrypted")
         if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+            if _biff_has_filepass(data):
+                raise _fail("encrypted")
             raise _fail("legacy_xls")
         raise _fail("not_spreadsheet", name=name, kind="Office 97-2003 文档 / document")
     if head.startswith(ZIP_MAGIC):
@@ -101,6 +108,8 @@ def sniff(data: bytes, name: str) -> str:
     for magic, kind in _BINARY_KINDS:
         if head.startswith(magic):
             raise _fail("not_spreadsheet", name=name, kind=kind)
+    if _looks_utf16(head):
+        raise _fail("unsupported_encoding", encoding="UTF-16")
     if b"\x00" in head:
         raise _fail("not_spreadsheet", name=name, kind="二进制文件 / binary file")
     lead = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -109,6 +118,41 @@ def sniff(data: bytes, name: str) -> str:
     if lead.startswith((b"{", b"[")):
         raise _fail("not_spreadsheet", name=name, kind="JSON")
     return "csv"
+
+
+_BIFF8_BOF = re.compile(rb"\x09\x08[\x08\x10]\x00\x00\x06[\x05\x10]\x00")  # BOF of the workbook globals
+_FILEPASS = 0x002F
+
+
+def _biff_has_filepass(data: bytes) -> bool:
+    """Whether a BIFF8 workbook stream declares encryption (a FILEPASS record in its first records).
+
+    The globals substream opens with BOF; an encrypted file has FILEPASS right after it (MS-XLS
+    puts it before any other record that could be encrypted). Walking a few records from each
+    BOF candidate is enough: the stream's first sector holds them.
+    """
+    for m in _BIFF8_BOF.finditer(data[:1 << 20]):
+        pos = m.start()
+        for _ in range(8):
+            if pos + 4 > len(data):
+                break
+            rtype, size = int.from_bytes(data[pos:pos + 2], "little"), int.from_bytes(data[pos + 2:pos + 4], "little")
+            if rtype == _FILEPASS:
+                return True
+            pos += 4 + size
+    return False
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 text (Excel's "Unicode text", some exports): a BOM, or NULs on every other byte."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = head[:512]
+    if len(sample) < 8:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return (odd.count(0) > 0.7 * len(odd) and even.count(0) < 0.1 * len(even)) or \
+        (even.count(0) > 0.7 * len(even) and odd.count(0) < 0.1 * len(odd))
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -218,10 +262,28 @@ def _xlsx_grids(data: bytes, name: str) -> list[Grid]:
         frame = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         merged = [(str(m.coord), m.min_row, m.max_row) for m in ws.merged_cells.ranges]
-        grids.append(Grid("xlsx", ws.title, frame, merged))
+        grids.append(Grid("xlsx", ws.title, frame, merged, hidden_rows=_hidden_rows(ws, len(rows)),
+                          hidden_cols=_hidden_cols(ws, width)))
     if wb_formulas is not None:
         wb_formulas.close()
     return grids
+
+
+def _hidden_rows(ws: Any, n_rows: int) -> list[int]:
+    """Hidden rows among those holding cells (a hidden empty row far below changes nothing)."""
+    return sorted(r for r, dim in ws.row_dimensions.items() if dim.hidden and 1 <= r <= n_rows)
+
+
+def _hidden_cols(ws: Any, width: int) -> list[int]:
+    """Hidden columns among those holding cells; one <col> entry may cover a range (min..max)."""
+    out: set[int] = set()
+    for key, dim in ws.column_dimensions.items():
+        if not dim.hidden:
+            continue
+        lo = dim.min or column_index_from_string(key)
+        hi = dim.max or lo
+        out.update(range(lo, min(hi, width) + 1))
+    return sorted(out)
 
 
 def read_grids(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Grid]:
@@ -320,6 +382,77 @@ def merged_issues(grid: Grid, layout: Layout) -> list[Issue]:
     return out
 
 
+def hidden_issues(grid: Grid, layout: Layout) -> list[Issue]:
+    """Hidden rows or columns in the header or data are refused: the officer cannot see what they
+    would send (a hidden row once carried last month's figures into a report)."""
+    out = []
+    frame = grid.frame
+    for r in grid.hidden_rows:
+        if r >= layout.header_row and r in frame.index and not is_blank(frame.loc[r]).all():
+            out.append(Issue("error", "hidden_row", row=r, params={"sheet": grid.sheet, "row": r}))
+    body = frame.loc[frame.index >= layout.header_row]
+    for c in grid.hidden_cols:
+        pos = c - 1
+        if pos in body.columns and not is_blank(body[pos]).all():
+            out.append(Issue("error", "hidden_column", row=layout.header_row, col=get_column_letter(c),
+                             params={"sheet": grid.sheet, "col": get_column_letter(c)}))
+    return out
+
+
+# A column a person adds for remarks: ignored with a notice. Anything that looks like a measure code
+# (snake_case ASCII) or is close to a catalogue code or name is refused instead: its figures would
+# otherwise vanish without a word.
+NOTE_HEADERS = {"备注", "说明", "附注", "注", "备注说明", "填报说明", "情况说明", "remark", "remarks", "note", "notes",
+                "comment", "comments", "memo"}
+_CODE_LIKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+
+
+def column_issues(grid: Grid, layout: Layout, cat: Catalogue) -> list[Issue]:
+    """Header cells that are neither a role nor a known measure: refused if they look like a
+    measure (a misspelt code), otherwise ignored with a notice naming them."""
+    import difflib
+
+    lookup = measure_lookup(cat)
+    used = set(layout.roles.values()) | set(layout.measures)
+    names = {m.code: m for m in cat.measures}
+    by_name = {m.name_zh: m for m in cat.measures}
+    out: list[Issue] = []
+    ignored: list[str] = []
+    for pos, head in sorted(layout.headers.items()):
+        if pos in used:
+            continue
+        col = get_column_letter(pos + 1)
+        n = norm(head)
+        if n in NOTE_HEADERS:
+            ignored.append(f"{col}（{head}）")
+            continue
+        if layout.kind == "wide":
+            code = header_measure(head, lookup)
+            if code is not None:  # the same measure a second time
+                first = next(p for p, c in layout.measures.items() if c == code)
+                out.append(Issue("error", "measure_column_duplicate", row=layout.header_row, col=col, params={
+                    "value": head, "code": code, "first_col": get_column_letter(first + 1)}))
+                continue
+            raw = str(head).strip()
+            close = difflib.get_close_matches(raw.lower(), list(names), n=1, cutoff=0.75) \
+                or difflib.get_close_matches(raw, list(by_name), n=1, cutoff=0.75)
+            if _CODE_LIKE.match(raw.lower()) or close:
+                m = (names.get(close[0]) or by_name.get(close[0])) if close else None
+                params: dict[str, Any] = {"value": raw}
+                if m is not None:
+                    out.append(Issue("error", "measure_column_unknown", row=layout.header_row, col=col,
+                                     params={**params, "suggest": m.code, "name": {"zh": m.name_zh, "en": m.name_en}}))
+                else:
+                    out.append(Issue("error", "measure_column_unknown_nohint", row=layout.header_row, col=col,
+                                     params=params))
+                continue
+        ignored.append(f"{col}（{head}）")
+    if ignored:
+        out.append(Issue("info", "columns_ignored", row=layout.header_row,
+                         params={"row": layout.header_row, "columns": "、".join(ignored[:10]), "n": len(ignored)}))
+    return out
+
+
 # -- records -------------------------------------------------------------------------------------------
 RECORD_COLUMNS = ["row", "region", "region_col", "period", "period_col", "measure", "measure_col", "value",
                   "value_col", "header"]
@@ -334,12 +467,43 @@ def is_blank(s: pd.Series) -> pd.Series:
     return s.isna() | (stripped == "").fillna(False).astype(bool)
 
 
-def to_records(grid: Grid, layout: Layout, default_region: str | None) -> tuple[pd.DataFrame, list[str]]:
-    """One row per reported value with its source cell; also the wide layout's blank measure cells."""
+def _is_text(v: Any) -> bool:
+    """A cell holding words, not a figure or a code (330102, 2026-10 and 1,200 are not text)."""
+    if not isinstance(v, str) or not v.strip():
+        return False
+    return re.fullmatch(r"[\d\s,，.\-/年月日:+%]*", v.strip()) is None
+
+
+def note_rows(body: pd.DataFrame, layout: Layout) -> list[int]:
+    """Rows below the last figure that hold only words (注：…, 填表人：…): a note, not data."""
+    value_pos = list(layout.measures) if layout.kind == "wide" else \
+        [layout.roles[r] for r in ("measure", "value") if r in layout.roles]
+    if not value_pos or body.empty:
+        return []
+    no_values = is_blank_frame(body[value_pos])
+    has_values = body.index[~no_values]
+    last = has_values.max() if len(has_values) else layout.header_row
+    out = []
+    for r in body.index[(body.index > last) & no_values.to_numpy()]:
+        cells = [v for v in body.loc[r].tolist() if not (v is None or (isinstance(v, float) and v != v)
+                                                          or (isinstance(v, str) and not v.strip()))]
+        if cells and all(_is_text(v) for v in cells):
+            out.append(int(r))
+    return out
+
+
+def to_records(grid: Grid, layout: Layout, default_region: str | None,
+               notes: list[int] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """One row per reported value with its source cell; also the wide layout's blank measure cells.
+    Rows listed in `notes` (see `note_rows`) are left out."""
     body = grid.frame.loc[grid.frame.index > layout.header_row]
     if body.empty:
         return pd.DataFrame(columns=RECORD_COLUMNS), []
     body = body.loc[~is_blank_frame(body)]
+    if notes:
+        body = body.loc[~body.index.isin(notes)]
+        if body.empty:
+            return pd.DataFrame(columns=RECORD_COLUMNS), []
     r = layout.roles
     rows = body.index.to_numpy()
 

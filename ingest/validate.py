@@ -29,7 +29,8 @@ from metrics.geography import Geography
 from metrics.periods import add_months
 from store import Store
 
-MAX_LISTED = 50  # issues listed per kind; the rest are counted
+MAX_LISTED = 5000  # failing cells collected per kind (for the row ranges); the rest are only counted
+SHOWN_IN_FULL = 3  # per column and cause, the first ones in full; the rest as one line of row ranges
 EARLIEST_REPORT = dt.date(2021, 1, 1)  # the reform's start: county reports before it are refused
 EARLIEST_FEED = dt.date(2016, 1, 1)  # platform logs reach further back
 HISTORY_FACTOR = 3.0  # warn when a value is this many times above/below the county's recent median
@@ -91,10 +92,38 @@ class _Collector:
         self.issues.append(Issue(severity, code, row=row, col=col, header=header, params=params))  # type: ignore[arg-type]
 
     def finish(self) -> list[Issue]:
-        out = list(self.issues)
+        """The issues with repeats folded: one bad cell copied down a column is one cause, so per
+        (column, cause) the first SHOWN_IN_FULL are kept in full and the rest become one line with
+        their rows in ranges (第 7–57 行), instead of fifty identical lines."""
+        groups: dict[tuple[str, str, str | None], list[Issue]] = {}
+        for i in self.issues:
+            groups.setdefault((i.severity, i.code, i.col), []).append(i)
+        out: list[Issue] = []
+        for (severity, code, col), items in groups.items():
+            if len(items) <= SHOWN_IN_FULL + 1 or col is None:
+                out += items
+                continue
+            out += items[:SHOWN_IN_FULL]
+            rest = items[SHOWN_IN_FULL:]
+            header = rest[0].header
+            out.append(Issue(severity, "same_in_column", col=col, params={  # type: ignore[arg-type]
+                "col": col, "cause": code, "n": len(items), "shown": SHOWN_IN_FULL, "more": len(rest),
+                "rows": compact_rows([i.row for i in rest if i.row is not None]),
+                "header": {"zh": f"（{header}）", "en": f" ({header})"} if header else {"zh": "", "en": ""}}))
         for (severity, code), n in self.extra.items():
             out.append(Issue(severity, "more_of_kind", params={"n": n, "code": code}))  # type: ignore[arg-type]
         return out
+
+
+def compact_rows(rows: list[int]) -> str:
+    """7, 8, 9, 12, 14, 15 -> "7–9、12、14–15": consecutive rows as ranges."""
+    parts: list[str] = []
+    for r in sorted(set(rows)):
+        if parts and isinstance(parts[-1], list) and parts[-1][1] == r - 1:
+            parts[-1][1] = r
+        else:
+            parts.append([r, r])  # type: ignore[arg-type]
+    return "、".join(f"{a}" if a == b else f"{a}–{b}" for a, b in parts)  # type: ignore[misc]
 
 
 # -- parsing of single cells ------------------------------------------------------------------------
@@ -143,13 +172,23 @@ def region_key(v: Any) -> str:
     return s
 
 
+# A thousands separator (ASCII comma, full-width comma or a space) is accepted only where thousands
+# are: 1,200 and 128，542 are numbers, 12,00 or 1，2 are typing slips that must not become 1200 or 12.
+_SEPARATORS = re.compile(r"[,，\s]")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:([,，]|\s)\d{3})(?:\1\d{3})*(?:\.\d*)?$")
+
+
 def _number(v: Any) -> float | None:
     if isinstance(v, bool) or v is None or isinstance(v, Formula):
         return None
     if isinstance(v, int | float):
         x = float(v)
     else:
-        s = str(v).strip().replace(",", "").replace("，", "").replace(" ", "")
+        s = str(v).strip()
+        if _SEPARATORS.search(s):
+            if not _GROUPED.match(s):
+                return None
+            s = _SEPARATORS.sub("", s)
         try:
             x = float(s)
         except ValueError:
@@ -157,11 +196,19 @@ def _number(v: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def bad_separator(v: Any) -> bool:
+    """A numeric-looking text whose separators are in the wrong place (for the message)."""
+    if not isinstance(v, str):
+        return False
+    s = v.strip()
+    return bool(_SEPARATORS.search(s)) and not _GROUPED.match(s) and \
+        re.fullmatch(r"[+-]?[\d,，\s]+(?:\.\d*)?", s) is not None
+
+
 def _numbers(s: pd.Series) -> pd.Series:
     """Vectorised `_number`: plain numeric text goes through pandas, anything odd through Python."""
     if pd.api.types.infer_dtype(s, skipna=True) == "string":
-        cleaned = s.str.strip().str.replace(",", "", regex=False)
-        out = pd.to_numeric(cleaned, errors="coerce").astype(float)
+        out = pd.to_numeric(s.str.strip(), errors="coerce").astype(float)
         odd = out.isna() & s.notna()
         if odd.any():
             out[odd] = s[odd].map(_number).astype(float)
@@ -270,7 +317,8 @@ def validate(records: pd.DataFrame, ctx: Context) -> Validation:
     not_num = (~bad & value.isna()).to_numpy()
     for i in c.cap(np.nonzero(not_num)[0], "error", "value_not_number"):
         rec = recs.iloc[i]
-        c.add("error", "value_not_number", rec, rec["value_col"], rec["header"], value=str(rec["value"])[:40])
+        code = "value_bad_separator" if bad_separator(rec["value"]) else "value_not_number"
+        c.add("error", code, rec, rec["value_col"], rec["header"], value=str(rec["value"])[:40])
     neg = (~bad & ~not_num & (value < 0)).to_numpy()
     for i in c.cap(np.nonzero(neg)[0], "error", "value_negative"):
         rec = recs.iloc[i]

@@ -518,17 +518,21 @@ def test_wide_csv_with_chinese_measure_names_as_columns(store: Store) -> None:
 
 
 def test_a_file_full_of_errors_is_summarised_quickly(seeded: Store) -> None:
-    """50,000 bad rows: the first ones are listed with their cells, the rest counted, in seconds."""
+    """50,000 bad rows: the first ones in full, the rest as row ranges or counted, in seconds."""
     import time
 
-    from ingest.validate import MAX_LISTED
+    from ingest.validate import MAX_LISTED, SHOWN_IN_FULL
     rows = [(COUNTY, PERIOD, G, -i - 1) for i in range(50_000)]
     before = fingerprint(seeded)
     t = time.perf_counter()
     rep = import_bytes(long_csv(rows), "bad.csv", seeded, as_county=COUNTY, options=OPTS)
     assert time.perf_counter() - t < 30
     neg = [i for i in rep.errors if i.code == "value_negative"]
-    assert len(neg) == MAX_LISTED and neg[0].message("zh").startswith("第 2 行 D 列")
+    assert len(neg) == SHOWN_IN_FULL and neg[0].message("zh").startswith("第 2 行 D 列")
+    folded = next(i for i in rep.errors if i.code == "same_in_column")
+    assert folded.params["more"] == MAX_LISTED - SHOWN_IN_FULL
+    assert f"第 {2 + SHOWN_IN_FULL}–{1 + MAX_LISTED} 行" in folded.message("zh")
     more = next(i for i in rep.errors if i.code == "more_of_kind")
-    assert more.params["n"] == 50_000 - MAX_LISTED and "49950" in more.message("zh")
+    assert more.params["n"] == 50_000 - MAX_LISTED and str(50_000 - MAX_LISTED) in more.message("zh")
+    assert "发现 50000 个错误" in rep.summary("zh")
     assert fingerprint(seeded) == before
