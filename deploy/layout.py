@@ -34,6 +34,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from deploy.db_roles import ensure_app_role
 from store.db import ROOT
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/cockpit"
@@ -337,6 +338,12 @@ def up(args: argparse.Namespace) -> int:
         return 1
     for line in first.stdout.splitlines():
         _log(line.lstrip("» "))
+    # the replicas and the scheduler connect as an account that cannot rewrite the audit log
+    app_url = ensure_app_role(url, os.environ.get("COCKPIT_APP_DB_USER", "cockpit_app"),
+                              os.environ.get("COCKPIT_APP_DB_PASSWORD") or None)
+    if app_url:
+        _log(f"app database account {app_url.split('://', 1)[1].split(':', 1)[0]}: audit_log INSERT/SELECT only")
+        env = child_env(app_url, base)
     try:
         conf = _prepare_nginx(nginx, base, args.port, ports, args.nginx_workers)
     except RuntimeError as exc:

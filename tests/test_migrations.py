@@ -26,7 +26,7 @@ def test_upgrade_downgrade_roundtrip(db_url):
     assert _tables(engine) == set()
     migrate.upgrade(engine)
     assert _tables(engine) >= TABLES
-    assert migrate.current_revision(engine) == "0007" == migrate.head_revision()
+    assert migrate.current_revision(engine) == migrate.head_revision() >= "0008"
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     # server defaults and type spellings differ harmlessly per dialect; tables, columns and
