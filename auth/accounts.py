@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,12 +99,32 @@ def list_users(target: Any) -> list[User]:
         return [_user(r) for r in c.execute(sa.select(app_user).order_by(app_user.c.username))]
 
 
+class UsernameError(ValueError):
+    """A user name outside the allowed set (the admin page shows its own translated message)."""
+
+
+def check_username(username: str) -> str:
+    """The name, or ValueError: 1–64 letters, digits, CJK characters and `._-`, nothing else.
+
+    A name is shown to other users (sidebar, audit log, 批示 history): markup characters, spaces,
+    control, zero-width and bidi characters, and compatibility forms (full-width ａ for a) would let
+    one account pass for another or carry markdown to someone else's browser.
+    """
+    if not username or len(username) > 64:
+        raise UsernameError("user name must have 1 to 64 characters")
+    if unicodedata.normalize("NFKC", username) != username:
+        raise UsernameError("user name must not use compatibility forms (full-width letters and the like)")
+    bad = [c for c in username if not (c in "._-" or (c.isalnum() and unicodedata.category(c)[0] in "LN"))]
+    if bad:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
+        raise UsernameError(f"user name may hold letters, digits, CJK characters and . _ - only (not {shown})")
+    return username
+
+
 def create_user(target: Any, username: str, password: str, role: str, scope_code: str = PROVINCE, *,
                 email: str | None = None, display_name: str | None = None, by: str | None = None,
                 is_demo: bool = False) -> User:
-    username = username.strip()
-    if not username or len(username) > 64:
-        raise ValueError("user name must have 1 to 64 characters")
+    username = check_username(username.strip())
     _validate(role, scope_code)
     now = _now()
     with _engine(target).begin() as c:
@@ -158,9 +179,11 @@ def authenticate(target: Any, username: str, password: str, now: dt.datetime | N
         audit.record(eng, username, "sign_in_failed", username, "unknown user")
         raise SignInError("bad_credentials")
     if row.locked_until is not None and row.locked_until > now:
+        verify_password(DUMMY_HASH, password)  # the same time as any other refusal
         audit.record(eng, username, "sign_in_failed", username, "locked")
         raise SignInError("locked", row.locked_until)
     if row.disabled:
+        verify_password(DUMMY_HASH, password)
         audit.record(eng, username, "sign_in_failed", username, "disabled")
         raise SignInError("disabled")
     if not verify_password(row.password_hash, password):
@@ -232,6 +255,13 @@ def resume_session(target: Any, token: str, idle_minutes: float, now: dt.datetim
         c.execute(auth_session.update().where(auth_session.c.token_hash == h).values(last_seen=now))
     u = get_user(eng, row.username)
     return None if u is None or u.disabled else u
+
+
+def session_exists(target: Any, token: str) -> bool:
+    """Whether `token` names a live browser session (without touching its idle clock)."""
+    with _engine(target).connect() as c:
+        return c.execute(sa.select(auth_session.c.username)
+                         .where(auth_session.c.token_hash == _token_hash(token))).first() is not None
 
 
 def close_session(target: Any, token: str | None) -> None:

@@ -23,7 +23,7 @@ def main(argv: list[str]) -> None:
     logging.getLogger("cockpit.serve").info(json.dumps({"event": "replica_start", "options": argv}))
     from streamlit.web import cli
 
-    sys.argv = ["streamlit", "run", str(ROOT / "app.py"), "--logger.hideWelcomeMessage", "true", *argv]
+    sys.argv = ["streamlit", "run", str(ROOT / "server.py"), "--logger.hideWelcomeMessage", "true", *argv]
     cli.main()
 
 

@@ -46,7 +46,7 @@ def wait_finished(page, timeout: float = 60_000) -> None:
 def app_url(tmp_path_factory):
     _require_chromium()
     port = free_port()
-    proc = start_app("app.py", port, {"DATABASE_URL": demo_db_url(tmp_path_factory)})
+    proc = start_app("server.py", port, {"DATABASE_URL": demo_db_url(tmp_path_factory)})
     yield f"http://127.0.0.1:{port}"
     stop_app(proc)
 
@@ -131,7 +131,7 @@ def test_deep_link_as_first_visit_of_a_fresh_server(tmp_path_factory, page):
     (Streamlit would otherwise run pages/county.py as a legacy page without app.py)."""
     _require_chromium()
     port = free_port()
-    proc = start_app("app.py", port, {"DATABASE_URL": demo_db_url(tmp_path_factory)})
+    proc = start_app("server.py", port, {"DATABASE_URL": demo_db_url(tmp_path_factory)})
     try:
         page.goto(f"http://127.0.0.1:{port}/county?county=330282&lang=en")
         wait_finished(page)

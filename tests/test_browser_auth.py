@@ -8,6 +8,7 @@ Screenshots: /tmp/shots/auth/*.png.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,17 @@ def open_as(pg, url: str, user: str) -> None:
     tb.wait_finished(pg)
     assert tb.at_gate(pg), "the sign-in gate should come first"
     tb.sign_in(pg, user)
+
+
+def session_cookie(pg, present: bool, timeout_s: float = 30.0) -> dict | None:
+    """The browser's cockpit_session cookie once it is there (present) or gone (not present)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        jar = next((c for c in pg.context.cookies() if c["name"] == "cockpit_session" and c["value"]), None)
+        if (jar is not None) == present:
+            return jar
+        assert time.monotonic() < deadline, f"session cookie {'never set' if present else 'not cleared'}"
+        pg.wait_for_timeout(100)  # poll interval of the condition above, not a wait for time
 
 
 def test_county_officer_is_refused_another_county(app_url, page):  # noqa: F811
@@ -76,9 +88,15 @@ def test_leader_sees_the_cockpit(app_url, page):  # noqa: F811
     assert page.locator(".tile").count() == 10
     assert page.get_by_text("leader · 领导 · 全省").first.is_visible()
     shot(page, "05_leader_cockpit")
+    # the session cookie is set by the server: HttpOnly (no page script can read it), SameSite=Strict,
+    # not Secure over plain http
+    jar = session_cookie(page, present=True)
+    assert jar["httpOnly"] and jar["sameSite"] == "Strict" and not jar["secure"]
+    assert "cockpit_session" not in page.evaluate("document.cookie")
     page.get_by_role("button", name="退出登录").click()
     tb.wait_finished(page)
     assert tb.at_gate(page) and page.get_by_text("已退出登录").first.is_visible()
+    session_cookie(page, present=False)  # cleared by the server too
     page.goto(app_url + "/")
     tb.wait_finished(page)
     assert tb.at_gate(page)  # the session is gone server-side, not only in this tab

@@ -64,7 +64,7 @@ def data_db(tmp_path_factory) -> str:
 def data_url(data_db):
     browser_app._require_chromium()
     port = free_port()
-    proc = start_app("app.py", port, {"DATABASE_URL": data_db})
+    proc = start_app("server.py", port, {"DATABASE_URL": data_db})
     yield f"http://127.0.0.1:{port}"
     stop_app(proc)
 
@@ -235,7 +235,7 @@ def test_postgresql_outage_banner_and_recovery_without_restart(postgresql_url, p
     proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
     via = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     port = free_port()
-    proc = start_app("app.py", port, {"DATABASE_URL": via})
+    proc = start_app("server.py", port, {"DATABASE_URL": via})
     base = f"http://127.0.0.1:{port}"
     try:
         page.goto(base + "/county?county=330102&period=2026-09")

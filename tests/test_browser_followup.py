@@ -32,7 +32,7 @@ def fu_app(tmp_path_factory):
     copy_sqlite(demo_db_url(tmp_path_factory), dst)
     db = f"sqlite:///{dst}"
     port = free_port()
-    proc = start_app("app.py", port, {"DATABASE_URL": db})
+    proc = start_app("server.py", port, {"DATABASE_URL": db})
     yield f"http://127.0.0.1:{port}", db
     stop_app(proc)
 

@@ -18,14 +18,15 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from auth import accounts, audit, check, policy
+from auth import accounts, audit, check, cookie, policy
 from auth.accounts import SignInError, User
 from metrics.geography import PROVINCE
 from ui import data
+from ui.html import md
 from ui.i18n import t
 
 SESSION_KEY = "_auth"
-COOKIE = "cockpit_session"  # a random token; the database holds its hash (auth.accounts.open_session)
+COOKIE = cookie.NAME
 IDLE_MINUTES = float(os.environ.get("COCKPIT_SESSION_MINUTES", "30"))
 RECHECK_S = 60
 
@@ -115,7 +116,7 @@ def _oidc_user() -> User | None:
     ident = str(st.user.get("email") or st.user.get("preferred_username") or "")
     u = accounts.find_by_email(data.engine().store, ident) if ident else None
     if u is None or u.disabled:
-        st.error(t("auth_sso_unknown", _lang(), email=ident or "?"))
+        st.error(t("auth_sso_unknown", _lang(), email=md(ident or "?")))
         return None
     audit.record(data.engine().store, u.username, "sign_in", u.username, "oidc")
     return u
@@ -152,12 +153,21 @@ def _cookie() -> str | None:
 
 
 def _set_cookie(token: str) -> None:
-    """Store the session token in a first-party cookie (Streamlit cannot set one from the server)."""
+    """Have the server set (or, for "", clear) the HttpOnly session cookie (auth/cookie.py).
+
+    Streamlit cannot send a header from a script run, and a cookie written by JavaScript could be
+    read by any script on the page; so the page posts the token to the server's own route.
+    """
+    import json
+
     import streamlit.components.v1 as components
 
-    secure = "; Secure" if str(getattr(st.context, "url", "") or "").startswith("https") else ""
-    components.html(f"<script>window.parent.document.cookie = '{COOKIE}={token}; path=/; SameSite=Strict"
-                    f"{secure}';</script>", height=0)
+    base = "/" + str(st.get_option("server.baseUrlPath") or "").strip("/")
+    url = (base.rstrip("/") + cookie.PATH) if base != "/" else cookie.PATH
+    method = "POST" if token else "DELETE"
+    components.html(f"<script>window.parent.fetch({json.dumps(url)}, {{method: {json.dumps(method)}, "
+                    f"credentials: 'same-origin', headers: {{{json.dumps(cookie.HEADER)}: '1'}}, "
+                    f"body: {json.dumps(token) if token else 'null'}}});</script>", height=0)
 
 
 def home(pages: list, lang: str) -> None:
@@ -165,7 +175,7 @@ def home(pages: list, lang: str) -> None:
     u = current_quiet()
     st.title(t("auth_home", lang))
     if u is not None:
-        st.caption(t("auth_whoami", lang, user=u.username, role=role_name(u.role, lang),
+        st.caption(t("auth_whoami", lang, user=md(u.username), role=role_name(u.role, lang),
                      scope=scope_name(u.scope_code, lang)))
     for p in pages:
         st.page_link(p, label=p.title, icon=p.icon)
@@ -192,11 +202,10 @@ def _form() -> None:
         if ok:
             try:
                 u = accounts.authenticate(data.engine().store, name.strip(), pw)
-            except SignInError as exc:
-                if exc.reason == "locked" and exc.until is not None:
-                    st.error(t("auth_locked", lang, until=exc.until.strftime("%H:%M")), icon=":material/lock:")
-                else:
-                    st.error(t("auth_bad", lang), icon=":material/error:")
+            except SignInError:
+                # one message whatever the reason: a distinct "locked" would tell who has an account
+                st.error(t("auth_bad", lang, n=accounts.MAX_FAILURES, minutes=accounts.LOCK_MINUTES),
+                         icon=":material/error:")
             else:
                 sign_in_session(st.session_state, u)
                 st.session_state[SESSION_KEY]["token"] = accounts.open_session(data.engine().store, u.username)
@@ -236,7 +245,7 @@ def open_requested_page(pages: list) -> None:
 
 def sidebar(u: User, lang: str) -> None:
     """Who is signed in, and the sign-out button."""
-    st.sidebar.caption(t("auth_whoami", lang, user=u.username, role=role_name(u.role, lang),
+    st.sidebar.caption(t("auth_whoami", lang, user=md(u.username), role=role_name(u.role, lang),
                          scope=scope_name(u.scope_code, lang)))
     s = st.session_state.get(SESSION_KEY) or {}
     if s.get("token") and _cookie() != s["token"]:

@@ -1,0 +1,21 @@
+"""The app's server entry point: `streamlit run server.py` serves app.py plus the cockpit's own routes.
+
+The only route so far sets and clears the HttpOnly session cookie (auth/cookie.py); everything
+else is Streamlit's. Tests and tools that only need the pages may still run app.py directly.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from auth import cookie
+
+
+def _session_exists(token: str) -> bool:
+    from auth import accounts
+    from ui.data import engine
+
+    return accounts.session_exists(engine().store, token)
+
+
+app = st.App("app.py", routes=[cookie.route(_session_exists, str(st.get_option("server.baseUrlPath") or ""))])
