@@ -148,6 +148,8 @@ def _item(r: Any) -> Item:
 
 def get(target: Any, item_id: int, user: User | None = None) -> Item:
     """One item (PermissionError when `user` is given and may not see it; KeyError when absent)."""
+    if not isinstance(item_id, int) or not 0 < item_id < 2**31:
+        raise KeyError(item_id)  # no such id can exist, and the database would overflow on it
     with _engine(target).connect() as c:
         r = c.execute(sa.select(followup_item).where(followup_item.c.id == item_id)).first()
     if r is None:
@@ -233,12 +235,18 @@ def markers(target: Any, user: User | None, kpis: Sequence[str] | None = None,
 
 # -- writing ------------------------------------------------------------------------------------------------------------
 def _clean(text: str | None) -> str:
-    return (text or "").strip()[:MAX_TEXT]
+    """Trimmed text; longer than MAX_TEXT is refused (cutting it would lose what was written unseen)."""
+    out = (text or "").strip()
+    if len(out) > MAX_TEXT:
+        raise FollowupError("too_long", f"{len(out)} > {MAX_TEXT}")
+    return out
 
 
 def _attachments(items: Iterable[str] | None) -> str | None:
-    lines = [" ".join(a.split())[:200] for a in (items or []) if a and a.strip()]
-    return "\n".join(lines)[:MAX_TEXT] or None
+    lines = [" ".join(a.split()) for a in (items or []) if a and a.strip()]
+    if any(len(a) > 200 for a in lines) or len("\n".join(lines)) > MAX_TEXT:
+        raise FollowupError("too_long", "attachments")
+    return "\n".join(lines) or None
 
 
 def create(target: Any, user: User, figure: Figure, text: str, *, owner_kind: str, owner_code: str,

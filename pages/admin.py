@@ -15,6 +15,7 @@ from auth.policy import ROLES
 from metrics.geography import PROVINCE
 from ui import auth as ui_auth
 from ui import data, downloads
+from ui.html import md
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
 from ui.shell import header
@@ -62,10 +63,12 @@ with tab_acc:
         if st.form_submit_button(t("auth_add", L), type="primary"):
             try:
                 accounts.create_user(store, name, pw, role, scope, email=email or None, by=me.username)
+            except accounts.UsernameError:
+                st.error(t("auth_bad_username", L))
             except ValueError as exc:
-                st.error(t("auth_error", L, error=exc))
+                st.error(t("auth_error", L, error=md(exc)))
             else:
-                done(t("auth_add_done", L, user=name))
+                done(t("auth_add_done", L, user=md(name)))
     with b:
         if users:
             st.markdown(f"**{t('auth_edit', L)}**")
@@ -81,22 +84,22 @@ with tab_acc:
                     try:
                         accounts.set_role(store, who, r, sc, by=me.username)
                     except ValueError as exc:
-                        st.error(t("auth_error", L, error=exc))
+                        st.error(t("auth_error", L, error=md(exc)))
                     else:
-                        done(t("auth_change_done", L, user=who, role=ui_auth.role_name(r, L), scope=scope_label(sc)))
+                        done(t("auth_change_done", L, user=md(who), role=ui_auth.role_name(r, L), scope=scope_label(sc)))
             with st.form("auth_pw_form", clear_on_submit=True):
                 npw = st.text_input(t("auth_new_password", L), type="password", key="auth_edit_pw")
                 if st.form_submit_button(t("auth_reset", L)):
                     try:
                         accounts.set_password(store, who, npw, by=me.username)
                     except ValueError as exc:
-                        st.error(t("auth_error", L, error=exc))
+                        st.error(t("auth_error", L, error=md(exc)))
                     else:
-                        done(t("auth_reset_done", L, user=who))
+                        done(t("auth_reset_done", L, user=md(who)))
             label = t("auth_enable" if u.disabled else "auth_disable", L)
             if st.button(label, key="auth_toggle", disabled=who == me.username):
                 accounts.set_disabled(store, who, not u.disabled, by=me.username)
-                done(t("auth_disable_done", L, user=who, state=t("auth_enable" if u.disabled else "auth_disable", L)))
+                done(t("auth_disable_done", L, user=md(who), state=t("auth_enable" if u.disabled else "auth_disable", L)))
 
 with tab_audit:
     f1, f2, f3 = st.columns(3)

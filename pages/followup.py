@@ -64,9 +64,13 @@ else:
 
 raw = st.query_params.get("item")
 item = None
-if raw and raw.isdigit():
+item_id = urlstate.parse_number(raw, 1, urlstate.MAX_ID, integer=True) if raw else None
+if raw and item_id is None:  # not an id at all (or past any id): refused, never an overflow in the query
+    refusals.deny(user, f"item={str(raw)[:40]}", "not a follow-up item id",
+                  t("followup_err_permission", lang))
+if item_id is not None:
     try:
-        item = fs.get(store, int(raw), user)
+        item = fs.get(store, int(item_id), user)
     except KeyError:
         st.error(t("followup_err_permission", lang), icon=":material/block:")
     except PermissionError as exc:  # an item of a county outside the scope: refused and audited
@@ -81,7 +85,7 @@ if item is None:
 st.divider()
 st.markdown(f"### {t('followup_detail', lang, id=item.id)} · {md(fv.state_text(item, lang, today))}")
 st.markdown(f"> {md(item.text)}")
-st.caption(t("followup_meta", lang, author=item.author, created=item.created_at.strftime("%Y-%m-%d %H:%M"),
+st.caption(t("followup_meta", lang, author=md(item.author), created=item.created_at.strftime("%Y-%m-%d %H:%M"),
              owner=fv.owner_name(item.owner_kind, item.owner_code, lang), deadline=item.deadline.isoformat(),
              state=fv.state_text(item, lang, today)))
 left, right = st.columns([3, 2], gap="large")
@@ -115,10 +119,11 @@ with right:
     acted = False
     if fs.may_answer(user, item):
         acted = True
-        with st.form("fu_answer", clear_on_submit=True):
+        # the form keeps its text until a step succeeds: a refused reply must not lose what was written
+        with st.form("fu_answer"):
             st.markdown(f"**{t('followup_answer_title', lang)}**")
-            reply = st.text_area(t("followup_reply", lang), max_chars=fs.MAX_TEXT)
-            files = st.text_area(t("followup_attachments", lang), height=80)
+            reply = st.text_area(t("followup_reply", lang), key="fu_reply_text")
+            files = st.text_area(t("followup_attachments", lang), height=80, key="fu_reply_files")
             x, y = st.columns(2)
             send = x.form_submit_button(t("followup_send_reply", lang), type="primary")
             done = y.form_submit_button(t("followup_mark_done", lang))
@@ -126,6 +131,8 @@ with right:
             try:
                 step = fs.reply if send else fs.mark_done
                 step(store, user, item.id, reply, files.splitlines())
+                for k in ("fu_reply_text", "fu_reply_files"):
+                    st.session_state.pop(k, None)
                 st.rerun()
             except fs.FollowupError as exc:
                 st.error(t(f"followup_err_{exc.reason}", lang))
@@ -133,10 +140,9 @@ with right:
                 st.error(t("followup_err_permission", lang))
     if fs.may_conclude(user, item):
         acted = True
-        with st.form("fu_conclude", clear_on_submit=True):
+        with st.form("fu_conclude"):
             st.markdown(f"**{t('followup_conclude_title', lang)}**")
-            note = st.text_area(t("followup_close_note", lang) + " / " + t("followup_reason", lang),
-                                max_chars=fs.MAX_TEXT)
+            note = st.text_area(t("followup_close_note", lang) + " / " + t("followup_reason", lang), key="fu_note")
             x, y = st.columns(2)
             close = x.form_submit_button(t("followup_close", lang), type="primary")
             back = y.form_submit_button(t("followup_send_back", lang))
@@ -146,6 +152,7 @@ with right:
                     fs.close(store, user, item.id, note)
                 else:
                     fs.send_back(store, user, item.id, note)
+                st.session_state.pop("fu_note", None)
                 st.rerun()
             except fs.FollowupError as exc:
                 st.error(t(f"followup_err_{exc.reason}", lang))

@@ -203,7 +203,7 @@ def _dialog(ctx: Ctx, kpi: str, region: str, source: str, period: str) -> None:
     today = dt.date.today()
     deadline = st.date_input(t("followup_deadline", lang), value=today + dt.timedelta(days=model.DEFAULT_DAYS),
                              min_value=today, key="fu_deadline")
-    text = st.text_area(t("followup_text", lang), key="fu_text", max_chars=fs.MAX_TEXT,
+    text = st.text_area(t("followup_text", lang), key="fu_text",
                         placeholder=t("followup_text_ph", lang, region=region_name(owner if kind == model.OWNER_REGION
                                                                                    else region, lang),
                                       kpi=kpi_name(kpi, lang)))

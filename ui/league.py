@@ -34,6 +34,7 @@ from metrics.rankings import (
 from metrics.schemes import ListRule, SchemeBook, schemes
 from store.db import database_url
 from ui import data, fmt, urlstate
+from ui.html import md
 from ui.i18n import t
 from ui.maps import FONT
 
@@ -724,22 +725,32 @@ def multi_select(
 
 
 def number_param(label: str, key: str, min_value: float = 0, step: float = 1, integer: bool = True,
-                 **kw: Any) -> float | int | None:
-    """An optional number input bound to the URL parameter `key` (blank = as configured, left out)."""
+                 max_value: float = 1_000_000, **kw: Any) -> float | int | None:
+    """An optional number input bound to the URL parameter `key` (blank = as configured, left out).
+
+    A URL value that is not a number within [min_value, max_value] is refused with a message and
+    left out (never an exception: `inf` or `1e999` must not reach int())."""
     raw = st.query_params.get(key)
     last = st.session_state.get(f"_url_{key}")
     if raw is not None and raw != last:
-        try:
-            v = float(raw)
-            st.session_state[key] = (int(v) if integer else v) if v >= min_value else None
-        except ValueError:
-            st.session_state[key] = None
+        v = urlstate.parse_number(raw, min_value, max_value, integer)
+        if v is None:
+            lang = "en" if st.session_state.get("lang") == "en" else "zh"
+            st.warning(t("param_refused", lang, name=key, value=md(str(raw)[:40]), lo=f"{min_value:g}",
+                         hi=f"{max_value:g}"), icon=":material/block:")
+            del st.query_params[key]
+            from ui import auth, refusals
+
+            refusals.deny(auth.current_quiet(), f"{key}={str(raw)[:40]}", "number parameter out of range")
+        st.session_state[key] = v
     elif key not in st.session_state:
         st.session_state[key] = None
     if integer:
-        value = st.number_input(label, min_value=int(min_value), step=int(step), key=key, format="%d", **kw)
+        value = st.number_input(label, min_value=int(min_value), max_value=int(max_value), step=int(step), key=key,
+                                format="%d", **kw)
     else:
-        value = st.number_input(label, min_value=float(min_value), step=float(step), key=key, **kw)
+        value = st.number_input(label, min_value=float(min_value), max_value=float(max_value), step=float(step),
+                                key=key, **kw)
     if value is None:
         if key in st.query_params:
             del st.query_params[key]

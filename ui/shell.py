@@ -80,11 +80,10 @@ def favicon():
     return img
 
 
-def _int_param(name: str, default: int) -> int:
-    try:
-        return max(0, int(st.query_params.get(name, default)))
-    except (TypeError, ValueError):
-        return default
+def _int_param(name: str, default: int, hi: int = 86_400) -> int:
+    """A whole number of seconds from the URL within [0, hi]; anything else is the default."""
+    v = urlstate.parse_number(st.query_params.get(name, default), 0, hi, integer=True)
+    return default if v is None else int(v)
 
 
 def frame() -> Ctx:

@@ -14,6 +14,31 @@ from typing import Any
 
 import streamlit as st
 
+# the largest id a database integer column holds on every backend (PostgreSQL/MySQL INTEGER)
+MAX_ID = 2**31 - 1
+
+
+def parse_number(raw: object, lo: float, hi: float, integer: bool = False) -> float | int | None:
+    """`raw` as a finite number within [lo, hi] (an int when `integer`), or None.
+
+    URL values are anyone's text: "inf", "1e999", "nan", "²" or a 30-digit id must be refused,
+    never reach int() or a database query where they overflow.
+    """
+    text = str(raw).strip() if raw is not None else ""
+    if not text or len(text) > 32 or not text.isascii():
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    if v != v or v in (float("inf"), float("-inf")) or not lo <= v <= hi:
+        return None
+    if integer:
+        if not v.is_integer():
+            return None
+        return int(v)
+    return v
+
 
 def _seed(key: str, options: Sequence[str], default: str) -> None:
     url = st.query_params.get(key)
