@@ -70,7 +70,7 @@ if not policy.may_see_page(user.role, "overview"):  # Streamlit serves the defau
     mine = [p for ps in pages.values() for p in ps]
     pages = {t("auth_home", lang): [st.Page(lambda: auth.home(mine, lang), title=t("auth_home", lang),
                                             icon=":material/home:", url_path="home", default=True)], **pages}
-refusals.page_requested(user, [p.url_path for ps in pages.values() for p in ps])  # a page the role lacks
+refusals.page_requested(user)  # asked for a page the role lacks: audited
 nav = st.navigation(pages, position="hidden" if ctx.kiosk else "sidebar")
 auth.open_requested_page([p for ps in pages.values() for p in ps])
 if not ctx.kiosk:

@@ -34,7 +34,7 @@ def deny(user: User | None, what: str, reason: str, message: str | None = None) 
     return True
 
 
-def page_requested(user: User, registered: list[str]) -> None:
+def page_requested(user: User) -> None:
     """Audit a request for a page the user's role or scope does not have (it is not registered, so
     Streamlit answers "page not found" and shows the default page)."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -47,6 +47,7 @@ def page_requested(user: User, registered: list[str]) -> None:
         return
     name, page_hash = run.pages_manager.intended_page_name or "", run.pages_manager.intended_page_script_hash or ""
     for page in policy.PAGES:
-        if page not in registered and (name.strip("/") == page or page_hash == calc_hash(page)):
+        if (name.strip("/") == page or page_hash == calc_hash(page)) and not policy.may_see_page(
+                user.role, page, user.scope_code):
             deny(user, f"page={page}", f"page not permitted for role {user.role} in scope {user.scope_code}")
             return
