@@ -164,6 +164,24 @@ def test_deep_health_check(deployed):
     assert bad.returncode == 1 and json.loads(bad.stdout)["checks"]["database"]["ok"] is False
 
 
+def test_app_and_scheduler_connect_as_the_append_only_account(deployed):
+    """The replicas and the scheduler use the account that may only INSERT/SELECT the audit log."""
+    db = sa.engine.make_url(deployed["url"]).database
+    owner = make_engine(deployed["url"])
+    try:
+        with owner.connect() as c:
+            users = {r[0] for r in c.execute(sa.text(
+                "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = :d"), {"d": db})}
+            grants = {r[0] for r in c.execute(sa.text(
+                "SELECT privilege_type FROM information_schema.role_table_grants "
+                "WHERE grantee = 'cockpit_app' AND table_name = 'audit_log'"))}
+    finally:
+        owner.dispose()
+    assert "cockpit_app" in users, users  # the scheduler holds its lease connection open
+    assert grants == {"SELECT", "INSERT"}
+    assert "cockpit_app" in deployed["up"].stdout + deployed["up"].stderr
+
+
 def test_load_client_short_run_has_no_errors(deployed):
     # (with the warm-up: sessions released together from a cold cache all draw the same cached map
     # figure at once, which trips plotly's non-thread-safe pop of the trace "type" — reported)
