@@ -1,7 +1,7 @@
 """Command line for county reports and feeds (the app's upload page calls the same core).
 
     python -m ingest template COUNTY PERIOD -o file.xlsx
-    python -m ingest import FILE --as COUNTY [--preview] [--user NAME] [--lang en] [--json]
+    python -m ingest import FILE --as COUNTY [--preview] [--user NAME] [--on-behalf NAME] [--lang en] [--json]
     python -m ingest import FILE --feed [--preview]          # platform feed: any county, from 2016
     python -m ingest rollback BATCH_ID [--user NAME]
 
@@ -12,6 +12,7 @@ Exit codes: 0 done (or previewed), 1 the file was refused (nothing written), 2 u
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 
@@ -37,13 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--as", dest="as_county", help="the reporting county (code or name)")
     i.add_argument("--feed", action="store_true", help="a platform feed: any county, dates from 2016")
     i.add_argument("--preview", action="store_true", help="show what would change; write nothing")
-    i.add_argument("--user", help="who submits (recorded on the batch)")
+    i.add_argument("--user", default=None,
+                   help="who submits: the batch's submitter and the audit entry's user (default cli:<OS user>)")
+    i.add_argument("--on-behalf", dest="on_behalf", help="the person reported for (kept in the batch note)")
     i.add_argument("--lang", choices=["zh", "en"], default="zh")
     i.add_argument("--max-mb", type=float, default=20.0, help="size limit in MB (default 20)")
     i.add_argument("--json", action="store_true")
     r = sub.add_parser("rollback", help="withdraw a committed batch")
     r.add_argument("batch_id", type=int)
-    r.add_argument("--user")
+    r.add_argument("--user", default=None, help="who rolls back, for the audit log (default cli:<OS user>)")
     r.add_argument("--lang", choices=["zh", "en"], default="zh")
     return p
 
@@ -61,8 +64,18 @@ def _print_report(rep: ImportReport, lang: str) -> None:
             print(f"  … {len(ch) - PREVIEW_LINES} more")
 
 
+def default_user() -> str:
+    """The CLI's user when --user is not given: the OS account, marked as a command-line session."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "cli:unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "user", None) is None and args.cmd in ("import", "rollback"):
+        args.user = default_user()
     try:
         if args.cmd == "template":
             try:
@@ -90,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             opts = ImportOptions(max_bytes=int(args.max_mb * 2**20), feed=args.feed)
             rep = import_file(args.file, store, as_county=county, user=args.user, preview=args.preview,
-                              options=opts)
+                              options=opts, on_behalf=args.on_behalf)
             if rep.errors and not args.preview:
                 from ingest.quality import record_rejection
 

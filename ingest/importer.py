@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from auth import audit
 from ingest.messages import Issue, Lang, text
 from ingest.reader import (
     DEFAULT_MAX_BYTES,
@@ -233,8 +234,16 @@ def import_bytes(
     cat: Catalogue | None = None,
     geo: Geography | None = None,
     received_at: dt.datetime | None = None,
+    on_behalf: str | None = None,
 ) -> ImportReport:
-    """Analyse, then (unless `preview` or any error) commit the new and changed values as one batch."""
+    """Analyse, then (unless `preview` or any error) commit the new and changed values as one batch.
+
+    `user` is the account that submits (the signed-in user, the CLI's --user, the drop folder's
+    scheduler): it is the batch's submitted_by and the audit entry's user, written in the batch's
+    own transaction, so every import path leaves the same trail. `on_behalf` (a person the
+    account reports for, free text) only goes into the batch's note. Refusals are logged by the
+    caller through `ingest.quality.record_rejection`, which audits them too.
+    """
     opts = options or ImportOptions()
     geo = geo or geography()
     if as_county is not None:
@@ -244,21 +253,34 @@ def import_bytes(
     rep.preview = preview
     if preview or rep.errors:
         return rep
+    submitter = (user or os.environ.get("USER") or "unknown")[:64]
+    source = "feed" if opts.feed else "import"
+    target = as_county or ("feed" if opts.feed else "office")
+    behalf = (on_behalf or "").strip()[:100] or None
     todo = rep.changes[rep.changes["status"] != "unchanged"]
     if todo.empty:
         rep.issues.append(Issue("info", "nothing_changed", params={"n": len(rep.changes)}))
+        audit.record(store, submitter, "import", target, _audit_detail(rep, file_name, source, behalf))
         return rep
     regions = todo["region_code"].unique()
     batch = Batch(
-        source="feed" if opts.feed else "import", received_at=received,
+        source=source, received_at=received,
         region_code=as_county or (regions[0] if len(regions) == 1 else None),
         period=_period_label(todo["obs_date"]), file_name=os.path.basename(file_name)[:255],
-        checksum=rep.checksum, submitted_by=(user or os.environ.get("USER") or "unknown")[:64],
+        checksum=rep.checksum, submitted_by=submitter, note=f"代报人 on behalf of: {behalf}" if behalf else None,
     )
     t = dt.datetime.now()
-    rep.batch_id = store.write_batch(batch, todo[["region_code", "measure_code", "obs_date", "value"]])
+    with store.engine.begin() as conn:  # the batch and its audit entry stand or fall together
+        rep.batch_id = store.write_batch(batch, todo[["region_code", "measure_code", "obs_date", "value"]], conn=conn)
+        audit.record(store, submitter, "import", target, _audit_detail(rep, file_name, source, behalf), conn=conn)
     rep.timings["commit_s"] = (dt.datetime.now() - t).total_seconds()
     return rep
+
+
+def _audit_detail(rep: ImportReport, file_name: str, source: str, on_behalf: str | None) -> str:
+    behalf = f" on_behalf={on_behalf}" if on_behalf else ""
+    return (f"{os.path.basename(file_name)} batch={rep.batch_id} source={source}{behalf} "
+            f"sha256={(rep.checksum or '')[:16]} {rep.summary('en')}")[:2000]
 
 
 def import_file(path: str | Path, store: Store, **kw) -> ImportReport:
@@ -283,11 +305,18 @@ def resolve_county(text_: str, geo: Geography | None = None) -> str:
 
 
 def rollback(store: Store, batch_id: int, user: str | None = None, lang: Lang = "zh") -> tuple[bool, str]:
-    """Withdraw a batch; (done, message)."""
+    """Withdraw a batch; (done, message). Every attempt is audited, from whichever path."""
     b = store.batch(batch_id)
     if b is None:
-        return False, text("rollback_missing", lang, batch_id=batch_id)
-    if b["status"] != "committed":
-        return False, text("rollback_not_committed", lang, batch_id=batch_id, status=b["status"])
-    n = store.rollback_batch(batch_id, user)
-    return True, text("rolled_back", lang, batch_id=batch_id, n=n)
+        ok, msg, en = False, text("rollback_missing", lang, batch_id=batch_id), text("rollback_missing", "en",
+                                                                                     batch_id=batch_id)
+    elif b["status"] != "committed":
+        ok = False
+        msg = text("rollback_not_committed", lang, batch_id=batch_id, status=b["status"])
+        en = text("rollback_not_committed", "en", batch_id=batch_id, status=b["status"])
+    else:
+        n = store.rollback_batch(batch_id, user)
+        ok, msg, en = True, text("rolled_back", lang, batch_id=batch_id, n=n), text("rolled_back", "en",
+                                                                                   batch_id=batch_id, n=n)
+    audit.record(store, user, "rollback", f"batch {batch_id}", f"ok={ok} {en}")
+    return ok, msg

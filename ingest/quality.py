@@ -11,7 +11,8 @@ holds, never from the demo generator's intentions:
   rejected  nothing accepted, and at least one import attempt for that county and month was
             refused (see `record_rejection`; the reasons are the importer's own messages);
   missing   nothing arrived and the month is due (逾期未报);
-  pending   the month is not due yet and the report is not complete;
+  pending   the month is not due yet, the report is not complete and no attempt was refused
+            (a refused attempt shows as rejected even before the due day);
   na        the county did not exist that month (region validity dates).
 
 A report rolled back no longer counts; a later correction does not make an on-time report late
@@ -28,13 +29,14 @@ from collections.abc import Iterable
 import pandas as pd
 import sqlalchemy as sa
 
+from auth import audit
 from ingest.importer import ImportReport
 from ingest.templates import reported_measures
 from metrics.catalogue import Catalogue
 from metrics.catalogue import catalogue as default_catalogue
 from metrics.engine import REPORT_DUE_DAY
 from metrics.geography import Geography, geography
-from metrics.periods import add_months
+from metrics.periods import add_months, last_complete_month
 from store import Store
 from store.schema import import_batch, observation
 from store.schema_ingest import import_rejection
@@ -82,20 +84,48 @@ def record_rejection(
 ) -> int:
     """Log a refused import (the figures stay untouched); returns the row id.
 
-    Called by whoever refused the file (the upload page; the drop folder and CLI may too): the
-    importer itself stays side-effect free, so a refused file changes nothing but this log.
+    Called by whoever refused the file (the upload page, the drop folder and the CLI): the
+    importer itself stays side-effect free, so a refused file changes nothing but this log and
+    its "import_refused" audit entry (same transaction; the audit user is `user`).
     """
     errors = rep.errors
     msgs = [{"row": i.row, "col": i.col, "code": i.code, "zh": i.message("zh"), "en": i.message("en")}
             for i in errors[:MAX_MESSAGES]]
+    causes = ",".join(dict.fromkeys(i.code for i in errors))
     with store.engine.begin() as conn:
         res = conn.execute(import_rejection.insert().values(
             received_at=received_at or dt.datetime.now().replace(microsecond=0), source=source[:16],
             region_code=region_code, period=period, file_name=(rep.file_name or "")[:255] or None,
-            checksum=rep.checksum, submitted_by=(user or "")[:64] or None, n_errors=len(errors),
+            checksum=rep.checksum, submitted_by=(user or "")[:64] or None, n_errors=rep.error_count,
             n_warnings=len(rep.warnings), messages=json.dumps(msgs, ensure_ascii=False),
         ))
-        return int(res.inserted_primary_key[0])
+        rid = int(res.inserted_primary_key[0])
+        audit.record(store, user, "import_refused", region_code or "office",
+                     f"{rep.file_name} source={source} period={period or '-'} errors={rep.error_count} "
+                     f"causes={causes} rejection={rid} sha256={(rep.checksum or '')[:16]}", conn=conn)
+        return rid
+
+
+def reporting_month(store: Store, today: dt.date | None = None) -> dt.date | None:
+    """The month being reported now: the newest month a county report was committed or refused
+    for (feeds and rolled-back batches aside), never past the last complete month. The quality
+    grid must reach it even when the cockpit's latest month with data is earlier, or an officer
+    cannot see the report (or the refused attempt) they just sent."""
+    b, r = import_batch.c, import_rejection.c
+    with store.engine.connect() as conn:
+        labels = conn.execute(sa.select(b.period).distinct().where(
+            b.status == "committed", b.source == "import", b.period.is_not(None))).scalars().all()
+        labels += conn.execute(sa.select(r.period).distinct().where(r.period.is_not(None))).scalars().all()
+    months = []
+    for label in labels:
+        try:  # a batch's period is "2026-10" or a range "2026-09..2026-10"
+            months.append(dt.date.fromisoformat(str(label).split("..")[-1][:7] + "-01"))
+        except ValueError:
+            continue
+    if not months:
+        return None
+    cap = last_complete_month(today).start
+    return min(max(months), cap)
 
 
 def rejections(store: Store, months: Iterable[dt.date] | None = None, counties: Iterable[str] | None = None,
@@ -234,7 +264,8 @@ def quality_cells(
         elif rec.n_reported >= rec.n_expected:
             status = "late" if complete is not None and complete.date() > due else "reported"
         elif not overdue:
-            status = "pending"
+            # a refused attempt for the month being reported is shown as such, not hidden as "not due"
+            status = "rejected" if n_rej else "pending"
         elif rec.n_reported > 0:
             status = "partial"
         elif n_rej:
@@ -247,7 +278,7 @@ def quality_cells(
             "status": status, "n_expected": int(rec.n_expected), "n_reported": int(rec.n_reported),
             "missing_measures": [], "first_received": first, "complete_at": complete,
             "days_late": (complete.date() - due).days if status == "late" else None,
-            "days_overdue": (today - due).days if status in CHASE else None,
+            "days_overdue": (today - due).days if status in CHASE and overdue else None,
             "n_rejected": n_rej, "last_rejected_at": _ts(last["received_at"]) if last is not None else None,
             "rejected_file": last["file_name"] if last is not None else None,
             "rejected_by": last["submitted_by"] if last is not None else None,
@@ -312,7 +343,7 @@ def chase_list(cells: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "county": county, "city": g["city"].iloc[0], "months": list(g["month"]),
             "statuses": list(g["status"]), "missing_measures": miss,
-            "days_overdue": int(g["days_overdue"].max()), "n_rejected": int(g["n_rejected"].sum()),
+            "days_overdue": int(g["days_overdue"].fillna(0).max()), "n_rejected": int(g["n_rejected"].sum()),
             "reasons": list(tried["reasons"].iloc[-1]) if len(tried) else [],
             "last_submitter": g["last_submitter"].iloc[0],
         })

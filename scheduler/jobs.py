@@ -54,7 +54,7 @@ def _set_state(conn, key: str, value: str) -> None:
 
 # -- drop folder -------------------------------------------------------------------------------------
 def drop_folder(store: Store, folder: str | Path, *, today: dt.date | None = None, min_age: float = 5.0,
-                user: str = "scheduler") -> JobResult:
+                user: str = "scheduler:drop") -> JobResult:
     """Import new *.csv / *.xlsx files from `folder` (the stand-in for system feeds).
 
     `<county code>_*.xlsx` is that county's report; files under `feed/` (or named `feed_*`) are

@@ -130,7 +130,7 @@ def test_drop_folder_imports_rejects_and_is_idempotent(store, tmp_path):
     assert (drop / "notes.docx").exists()  # not ours: left alone
     with store.engine.connect() as conn:
         b = conn.execute(sa.select(import_batch)).mappings().all()
-    assert len(b) == 1 and b[0]["region_code"] == COUNTY and b[0]["submitted_by"] == "scheduler"
+    assert len(b) == 1 and b[0]["region_code"] == COUNTY and b[0]["submitted_by"] == "scheduler:drop"
     # the refused report is logged for the data-quality view, with its county and row/column reasons
     rej = rejections(store)
     assert list(rej["region_code"]) == [COUNTY] and list(rej["source"]) == ["drop_folder"]
