@@ -53,7 +53,8 @@ def kpi_view() -> None:
     with d:
         if k.kind == "ratio":
             base = k.min_denominator
-            mind = lg.number_param(t("rankings_min_den", lang), "mind", placeholder=f"{base:g}" if base else "—",
+            mind = lg.number_param(t("rankings_min_den", lang), "mind", max_value=1e12,
+                                   placeholder=f"{base:g}" if base else "—",
                                    help=t("rankings_min_den_help", lang, n=f"{base:g}" if base else "—"))
     try:
         table = lg.league(kpi, period, pop, small, mind)

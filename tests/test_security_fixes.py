@@ -103,7 +103,7 @@ def test_followup_lookup_of_an_impossible_id_is_not_found(followup_store):
 
 @pytest.mark.parametrize("params", [
     {"rview": "lists", "n": "inf"}, {"rview": "lists", "k": "1e999"}, {"rview": "lists", "m": "nan"},
-    {"rview": "lists", "n": "-5"}, {"mind": "1e400"},
+    {"rview": "lists", "n": "-5"}, {"mind": "1e400"}, {"mind": "1e13"},
 ])
 def test_rankings_number_parameters_are_refused_not_crashing(app_db, use_db, params):  # noqa: F811
     use_db(app_db)
