@@ -76,7 +76,10 @@ with a:
 with b:
     month = urlstate.select(t("data_month", L), months, "month")
 with c:
-    user = st.text_input(t("data_user", L), key="data_user", placeholder=t("data_user_ph", L), max_chars=64).strip()
+    # the signed-in account is the submitter of record; a person reported for is only a note
+    on_behalf = st.text_input(t("data_user", L), key="data_user", placeholder=t("data_user_ph", L),
+                              max_chars=64).strip()
+    st.caption(t("data_submitter", L, user=md(me.username)))
 county = None if reporter == OFFICE else reporter
 
 # -- template -----------------------------------------------------------------------------------------
@@ -167,10 +170,10 @@ if up is not None:
         logged = st.session_state.setdefault("data_rejections_logged", set())
         mark = (rep.checksum, up.name, county, month)
         if mark not in logged:
-            record_rejection(store, rep, source="upload", region_code=county, period=month, user=user or None)
+            record_rejection(store, rep, source="upload", region_code=county, period=month, user=me.username)
             logged.add(mark)
         show_issues(rep)
-        st.caption(t("data_fix_and_retry", L))
+        st.caption(t("data_fix_and_retry", L, month=month))
     else:
         if rep.warnings:
             st.warning(t("data_n_warnings", L, n=len(rep.warnings)), icon=":material/warning:")
@@ -182,17 +185,17 @@ if up is not None:
         st.markdown(f"**{t('data_preview_title', L)}** · {rep.summary(L)}")
         show_preview(rep)
         todo = rep.counts()["new"] + rep.counts()["changed"]
-        if not user:
-            st.info(t("data_need_user", L), icon=":material/badge:")
-        if st.button(t("data_commit", L, n=todo), type="primary", key="data_commit", disabled=not user or todo == 0,
+        if st.button(t("data_commit", L, n=todo), type="primary", key="data_commit", disabled=todo == 0,
                      icon=":material/save:"):
             if not policy.may_import(me.role, me.scope_code, county):
                 audit.record(store, me.username, "import_refused", county or "office", up.name)
                 st.error(t("auth_no_permission", L, role=ui_auth.role_name(me.role, L)))
                 st.stop()
-            res = import_bytes(raw, up.name, store, as_county=county, user=user, options=ImportOptions())
-            audit.record(store, me.username, "import", county or "office",
-                         f"{up.name} batch={res.batch_id} as={user} {res.summary('en')}"[:2000])
+            # import_bytes audits the import itself (as every path does); a refusal is logged and audited here
+            res = import_bytes(raw, up.name, store, as_county=county, user=me.username, on_behalf=on_behalf or None,
+                               options=ImportOptions())
+            if res.errors:
+                record_rejection(store, res, source="upload", region_code=county, period=month, user=me.username)
             if res.batch_id is not None:
                 st.session_state["data_done"] = res.summary(L)
                 st.session_state["data_upload_n"] = n_up + 1  # a fresh uploader: the file is done
@@ -240,18 +243,15 @@ else:
                                         who=info[i].submitted_by or "—", when=f"{info[i].committed_at:%Y-%m-%d %H:%M}",
                                         n=info[i].n_rows))
         with rb:
-            if st.button(t("data_rb_button", L), key="data_rb", icon=":material/undo:", disabled=not user):
+            if st.button(t("data_rb_button", L), key="data_rb", icon=":material/undo:"):
                 st.session_state["data_rb_confirm"] = pick
-        if not user:
-            st.caption(t("data_need_user_rb", L))
         confirm = st.session_state.get("data_rb_confirm")
         if confirm is not None and confirm in info:
             st.warning(t("data_rb_confirm", L, id=confirm, n=info[confirm].n_rows,
                          file=md(info[confirm].file_name or "—")), icon=":material/warning:")
             ya, yb, _ = st.columns([1, 1, 5])
             if ya.button(t("data_rb_yes", L), type="primary", key="data_rb_yes"):
-                ok, msg = rollback(store, confirm, user or None, L)  # type: ignore[arg-type]
-                audit.record(store, me.username, "rollback", f"batch {confirm}", f"ok={ok} as={user}")
+                ok, msg = rollback(store, confirm, me.username, L)  # type: ignore[arg-type]  (audited there)
                 st.session_state["data_rb_msg"] = (ok, msg)
                 st.session_state.pop("data_rb_confirm", None)
                 st.session_state.pop("data_analysis", None)

@@ -77,8 +77,16 @@ with b:
     n = int(urlstate.select(t("data_q_window", L), ["6", "12"], "window", default="12", widget="segmented",
                             format_func=lambda x: t("data_q_months", L, n=x)))
 end = ctx.period if ctx.period.grain == "month" else (ctx.latest or ctx.period)
+# The default period is the latest month whose reports are due; the month counties are reporting
+# right now (a report or a refused attempt for it exists) comes after it and must be in the grid,
+# or an officer cannot find the report they just sent. An explicitly chosen period is kept.
+reporting = q.reporting_month(store, eng.today)
+if reporting is not None and "period" not in st.query_params and reporting > end.start:
+    end = Period.month(reporting.year, reporting.month)
 with c:
     st.caption(t("data_q_help", L, end=end.label, day=q.REPORT_DUE_DAY, today=f"{eng.today:%Y-%m-%d}"))
+    if reporting is not None and end.start == reporting:
+        st.caption(t("data_q_reporting", L, month=end.label, due=f"{q.due_date(reporting):%Y-%m-%d}"))
 
 cells = _cells(database_url(), data.version(), q.rejection_mark(store), end.label, n, city, eng.today.isoformat())
 cells = data.visible(cells, "county")  # a county officer sees only their own county (issue #9)

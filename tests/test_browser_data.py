@@ -97,7 +97,7 @@ def open_reporting(pg, base: str, who: str) -> None:
     pg.goto(f"{base}/data_in?reporter={COUNTY}&month={MONTH}")
     wait_finished(pg)
     assert_no_exception(pg)
-    box = pg.get_by_label("提交人（姓名，记入批次）")
+    box = pg.get_by_label("代报人（可选：替他人报送时填写姓名，记入批次备注）")
     box.fill(who)
     box.press("Enter")
     wait_finished(pg)
@@ -130,7 +130,9 @@ def test_upload_preview_commit_and_rollback(data_url, data_db, page, tmp_path):
     s = Store(data_db)
     with s.engine.connect() as conn:
         b = conn.execute(sa.text("SELECT * FROM import_batch ORDER BY id DESC LIMIT 1")).mappings().one()
-    assert b["submitted_by"] == "张三" and b["region_code"] == COUNTY and b["n_rows"] == 62 and len(b["checksum"]) == 64
+    # the signed-in account is the submitter of record; the name typed is only the person reported for
+    assert b["submitted_by"] != "张三" and b["note"] == "代报人 on behalf of: 张三"
+    assert b["region_code"] == COUNTY and b["n_rows"] == 62 and len(b["checksum"]) == 64
     assert f"批次 {b['id']}" in page.get_by_text("已导入：批次").inner_text()
     shot(page, "03_committed")
     shot(page, "03b_value_history", page.get_by_text("⑤ 数值历史"))

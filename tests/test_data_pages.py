@@ -122,7 +122,8 @@ def test_upload_preview_commit_and_rollback(db_copy, use_db):
     assert at.success and "已导入：批次" in at.success[0].value
     s = Store(db_copy)
     b = s.engine.connect().execute(sa.text("SELECT * FROM import_batch ORDER BY id DESC LIMIT 1")).mappings().one()
-    assert b["submitted_by"] == "张三" and b["file_name"] == "330282_2022-03.xlsx" and b["region_code"] == OVERDUE
+    assert b["submitted_by"] == "office" and b["note"] == "代报人 on behalf of: 张三"  # the account, and for whom
+    assert b["file_name"] == "330282_2022-03.xlsx" and b["region_code"] == OVERDUE
     assert b["checksum"] == hashlib.sha256(data).hexdigest() and b["n_rows"] == 62 and b["period"] == MONTH
     assert f"{b['id']}" in at.success[0].value
     assert len(at.file_uploader) == 1 and at.file_uploader(key="data_upload_1")  # a fresh, empty uploader
@@ -156,7 +157,7 @@ def test_correction_preview_shows_old_and_new_and_history_keeps_both(db_copy, us
     at.selectbox(key="data_hist_measure").select(code).run()
     hist = at.dataframe[-1].value
     assert len(hist) >= 2 and list(hist["现行"])[-1] == "✓" and list(hist["现行"])[-2] == ""
-    assert f"{old:,.0f}" in list(hist["数值"]) and "张三" in list(hist["提交人"])
+    assert f"{old:,.0f}" in list(hist["数值"]) and "office" in list(hist["提交人"])
 
 
 def test_bad_file_is_refused_with_row_and_column_and_logged(db_copy, use_db):
@@ -176,7 +177,7 @@ def test_bad_file_is_refused_with_row_and_column_and_logged(db_copy, use_db):
     with s.engine.connect() as conn:
         rej = conn.execute(sa.select(import_rejection)).mappings().all()
     assert len(rej) == 1 and rej[0]["region_code"] == OVERDUE and rej[0]["period"] == MONTH
-    assert rej[0]["submitted_by"] == "李四" and rej[0]["source"] == "upload" and "第 7 行" in rej[0]["messages"]
+    assert rej[0]["submitted_by"] == "office" and rej[0]["source"] == "upload" and "第 7 行" in rej[0]["messages"]
     # English: the same finding, in English
     at = run("pages/data_in.py", reporter=OVERDUE, month=MONTH, lang="en")
     upload(at, "x.csv", f"区划代码,期间,指标代码,数值\r\n{OVERDUE},{MONTH},{col},abc\r\n".encode())
@@ -200,7 +201,8 @@ def test_reform_office_uploads_several_counties(db_copy, use_db):
     s = Store(db_copy)
     with s.engine.connect() as conn:
         b = conn.execute(sa.text("SELECT * FROM import_batch ORDER BY id DESC LIMIT 1")).mappings().one()
-    assert b["region_code"] is None and b["submitted_by"] == "省改革办 王五" and b["n_rows"] == 2
+    assert b["region_code"] is None and b["submitted_by"] == "office" and b["n_rows"] == 2
+    assert "省改革办 王五" in b["note"]
     s.engine.dispose()
 
 
