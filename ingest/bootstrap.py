@@ -19,6 +19,7 @@ def create_demo_database(
     today: dt.date | None = None,
     catalogue: Catalogue | None = None,
     geo: Geography | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, float | int | str]:
     """(Re)create the demo content of the database at `url`; returns timings and counts."""
     cat, geo = catalogue or default_catalogue(), geo or geography()
@@ -27,7 +28,7 @@ def create_demo_database(
     store.migrate()
     store.sync_reference(geo)
     t1 = time.perf_counter()
-    data = generate(cat, geo, seed=seed, today=today)
+    data = generate(cat, geo, seed=seed, today=today, now=now)
     t2 = time.perf_counter()
     load_demo_registers(store, data.observations, geo, seed)  # apps and problem lists, before the version bump
     store.replace_all(
@@ -55,6 +56,18 @@ def create_demo_database(
         "last_month": f"{data.observations['obs_date'].max():%Y-%m}",
         "overdue": ",".join(data.overdue),
     }
+
+
+def seed_demo_extras(store: Store, today: dt.date | None = None) -> list[int]:
+    """What a demo has beyond the figures, for `./cockpit run`'s first start and `python -m metrics demo`
+    alike: the demo sign-in accounts and the 批示督办 items (only into a demo without items yet)."""
+    if not store.is_demo():
+        return []
+    from auth.accounts import ensure_demo_accounts
+    from followup import demo as followup_demo
+
+    ensure_demo_accounts(store)
+    return followup_demo.seed(store, today)
 
 
 def ensure_database(url: str | None = None, seed: int = 2021) -> Store:

@@ -150,9 +150,14 @@ class _Generator:
 
 
 def generate(
-    catalogue: Catalogue, geo: Geography, seed: int = 2021, today: dt.date | None = None
+    catalogue: Catalogue, geo: Geography, seed: int = 2021, today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> DemoData:
-    """Build the whole demo history up to the last complete month before `today`."""
+    """Build the whole demo history up to the last complete month before `today`, as it has arrived by
+    `now` (default: the moment it runs). A report whose arrival lies after `now` has simply not arrived:
+    its batch is not written, so nothing in the database is from the future and the live figures
+    equal a freeze made now. A `today` in the past keeps its whole history (it all arrived before now)."""
+    now = now or dt.datetime.now().replace(microsecond=0)
     end_month = last_complete_month(today).start
     gen = _Generator(catalogue, geo, seed, end_month)
     values = gen.run()
@@ -201,6 +206,8 @@ def generate(
             if not filed[ci, mi]:
                 continue
             received = recv_base + dt.timedelta(days=int(lateness[ci, mi]), hours=int(ci % 8))
+            if received > now:  # not arrived yet
+                continue
             b = add_batch(source="demo", region_code=c, period=f"{month:%Y-%m}", received_at=received,
                           committed_at=received, note="演示数据：县区月报", n_rows=len(cm),
                           file_name=f"{c}_{month:%Y%m}.xlsx")
@@ -214,6 +221,8 @@ def generate(
         if not pm:
             break
         received = dt.datetime.combine(add_months(month, 1), dt.time(2, 0))
+        if received > now:
+            continue
         b = add_batch(source="demo", region_code=PROVINCE, period=f"{month:%Y-%m}", received_at=received,
                       committed_at=received, note="演示数据：平台月度指标", n_rows=len(pm))
         frames.append(pd.DataFrame({
@@ -225,6 +234,8 @@ def generate(
     for month in months:
         sel = np.nonzero(day_month == month)[0]
         received = dt.datetime.combine(add_months(month, 1), dt.time(1, 0))
+        if received > now:
+            continue
         parts = []
         for m in day_measures:
             codes = gen.codes[m.level if m.level != "city" else "county"]
@@ -242,15 +253,18 @@ def generate(
     obs = pd.concat(frames, ignore_index=True)
 
     # restatements: a later batch corrects one county-month; the first values stay in history
-    for c, label in restated:
+    for c, label in list(restated):
         month = dt.date.fromisoformat(label + "-01")
+        received = dt.datetime.combine(add_months(month, 2), dt.time(10, 0))
+        if received > now or not ((obs["region_code"] == c) & (obs["obs_date"] == month)).any():
+            restated.remove((c, label))  # the correction (or the report it corrects) has not arrived yet
+            continue
         mask = (obs["region_code"] == c) & (obs["obs_date"] == month) & obs["measure_code"].isin([m.code for m in cm])
         old = obs[mask]
         new = old.copy()
         flows = [m.code for m in cm if m.demo.kind == "flow"]
         bump = new["measure_code"].isin(flows)
         new.loc[bump, "value"] = np.round(new.loc[bump, "value"] * 1.04)
-        received = dt.datetime.combine(add_months(month, 2), dt.time(10, 0))
         b = add_batch(source="demo", region_code=c, period=label, received_at=received, committed_at=received,
                       note="演示数据：更正报送（数据重报）", n_rows=len(new), file_name=f"{c}_{label}_更正.xlsx")
         obs.loc[mask, "is_current"] = False

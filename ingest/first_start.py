@@ -33,10 +33,10 @@ def main(argv: list[str] | None = None) -> None:
     if store.is_demo():
         demo_users = accounts.ensure_demo_accounts(store)
         print("» demo sign-in: " + ", ".join(f"{n} / {pw}" for n, pw, _, _ in demo_users))
-        from followup import demo as followup_demo  # a few 批示督办 items in every state (demo only)
+        from ingest.bootstrap import seed_demo_extras  # the same extras as `python -m metrics demo`
 
-        if followup_demo.seed(store):
-            print("» demo instructions (批示督办): 3 items")
+        if items := seed_demo_extras(store):
+            print(f"» demo instructions (批示督办): {len(items)} items")
     for problem in check.problems(store, url):
         raise SystemExit(f"refusing to start: {problem}")
 

@@ -7,6 +7,7 @@ problems exit with 3. No tracebacks for people.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from metrics.catalogue import CatalogueError, catalogue
+from metrics.engine import EngineError
 
 
 def _fmt(value: float | None, fmt: str, decimals: int) -> str:
@@ -43,7 +45,16 @@ def cmd_value(args: argparse.Namespace) -> int:
     from metrics import open_engine
 
     eng = open_engine()
-    res = eng.value(args.kpi, args.region, args.period)
+    period = args.period or eng.latest_month()
+    if period is None:
+        raise EngineError("no county reports in the database: give a PERIOD")
+    known_at = None
+    if args.known_at:
+        try:
+            known_at = dt.datetime.fromisoformat(args.known_at)
+        except ValueError:
+            raise EngineError(f"--known-at {args.known_at!r} is not a date or date-time (2026-11-20T18:00)") from None
+    res = eng.value(args.kpi, args.region, period, known_at=known_at)
     k = eng.catalogue.kpi(res.kpi)
     if args.json:
         print(json.dumps(res.as_dict() | {"format": k.format}, ensure_ascii=False, indent=2, default=str))
@@ -58,6 +69,8 @@ def cmd_value(args: argparse.Namespace) -> int:
     print(f"  环比 {_fmt(res.prev_value, k.format, k.decimals)}  同比 {_fmt(res.yoy_value, k.format, k.decimals)}")
     if res.rank:
         print(f"  rank       {res.rank}/{res.rank_of}" + "".join(f"  {g} {r}/{n}" for g, (r, n) in res.peer_ranks.items()))
+    if known_at:
+        print(f"  known at   {known_at:%Y-%m-%d %H:%M:%S}")
     print(f"  as of      {res.as_of}   reported {res.n_reported}/{res.n_expected}"
           + (f"   missing {','.join(res.missing)}" if res.missing else ""))
     print(f"  batches    {len(res.batches)} ({', '.join(map(str, res.batches[:8]))}{' …' if len(res.batches) > 8 else ''})")
@@ -67,14 +80,16 @@ def cmd_value(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import datetime as dt
     import os
 
-    from ingest.bootstrap import create_demo_database
+    from ingest.bootstrap import create_demo_database, seed_demo_extras
+    from store import Store
 
     # COCKPIT_DEMO_TODAY pins "today" (the history runs to the month before it): for tests and demos
     today = os.environ.get("COCKPIT_DEMO_TODAY")
-    stats = create_demo_database(seed=args.seed, today=dt.date.fromisoformat(today) if today else None)
+    day = dt.date.fromisoformat(today) if today else None
+    stats = create_demo_database(seed=args.seed, today=day)
+    stats["instructions"] = len(seed_demo_extras(Store(), day))  # as the first start does
     print(json.dumps(stats, ensure_ascii=False) if args.json else
           f"demo database ready ({stats['dialect']}): {stats['observations']:,} observations in "
           f"{stats['batches']:,} batches through {stats['last_month']}, {stats['total_s']} s")
@@ -90,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     pv = sub.add_parser("value", help="one KPI for one region and period")
     pv.add_argument("kpi")
     pv.add_argument("region", help="GB/T 2260 code (330000, 330100, 330102) or a peer-group name (山区26县)")
-    pv.add_argument("period", help="2024-06-03, 2024-06, 2024-Q2, 2024 or 2024-06-YTD")
+    pv.add_argument("period", nargs="?", default=None,
+                    help="2024-06-03, 2024-06, 2024-Q2, 2024 or 2024-06-YTD (default: the latest month)")
+    pv.add_argument("--known-at", default=None, help="as known at this moment (default: now)")
     pv.add_argument("--json", action="store_true")
     pv.set_defaults(func=cmd_value)
     pd_ = sub.add_parser("demo", help="(re)create the database named by DATABASE_URL with demo data")
@@ -101,8 +118,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from metrics.engine import EngineError
-
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -24,12 +24,12 @@ from metrics.catalogue import Catalogue
 from metrics.catalogue import catalogue as default_catalogue
 from metrics.evaluate import attach_targets, attainment, kpi_attributes, rank_within, status
 from metrics.geography import PROVINCE, Geography, geography
-from metrics.periods import Period, add_months, month_end
+from metrics.periods import REPORT_DUE_DAY, Period, add_months, latest_due_month, month_end, report_due
 from metrics.townships import township_kpis
 from store.schema import observation, rollup_month
 from store.store import Store
 
-REPORT_DUE_DAY = 15  # a month's county report is due on this day of the following month
+__all__ = ["REPORT_DUE_DAY", "EngineError", "KpiResult", "MetricsEngine", "add_changes"]
 
 
 class EngineError(ValueError):
@@ -142,10 +142,11 @@ class MetricsEngine:
         return self.store.data_version()
 
     def latest_month(self) -> Period | None:
-        """The latest month for which county monthly reports are in (the pages' default period)."""
-        monthly = [m.code for m in self.catalogue.measures if m.grain == "month" and m.level == "county"]
-        # the latest month whose reports are due; a month a few early reporters opened is not it
-        last_due = add_months(self.today.replace(day=1), -1 if self.today.day >= REPORT_DUE_DAY else -2)
+        """The latest month: the newest month whose county reports are due (metrics.periods.latest_due_month)
+        and that has any. Every surface's default period (pages, CLI, pack, scheduler, kiosk) is this one;
+        a newer month that early reporters opened is offered as in progress (reporting_months)."""
+        monthly = self._county_monthly()
+        last_due = latest_due_month(self.today)
         with self.store.engine.connect() as conn:
             q = sa.select(sa.func.max(rollup_month.c.month)).where(rollup_month.c.measure_code.in_(monthly))
             m = conn.execute(q.where(rollup_month.c.month <= last_due)).scalar() or conn.execute(q).scalar()
@@ -154,9 +155,59 @@ class MetricsEngine:
         m = pd.Timestamp(m).date()
         return Period.month(m.year, m.month)
 
+    def reporting_months(self) -> list[tuple[Period, int, int]]:
+        """Months after the latest month that already hold county reports (not yet due, or due but not
+        yet the latest because none arrived): (month, counties reported, counties expected), newest first."""
+        latest = self.latest_month()
+        if latest is None:
+            return []
+        monthly = self._county_monthly()
+        src = self._observations(None)
+        with self.store.engine.connect() as conn:
+            s = src.where(observation.c.measure_code.in_(monthly), observation.c.obs_date > latest.end).subquery()
+            rows = conn.execute(sa.select(s.c.month, sa.func.count(sa.distinct(s.c.region_code)))
+                                .group_by(s.c.month)).all()
+        n = len(self.geo.counties)
+        out = [(Period.month(pd.Timestamp(m).year, pd.Timestamp(m).month), int(c), n) for m, c in rows if m is not None]
+        return sorted(out, reverse=True)
+
+    def _county_monthly(self) -> list[str]:
+        return [m.code for m in self.catalogue.measures if m.grain == "month" and m.level == "county"]
+
+    def known_now(self, known_at: dt.datetime | None = None) -> dt.datetime | None:
+        """The moment figures are read as known at: `known_at` when asked; otherwise now, which is the
+        current rows (None, the fast rollup path) unless some batch claims a commit time after now
+        (a database written by an older demo generator): then exactly as known now."""
+        if known_at is not None:
+            return known_at
+        latest = self._latest_commit()
+        now = dt.datetime.now().replace(microsecond=0)
+        return None if latest is None or latest <= now else now
+
+    def _latest_commit(self) -> dt.datetime | None:
+        version = self.data_version()
+        hit = getattr(self, "_commit_cache", None)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        from store.schema import import_batch
+
+        with self.store.engine.connect() as conn:
+            v = conn.execute(sa.select(sa.func.max(import_batch.c.committed_at))
+                             .where(import_batch.c.status == "committed")).scalar()
+        latest = None if v is None else pd.Timestamp(v).to_pydatetime()
+        self._commit_cache = (version, latest)
+        return latest
+
+    def _observations(self, known_at: dt.datetime | None):
+        from store.store import current_observations, observations_known_at
+
+        at = self.known_now(known_at)
+        return current_observations() if at is None else observations_known_at(at)
+
     def bulk(self, period: str | Period, known_at: dt.datetime | None = None) -> pd.DataFrame:
         """All KPIs x all regions and groups for one period (cached per data version)."""
         p = self.resolve_period(period)
+        known_at = self.known_now(known_at)
         key = (p, known_at, self.data_version(), self.today)
         with self._lock:
             hit = self._cache.get(key)
@@ -197,6 +248,7 @@ class MetricsEngine:
         One rollup read and one vectorised fold for all months; cached per data version.
         """
         codes = tuple(self.resolve_kpi(k) for k in kpis)
+        known_at = self.known_now(known_at)
         key = ("trend", codes, tuple(regions), end, months, known_at, self.data_version(), self.today)
         with self._lock:
             hit = self._cache.get(key)
@@ -255,6 +307,7 @@ class MetricsEngine:
         p = self.resolve_period(period)
         if county is not None and self.geo.get(self.resolve_region(county)).level != "county":
             raise EngineError(f"{county} is not a county: townships are listed per county")
+        known_at = self.known_now(known_at)
         key = ("township", p, known_at, self.data_version(), self.today)
         with self._lock:
             df = self._cache.get(key)
@@ -424,7 +477,7 @@ class MetricsEngine:
 
     def _due_months(self, p: Period) -> list[dt.date]:
         """Months of p whose county report is due by today (later ones are 'pending', not missing)."""
-        return [m for m in p.months if add_months(m, 1).replace(day=REPORT_DUE_DAY) <= self.today]
+        return [m for m in p.months if report_due(m) <= self.today]
 
     def _coverage(self, df: pd.DataFrame, folded: pd.DataFrame, p: Period, members: pd.DataFrame) -> pd.DataFrame:
         """Completeness per (KPI, region), and which member counties are missing."""
@@ -567,10 +620,7 @@ class MetricsEngine:
         members = [region] if self.geo.get(region).level == level else self.geo.members(region, p.end, level)
         if not members:
             return []
-        from store.store import current_observations, observations_known_at
-
-        src = current_observations() if known_at is None else observations_known_at(known_at)
-        src = src.where(
+        src = self._observations(known_at).where(
             observation.c.measure_code.in_(list(k.measures)),
             observation.c.obs_date >= p.start, observation.c.obs_date <= p.end,
             observation.c.region_code.in_(members),

@@ -178,3 +178,18 @@ def last_complete_month(today: dt.date | None = None) -> Period:
     today = today or dt.date.today()
     p = add_months(today.replace(day=1), -1)
     return Period.month(p.year, p.month)
+
+
+REPORT_DUE_DAY = 15  # a month's county report is due on this day of the following month
+
+
+def report_due(month: dt.date) -> dt.date:
+    """The day a month's county reports are due."""
+    return add_months(month.replace(day=1), 1).replace(day=REPORT_DUE_DAY)
+
+
+def latest_due_month(today: dt.date | None = None) -> dt.date:
+    """The newest month whose county reports are due by `today`: the one definition behind "the latest
+    month" (engine.latest_month, the pages' default, the CLI, the pack, the scheduler's freshness job)."""
+    today = today or dt.date.today()
+    return add_months(today.replace(day=1), -1 if today.day >= REPORT_DUE_DAY else -2)

@@ -222,8 +222,10 @@ def _add_months(d: dt.date, n: int) -> dt.date:
 
 
 def due_month(today: dt.date) -> dt.date:
-    """The latest month whose county reports are due (due on day 15 of the following month)."""
-    return _add_months(today.replace(day=1), -1 if today.day >= REPORT_DUE_DAY else -2)
+    """The latest month whose county reports are due: the engine's one definition of the latest month."""
+    from metrics.periods import latest_due_month
+
+    return latest_due_month(today)
 
 
 def _reported(conn, month: dt.date, measures: list[str]) -> set[str]:
