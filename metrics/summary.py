@@ -100,22 +100,29 @@ def kpi_facts(bulk: pd.DataFrame, kpi: Kpi, region: str, geo: Geography) -> KpiF
 
 
 # -- wording ---------------------------------------------------------------------------------
+# (threshold, scale, suffix, decimals), smallest first: 万/亿 in Chinese, k/M/B in English
+_TIERS = {
+    "zh": ((1e4, 1e4, "万", 1), (1e8, 1e8, "亿", 2)),
+    "en": ((1e4, 1e3, "k", 1), (1e6, 1e6, "M", 2), (1e9, 1e9, "B", 2)),
+}
+
+
 def compact(v: float, lang: str, decimals: int = 0) -> str:
-    """Large counts as 万/亿 (zh) or k/M (en); small ones with thousands separators (the app's ui.fmt uses it too)."""
-    a = abs(v)
-    if lang == "en":
-        if a >= 1e9:
-            return f"{v / 1e9:.2f}B"
-        if a >= 1e6:
-            return f"{v / 1e6:.2f}M"
-        if a >= 1e4:
-            return f"{v / 1e3:.1f}k"
-    else:
-        if a >= 1e8:
-            return f"{v / 1e8:.2f}亿"
-        if a >= 1e4:
-            return f"{v / 1e4:.1f}万"
-    return f"{v:,.{decimals}f}"
+    """Large counts as 万/亿 (zh) or k/M/B (en); small ones with thousands separators (the app's ui.fmt uses it too).
+
+    The unit is chosen after rounding, so a value never prints as "10000.0万" or "1000.0k" or
+    "10,000": it moves up to the next unit (1.00亿, 1.00M, 1.0万) when its rounded digits reach it.
+    """
+    a, sign = abs(v), "-" if v < 0 else ""
+    tiers = _TIERS["en" if lang == "en" else "zh"]
+    if float(f"{a:.{decimals}f}") < tiers[0][0]:
+        return f"{v:,.{decimals}f}"
+    i = max((j for j, tier in enumerate(tiers) if a >= tier[0]), default=0)
+    # move up while the rounded digits reach the next unit (9999.96万 prints as 1.00亿, not 10000.0万)
+    while i + 1 < len(tiers) and float(f"{a / tiers[i][1]:.{tiers[i][3]}f}") * tiers[i][1] >= tiers[i + 1][0]:
+        i += 1
+    _, scale, suffix, d = tiers[i]
+    return f"{sign}{a / scale:.{d}f}{suffix}"
 
 
 def format_value(v: float, kpi: Kpi, lang: str) -> str:
