@@ -18,6 +18,7 @@ from auth import audit
 from metrics.engine import EngineError, MetricsEngine
 from pack.export import FORMATS, deck_for, render, write
 from pack.freeze import FreezeError, changed_since_freeze, changes_csv, freeze_period, get_freeze, list_freezes
+from pack.model import fmt_value
 from store import Store
 from store.db import database_url
 
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--live", action="store_true", help="live figures instead of the latest freeze")
     g.add_argument("--freeze", type=int, default=None, help="a particular freeze id")
     e.add_argument("-o", "--output", type=Path, default=None)
-    c = sub.add_parser("changes", help="figures that differ now from the freeze")
+    c = sub.add_parser("changes", help="figures that batches committed or rolled back after the freeze moved")
     c.add_argument("period")
     c.add_argument("--freeze", type=int, default=None)
     c.add_argument("--csv", type=Path, default=None)
@@ -70,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
                 a.csv.write_bytes(changes_csv(ch))
             print(f"freeze #{fz.id} of {fz.period} at {fz.known_at:%Y-%m-%d %H:%M:%S}: {len(ch)} figures changed")
             for r in ch.itertuples():
-                print(f"{r.kpi}\t{r.region}\t{r.frozen_value}\t->\t{r.current_value}\tbatches {','.join(map(str, r.batches))}")
+                k = eng.catalogue.kpi(r.kpi)
+                made = ", ".join(f"#{b}" + (" (rolled back)" if b in r.rolled_back else "") for b in r.batches)
+                print(f"{r.kpi}\t{r.region}\t{fmt_value(r.frozen_value, k, 'en')}\t->\t"
+                      f"{fmt_value(r.current_value, k, 'en')}\tbatch {made}")
         else:
             for fz in list_freezes(eng.store.engine):
                 print(f"#{fz.id}\t{fz.period}\t{fz.known_at:%Y-%m-%d %H:%M:%S}\t{fz.frozen_by or ''}")

@@ -5,8 +5,8 @@ of the period, the headline league tables, the composite evaluation, the red and
 the overdue problems — as computed by the metrics engine as known at that moment. A frozen pack
 reads only these rows, so a later correction (a new batch) can never change what the meeting saw,
 and nothing depends on the engine reproducing old numbers exactly (streak rules and sparklines
-read current data). `changed_since_freeze` compares the frozen KPI rows with the live ones and names
-the batches committed after the freeze that touched each changed figure.
+read current data). `changed_since_freeze` lists the frozen figures that batches committed (or rolled
+back) after the freeze moved, with those batches.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,7 +211,7 @@ def pack_files(engine: sa.Engine, freeze_id: int | None = None) -> pd.DataFrame:
 
 # -- what changed since ---------------------------------------------------------------------------
 CHANGE_COLUMNS = ["kpi", "region", "level", "frozen_value", "current_value", "frozen_rank", "current_rank",
-                  "frozen_status", "current_status", "batches"]
+                  "frozen_status", "current_status", "batches", "rolled_back"]
 
 
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -221,27 +222,54 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
 
 
 def changed_since_freeze(engine: MetricsEngine, fz: Freeze) -> pd.DataFrame:
-    """Every KPI figure of the frozen period whose value differs now: both values, both ranks, and the
-    batches committed after the freeze that touched the figure's measures, months and regions."""
+    """The KPI figures of the frozen period that moved after the freeze, each with the batches that moved it.
+
+    Only what happened after the freeze counts: batches committed after it (new reports, corrections)
+    and rolled-back batches (a rollback before the freeze was already out of the frozen figures, so it
+    moves nothing). The candidates are the figures those batches touch — their measures, the period's
+    months, the reporting regions and every group holding them — and a candidate is listed when its
+    live value (as known now) differs from the frozen one. Nothing else is compared: a frozen figure
+    and the live one are the same computation as known at two moments, so right after a freeze the
+    list is empty, and a due date passing (a report turning from pending to overdue) is not a change."""
     p = engine.resolve_period(fz.period)
+    touched = _touching_batches(engine, p, fz.known_at)
+    if touched.empty:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    geo, cat = engine.geo, engine.catalogue
+    holders: dict[str, set[str]] = {}  # reporting region -> itself and the groups holding it at the period's end
+    for g in [c for c, r in geo.regions.items() if r.level in ("province", "city", "group")]:
+        if geo.get(g).level == "group" and not geo.group_valid_on(g, p.end):
+            continue
+        for member in geo.members(g, p.end, "county"):
+            holders.setdefault(member, {member}).add(g)
+    cand: set[tuple[str, str]] = set()
+    by_measure: dict[str, set[str]] = {}
+    for region, measure in touched[["region_code", "measure_code"]].drop_duplicates().itertuples(index=False):
+        by_measure.setdefault(measure, set()).update(holders.get(region, {region}))
+    for k in cat.kpis:
+        for ms in k.measures:
+            cand.update((k.code, r) for r in by_measure.get(ms, ()))
+    if not cand:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    keys = pd.DataFrame(sorted(cand), columns=["kpi", "region"])
     frozen = frozen_tables(engine.store.engine, fz.id)["bulk"]
     now = engine.bulk(p)[BULK_COLUMNS]
-    m = frozen.merge(now, on=["kpi", "region"], how="outer", suffixes=("_f", "_c"))
+    m = keys.merge(frozen, on=["kpi", "region"], how="left").merge(now, on=["kpi", "region"], how="left",
+                                                                     suffixes=("_f", "_c"))
     diff = m[~_same(m["value_f"], m["value_c"])].copy()
     if diff.empty:
         return pd.DataFrame(columns=CHANGE_COLUMNS)
     diff["level"] = diff["level_f"].fillna(diff["level_c"])
-    later = _later_batches(engine, p, fz.known_at, sorted(set(diff["kpi"])))
-    level_of = {ms.code: ms.level for ms in engine.catalogue.measures}
-    batches = []
+    level_of = {ms.code: ms.level for ms in cat.measures}
+    batches, rolled = [], []
     for kpi, region in zip(diff["kpi"], diff["region"], strict=True):
-        k = engine.catalogue.kpi(kpi)
+        k = cat.kpi(kpi)
         lv = level_of[k.measures[0]]
-        reg = engine.geo.get(region)
-        members = {region} if reg.level == lv else set(engine.geo.members(region, p.end, lv))
-        hit = later[later["measure_code"].isin(list(k.measures)) & later["region_code"].isin(members)]
+        members = {region} if geo.get(region).level == lv else set(geo.members(region, p.end, lv))
+        hit = touched[touched["measure_code"].isin(list(k.measures)) & touched["region_code"].isin(members)]
         batches.append(sorted({int(b) for b in hit["batch_id"]}))
-    diff["batches"] = batches
+        rolled.append(sorted({int(b) for b in hit.loc[hit["status"] != "committed", "batch_id"]}))
+    diff["batches"], diff["rolled_back"] = batches, rolled
     out = diff.rename(columns={"value_f": "frozen_value", "value_c": "current_value", "rank_f": "frozen_rank",
                                "rank_c": "current_rank", "status_f": "frozen_status", "status_c": "current_status"})
     order = {"province": 0, "city": 1, "county": 2}
@@ -249,14 +277,28 @@ def changed_since_freeze(engine: MetricsEngine, fz: Freeze) -> pd.DataFrame:
     return out.sort_values(["kpi", "_o", "region"])[CHANGE_COLUMNS].reset_index(drop=True)
 
 
-def _later_batches(engine: MetricsEngine, p: Period, after: dt.datetime, kpis: list[str]) -> pd.DataFrame:
-    measures = sorted({ms for k in kpis for ms in engine.catalogue.kpi(k).measures})
-    q = (sa.select(observation.c.batch_id, observation.c.region_code, observation.c.measure_code).distinct()
-         .join(import_batch, import_batch.c.id == observation.c.batch_id)
-         .where(import_batch.c.committed_at > after, observation.c.measure_code.in_(measures),
+def _touching_batches(engine: MetricsEngine, p: Period, after: dt.datetime) -> pd.DataFrame:
+    """(batch, status, region, measure) of the period's rows in batches committed after `after` and up
+    to now (as known now: a batch stamped later has not arrived), or rolled back."""
+    now = dt.datetime.now()
+    b = import_batch
+    q = (sa.select(observation.c.batch_id, b.c.status, observation.c.region_code, observation.c.measure_code)
+         .distinct().join(b, b.c.id == observation.c.batch_id)
+         .where(sa.or_(sa.and_(b.c.status == "committed", b.c.committed_at > after, b.c.committed_at <= now),
+                       b.c.status == "rolled_back"),
                 observation.c.obs_date >= p.start, observation.c.obs_date <= p.end))
     with engine.store.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).all(), columns=["batch_id", "region_code", "measure_code"])
+        df = pd.DataFrame(conn.execute(q).all(), columns=["batch_id", "status", "region_code", "measure_code"])
+        ids = sorted({int(i) for i in df.loc[df["status"] == "rolled_back", "batch_id"]})
+        notes = dict(conn.execute(sa.select(b.c.id, b.c.note).where(b.c.id.in_(ids))).all()) if ids else {}
+    # the rollback's moment is stamped in the batch note; a rollback before the freeze moved nothing since
+    before = {i for i, note in notes.items() if (at := _rolled_back_at(note)) is not None and at <= after}
+    return df[~df["batch_id"].isin(before)].reset_index(drop=True)
+
+
+def _rolled_back_at(note: str | None) -> dt.datetime | None:
+    found = re.findall(r"rolled back by .*? at (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})", note or "")
+    return dt.datetime.fromisoformat(found[-1]) if found else None
 
 
 def changes_csv(changes: pd.DataFrame) -> bytes:

@@ -18,6 +18,13 @@ from ui.i18n import t
 from ui.shell import ctx as get_ctx
 from ui.shell import header
 
+
+def _rank(v: object) -> str:
+    """A rank as text: a region without one (not ranked, no value) shows a dash, never "None"."""
+    x = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+    return "—" if pd.isna(x) else str(int(x))
+
+
 ctx = get_ctx()
 L = ctx.lang
 user = auth.require("export_pack", L)
@@ -84,9 +91,10 @@ if freeze_id:
             t("pack_ch_region", L): [geo.get(r).name(L) for r in ch["region"]],
             t("pack_ch_frozen", L): [fmt_value(v, kpis[k], L) for k, v in zip(ch["kpi"], ch["frozen_value"], strict=True)],
             t("pack_ch_now", L): [fmt_value(v, kpis[k], L) for k, v in zip(ch["kpi"], ch["current_value"], strict=True)],
-            t("pack_ch_frozen_rank", L): ch["frozen_rank"].astype("Int64"),
-            t("pack_ch_now_rank", L): pd.to_numeric(ch["current_rank"]).astype("Int64"),
-            t("pack_ch_batches", L): [", ".join(f"#{b}" for b in bs) for bs in ch["batches"]],
+            t("pack_ch_frozen_rank", L): [_rank(v) for v in ch["frozen_rank"]],
+            t("pack_ch_now_rank", L): [_rank(v) for v in ch["current_rank"]],
+            t("pack_ch_batches", L): [", ".join(f"#{b}" + (t("pack_ch_rolled_back", L) if b in rb else "") for b in bs)
+                                      for bs, rb in zip(ch["batches"], ch["rolled_back"], strict=True)],
         })
         st.dataframe(shown, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(shown)))
         st.download_button(t("pack_dl_changes", L), changes_csv(ch), f"changes_{period}_freeze{fz.id}.csv",

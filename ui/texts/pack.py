@@ -104,6 +104,7 @@ ZH: dict[str, str] = {
     "pack_ch_frozen_rank": "定版名次",
     "pack_ch_now_rank": "现名次",
     "pack_ch_batches": "变更批次",
+    "pack_ch_rolled_back": "（已撤回）",
     "pack_files": "已生成文件",
     # 批示督办 slide (issue #11 A)
     "pack_fu_title": "批示督办",
@@ -240,6 +241,7 @@ EN: dict[str, str] = {
     "pack_ch_frozen_rank": "Frozen rank",
     "pack_ch_now_rank": "Current rank",
     "pack_ch_batches": "Changing batches",
+    "pack_ch_rolled_back": " (rolled back)",
     "pack_files": "Generated files",
     # follow-up slide (issue #11 A)
     "pack_fu_title": "Instructions and follow-up",
