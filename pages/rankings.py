@@ -172,7 +172,8 @@ def scheme_view() -> None:
 
 
 def lists_view() -> None:
-    with st.expander(t("rankings_rule_params", lang)):
+    # open when the URL sets a rule parameter: the override (or its refusal) must be seen
+    with st.expander(t("rankings_rule_params", lang), expanded=any(p in st.query_params for p in ("n", "k", "m"))):
         a, b, cc = st.columns(3)
         with a:
             n = lg.number_param(t("rankings_param_n", lang), "n", min_value=1, placeholder=t("rankings_as_set", lang))
