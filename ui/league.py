@@ -736,8 +736,9 @@ def number_param(label: str, key: str, min_value: float = 0, step: float = 1, in
         v = urlstate.parse_number(raw, min_value, max_value, integer)
         if v is None:
             lang = "en" if st.session_state.get("lang") == "en" else "zh"
-            st.warning(t("param_refused", lang, name=key, value=md(str(raw)[:40]), lo=f"{min_value:g}",
-                         hi=f"{max_value:g}"), icon=":material/block:")
+            lo = f"{min_value:,.0f}" if float(min_value).is_integer() else f"{min_value:g}"
+            st.warning(t("param_refused", lang, name=key, value=md(str(raw)[:40]), lo=lo, hi=f"{max_value:,.0f}"),
+                       icon=":material/block:")
             del st.query_params[key]
             from ui import auth, refusals
 
