@@ -88,12 +88,25 @@ class Measure(_Strict):
         return self
 
 
+PLAN_DOC_ZH = "《浙江省数字化改革总体方案》"  # seed 002, where the catalogue's seed targets come from
+PLAN_DOC_EN = "the provincial digital-reform plan"
+
+
 class Target(_Strict):
     year: int = Field(ge=2020, le=2035)
     value: float
     source: Literal["seed", "assumed"]
     note_zh: str = ""
     note_en: str = ""
+    # the document a seed target is quoted from (default: the provincial plan, seed 002)
+    doc_zh: str = ""
+    doc_en: str = ""
+
+    def kind_label(self, lang: str = "zh") -> str:
+        """规划目标 (named document) for a seed target, 工作目标（假设） for an assumed one."""
+        if self.source == "seed":
+            return f"规划目标·{self.doc_zh or PLAN_DOC_ZH}" if lang != "en" else f"plan target ({self.doc_en or PLAN_DOC_EN})"
+        return "工作目标（假设）" if lang != "en" else "working target (assumed)"
 
 
 class StatusRule(_Strict):
@@ -107,6 +120,31 @@ class StatusRule(_Strict):
     method: Literal["attainment", "gap"] = "attainment"
     green: float = 1.0
     amber: float = 0.95
+
+
+class Pacing(_Strict):
+    """How a year-end target is spread over the year (序时进度) for counts, stocks and cumulative KPIs.
+
+    linear: from the previous year-end value to the target, month/12 of the way by each month's end.
+    profile: `profile` gives the cumulative share of the year's change due by the end of each month
+    (12 non-decreasing values ending at 1), e.g. factories named in two batches a year.
+    """
+
+    method: Literal["linear", "profile"] = "linear"
+    profile: list[float] | None = None
+    note_zh: str = ""
+    note_en: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Pacing:
+        if self.method == "profile":
+            p = self.profile or []
+            if len(p) != 12 or any(b < a for a, b in zip(p, p[1:], strict=False)) or p[0] < 0 \
+                    or abs(p[-1] - 1) > 1e-9:
+                raise ValueError("a profile is 12 non-decreasing cumulative shares from >= 0 ending at 1")
+        elif self.profile is not None:
+            raise ValueError("only method 'profile' takes a profile")
+        return self
 
 
 class Kpi(_Strict):
@@ -136,6 +174,9 @@ class Kpi(_Strict):
     # where the yearly targets apply: every region (rates), or the province only (counts such as
     # 3.0M daily actives). Unset: rates everywhere, everything else the province only.
     target_scope: Literal["all", "province"] | None = None
+    # 序时进度: how a count's year-end target is spread over the year. Unset on a count with targets:
+    # linear. Rates never: they keep their annual target all year.
+    pacing: Pacing | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Kpi:
@@ -144,6 +185,8 @@ class Kpi(_Strict):
                 raise ValueError("a ratio needs numerator and denominator, and no measure")
         elif not self.measure or self.numerator or self.denominator:
             raise ValueError(f"a {self.kind} KPI needs measure, and no numerator/denominator")
+        if self.pacing is not None and self.format == "percent":
+            raise ValueError("a rate keeps its annual target all year: 'pacing' is for counts, stocks and cumulative KPIs")
         years = [t.year for t in self.targets]
         if len(years) != len(set(years)):
             raise ValueError("targets repeat a year")
@@ -165,6 +208,13 @@ class Kpi(_Strict):
     @property
     def targets_everywhere(self) -> bool:
         return self.target_scope == "all" or (self.target_scope is None and self.format == "percent")
+
+    @property
+    def pacing_rule(self) -> Pacing | None:
+        """The 序时 rule in force: the stated one, linear for a count with targets, None for rates."""
+        if self.format == "percent" or not self.targets:
+            return None
+        return self.pacing or Pacing()
 
     def target_for(self, year: int) -> tuple[float, Target, bool] | None:
         """The target in force for `year`: that year's, else the latest earlier one (carried)."""

@@ -22,7 +22,16 @@ import sqlalchemy as sa
 from metrics import aggregate
 from metrics.catalogue import Catalogue
 from metrics.catalogue import catalogue as default_catalogue
-from metrics.evaluate import attach_targets, attainment, kpi_attributes, rank_within, status
+from metrics.evaluate import (
+    attach_targets,
+    kpi_attributes,
+    mask_targets,
+    pace_gap,
+    published,
+    published_attainment,
+    rank_within,
+    status,
+)
 from metrics.geography import PROVINCE, Geography, geography
 from metrics.periods import REPORT_DUE_DAY, Period, add_months, latest_due_month, month_end, report_due
 from metrics.townships import township_kpis
@@ -374,8 +383,9 @@ class MetricsEngine:
         df = attach_targets(df, self.catalogue, p.end.year)
         df["level"] = "township"
         everywhere = {k.code for k in self.catalogue.kpis if k.targets_everywhere}
-        df.loc[~df["kpi"].isin(everywhere), ["target", "target_year", "target_source"]] = np.nan
-        df["attainment"] = attainment(df["value"], df["target"], df["direction"] == "up")
+        mask_targets(df, ~df["kpi"].isin(everywhere))
+        df["published"] = published(df)
+        df["attainment"] = published_attainment(df)
         df["status"] = status(df, self.catalogue)
         add_changes(df)
         floor = (df["min_denominator"] * df["kpi"].map(self._denominator_months(p))).fillna(-np.inf)
@@ -391,9 +401,17 @@ class MetricsEngine:
     # -- computation --------------------------------------------------------------------------
     def _needed_periods(self, p: Period) -> list[Period]:
         need = [p, p.previous(), p.year_ago()]
+        if self._year_start(p) is not None:
+            need.append(self._year_start(p))
         if any(k.kind == "yoy_growth" for k in self.catalogue.kpis):
             need += [p.previous().year_ago(), p.year_ago().year_ago()]
         return list(dict.fromkeys(need))
+
+    def _year_start(self, p: Period) -> Period | None:
+        """The previous December: where a count's 序时目标 starts from (None: nothing is paced)."""
+        if p.grain == "day" or not any(k.pacing_rule for k in self.catalogue.kpis):
+            return None  # a single day is judged on the annual target
+        return Period.month(p.end.year - 1, 12)
 
     def _compute(self, p: Period, known_at: dt.datetime | None) -> pd.DataFrame:
         periods = self._needed_periods(p)
@@ -416,15 +434,20 @@ class MetricsEngine:
                 keys = aggregate.needs_day_counts(frame, self.catalogue, p.grain)
                 dc = aggregate.distinct_days(conn, keys, p.end, known_at, self.catalogue)
                 growth = {k.measure for k in self.catalogue.kpis if k.kind == "yoy_growth"}
-                for i, q in enumerate(periods):
-                    # periods beyond P, 环比 and 同比 only serve the year-on-year growth KPIs
-                    f = frame if i < 3 else frame[frame["measure_code"].isin(growth)]
+                full = {p, p.previous(), p.year_ago(), self._year_start(p)}
+                for q in periods:
+                    # periods beyond P, 环比, 同比 and the 序时 base only serve the year-on-year growth KPIs
+                    f = frame if q in full else frame[frame["measure_code"].isin(growth)]
                     folded[q] = aggregate.fold_period(f, q, self.catalogue, dc)
         cur = self._kpi_frame(folded, p, kpis)
         prev = self._kpi_frame(folded, p.previous(), kpis)[["kpi", "region", "value"]]
         yoy = self._kpi_frame(folded, p.year_ago(), kpis)[["kpi", "region", "value"]]
         df = cur.merge(prev.rename(columns={"value": "prev_value"}), on=["kpi", "region"], how="left")
         df = df.merge(yoy.rename(columns={"value": "yoy_value"}), on=["kpi", "region"], how="left")
+        ys = self._year_start(p)
+        if ys is not None and ys in folded:
+            base = self._kpi_frame(folded, ys, kpis, with_yoy_growth=False)[["kpi", "region", "value"]]
+            df = df.merge(base.rename(columns={"value": "pace_base"}), on=["kpi", "region"], how="left")
         df = self._coverage(df, folded[p], p, members)
         return self._evaluate(df, p, members)
 
@@ -538,17 +561,18 @@ class MetricsEngine:
 
     def _evaluate(self, df: pd.DataFrame, p: Period, members: pd.DataFrame) -> pd.DataFrame:
         df = df.merge(self._attrs, on="kpi", how="left")
-        df = attach_targets(df, self.catalogue, p.end.year)
+        df = attach_targets(df, self.catalogue, p.end)
         level = {c: r.level for c, r in self.geo.regions.items()}
         df["level"] = df["region"].map(level)
         # a count target (3.0M daily actives, 30 future factories) is the province's; rates apply everywhere
         everywhere = {k.code for k in self.catalogue.kpis if k.targets_everywhere}
         count_below = ~df["kpi"].isin(everywhere) & (df["region"] != PROVINCE)
-        df.loc[count_below, ["target", "target_year", "target_source"]] = np.nan
-        df.loc[count_below, "target_carried"] = False
+        mask_targets(df, count_below)
         # a value on a province-level KPI does not exist below the province
         df.loc[df["level"].isin(["county", "city", "group"]) & (df["n_expected"] == 0), "value"] = np.nan
-        df["attainment"] = attainment(df["value"], df["target"], df["direction"] == "up")
+        df["published"] = published(df)  # status, attainment and ranks read the figure as shown
+        df["attainment"] = published_attainment(df)
+        df["pace_gap"] = pace_gap(df)
         df["status"] = status(df, self.catalogue)
         na = (df["n_expected"] == 0) & df["value"].isna()
         df.loc[na, "status"] = "na"

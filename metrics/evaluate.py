@@ -1,29 +1,147 @@
-"""Targets, attainment, red/amber/green status and ranks: all direction-aware, all vectorised."""
+"""Targets, attainment, red/amber/green status and ranks: all direction-aware, all vectorised.
+
+Everything is judged on the figure as published (`publish`): a value is rounded once, to the
+precision the screen prints it with — rates to the KPI's `decimals` places of a percent (93.0%),
+other values to `decimals` places of their unit — by Python's decimal formatting of the stored
+float, the very rounding `f"{v * 100:.1f}%"` does. Status, attainment, gap, ranks and lists all read
+that rounded figure, so two regions that show the same number always get the same status and rank,
+and a figure that shows its target exactly (95.0% against 95%) has met it.
+
+序时进度 (`pace_fraction`, `paced_target`): a count, stock or cumulative KPI with a year-end target
+is judged during the year against the share of the year's change due by the period's end — linear
+(month/12) from the previous year-end value, or the catalogue's stated cumulative profile. Rates
+keep their annual target all year (a rate has no "part of the year" to be due).
+"""
 
 from __future__ import annotations
+
+import calendar
+import datetime as dt
 
 import numpy as np
 import pandas as pd
 
-from metrics.catalogue import Catalogue
+from metrics.catalogue import Catalogue, Kpi
 
 STATUS_ORDER = {"green": 0, "amber": 1, "red": 2, "none": 3, "missing": 4, "na": 5}
+PUBLISHED_RULE_ZH = "状态、排名与榜单均按页面显示的数值判定（比率按百分数保留该指标的小数位，其余按其单位保留小数位，四舍五入一次）"
+PUBLISHED_RULE_EN = ("status, ranks and lists are judged on the figure as shown (rates at the KPI's decimals of a "
+                     "percent, other values at its decimals of the unit, rounded once)")
 
 
-def attach_targets(df: pd.DataFrame, catalogue: Catalogue, year: int) -> pd.DataFrame:
-    """Add target, target_year, target_source, target_carried per KPI for `year`."""
+# -- the figure as published ---------------------------------------------------------------------
+def _scale(fmt: str) -> float:
+    return 100.0 if fmt == "percent" else 1.0
+
+
+def publish_one(v: float | None, fmt: str, decimals: int) -> float:
+    """One value as published, back in its stored unit (0.93 for 93.0%); NaN stays NaN."""
+    if v is None or not np.isfinite(v):
+        return np.nan if v is None or np.isnan(v) else float(v)
+    s = _scale(fmt)
+    return float(f"{v * s:.{int(decimals)}f}") / s
+
+
+def publish(values, fmt: str | pd.Series, decimals: int | pd.Series) -> pd.Series:
+    """Values rounded to their published precision (vectorised over rows of mixed KPIs)."""
+    v = pd.Series(values, dtype=float) if not isinstance(values, pd.Series) else values.astype(float)
+    n = len(v)
+    fmts = fmt.tolist() if isinstance(fmt, pd.Series) else [fmt] * n
+    decs = decimals.tolist() if isinstance(decimals, pd.Series) else [decimals] * n
+    out = [publish_one(x, f, 1 if d is None or d != d else d) for x, f, d in zip(v.tolist(), fmts, decs, strict=True)]
+    return pd.Series(out, index=v.index, dtype=float)
+
+
+def published(df: pd.DataFrame, column: str = "value") -> pd.Series:
+    """A bulk frame's column as published (needs the `format` and `decimals` columns)."""
+    if column == "value" and "published" in df:  # computed once per frame by the engine
+        return df["published"].astype(float)
+    if "format" not in df or "decimals" not in df:
+        return df[column].astype(float)
+    return publish(df[column], df["format"], df["decimals"])
+
+
+# -- 序时进度 ----------------------------------------------------------------------------------------
+def pace_fraction(kpi: Kpi, on: dt.date) -> float | None:
+    """Share of the year's change that is due by `on` (the period's last day); None: not paced.
+
+    Linear: months elapsed / 12, a part month counting by its days (so a month's end is exactly
+    month/12, the 序时进度 offices quote). Profile: the catalogue's cumulative share at each month's
+    end, interpolated by days inside a month.
+    """
+    rule = kpi.pacing_rule
+    if rule is None:
+        return None
+    dim = calendar.monthrange(on.year, on.month)[1]
+    part = on.day / dim
+    if rule.method == "linear":
+        return min(1.0, (on.month - 1 + part) / 12)
+    shares = [0.0, *(rule.profile or [])]
+    return shares[on.month - 1] + (shares[on.month] - shares[on.month - 1]) * part
+
+
+def paced_target(annual: pd.Series, base: pd.Series, fraction: pd.Series, up: pd.Series) -> pd.Series:
+    """序时目标 = base + (annual - base) x fraction, when the year's target lies ahead of the base.
+
+    A target already met at the previous year-end (a carried target, or a stock that only has to
+    hold) stays the annual target all year: pacing never asks for less than was already reached.
+    Without a base (no previous December figure) the annual target applies.
+    """
+    ahead = np.where(up, annual > base, annual < base)
+    use = ahead & base.notna() & fraction.notna() & annual.notna()
+    return pd.Series(np.where(use, base + (annual - base) * fraction, annual), index=annual.index, dtype=float)
+
+
+def attach_targets(df: pd.DataFrame, catalogue: Catalogue, when: int | dt.date) -> pd.DataFrame:
+    """Add target, target_annual, target_year, target_source, target_carried per KPI, and 序时 columns.
+
+    `when` is the period's last day (or a year: judged on the whole year, no pacing). For paced
+    KPIs `target` is the 序时目标 (what status is judged against), `target_annual` the year-end
+    target, `pace` the share of the year due and `pace_gap` the published value minus the 序时目标,
+    direction-aware (positive = 超序时, negative = 落后序时). `pace_base` (previous year-end value),
+    when the frame has it, is what the linear spread starts from.
+    """
+    year = when if isinstance(when, int) else when.year
     rows = []
     for k in catalogue.kpis:
+        frac = None if isinstance(when, int) else pace_fraction(k, when)
         t = k.target_for(year)
         if t is None:
-            rows.append((k.code, np.nan, None, None, False))
+            rows.append((k.code, np.nan, None, None, False, np.nan))
         else:
             value, target, carried = t
-            rows.append((k.code, value, target.year, target.source, carried))
-    targets = pd.DataFrame(rows, columns=["kpi", "target", "target_year", "target_source", "target_carried"])
-    return df.merge(targets, on="kpi", how="left")
+            rows.append((k.code, value, target.year, target.source, carried, np.nan if frac is None else frac))
+    targets = pd.DataFrame(rows, columns=["kpi", "target_annual", "target_year", "target_source", "target_carried",
+                                          "pace"])
+    out = df.merge(targets, on="kpi", how="left")
+    base = out["pace_base"] if "pace_base" in out else pd.Series(np.nan, index=out.index)
+    up = out["direction"] == "up" if "direction" in out else pd.Series(True, index=out.index)
+    paced = out["pace"].notna() & (out["pace"] < 1) & base.notna()
+    out["target"] = paced_target(out["target_annual"], base, out["pace"].where(paced), up)
+    out.loc[~paced, "pace"] = np.nan
+    out["paced"] = paced & out["target_annual"].notna()
+    return out
 
 
+def pace_gap(df: pd.DataFrame) -> pd.Series:
+    """Published value minus the published 序时目标, direction-aware; NaN where not paced."""
+    up = df["direction"] == "up"
+    gap = published(df) - published(df, "target")
+    gap = gap.where(up, -gap)
+    return gap.where(df.get("paced", pd.Series(False, index=df.index)).astype(bool))
+
+
+def mask_targets(df: pd.DataFrame, rows: pd.Series) -> None:
+    """Clear every target column on `rows` in place (a count target below the province, …)."""
+    cols = [c for c in ("target", "target_annual", "target_year", "target_source", "pace") if c in df]
+    df.loc[rows, cols] = np.nan
+    if "target_carried" in df:
+        df.loc[rows, "target_carried"] = False
+    if "paced" in df:
+        df.loc[rows, "paced"] = False
+
+
+# -- attainment and status -------------------------------------------------------------------------
 def attainment(value: pd.Series, target: pd.Series, up: pd.Series) -> pd.Series:
     """value ÷ target when higher is better, target ÷ value when lower is better."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -34,33 +152,69 @@ def attainment(value: pd.Series, target: pd.Series, up: pd.Series) -> pd.Series:
     return a.replace(-np.inf, np.nan)
 
 
+def published_attainment(df: pd.DataFrame) -> pd.Series:
+    """Attainment of the published value against the published target."""
+    return attainment(published(df), published(df, "target"), df["direction"] == "up")
+
+
+_EPS = 1e-9  # below any published step (0.0001 points at 4 decimals): float noise, not a difference
+
+
 def status(df: pd.DataFrame, catalogue: Catalogue) -> pd.Series:
-    """green/amber/red against target; 'none' without a target; 'missing'/'na' pass through."""
+    """green/amber/red against target, on the published figures; 'none' without a target.
+
+    Gap rules compare the published gap in the displayed unit (points for rates), itself rounded
+    to the KPI's decimals, so "−2.0 points" with an amber band of 2 points is amber for everyone
+    who shows −2.0. Attainment rules compare the attainment of the published value.
+    """
     rules = {k.code: catalogue.status_rule(k) for k in catalogue.kpis}
     up = df["direction"] == "up"
-    gap = np.where(up, df["target"] - df["value"], df["value"] - df["target"])
+    value, target = published(df), published(df, "target")
+    scale = np.where(df["format"] == "percent", 100.0, 1.0) if "format" in df else 1.0
+    decimals = df["decimals"].fillna(1).astype(int) if "decimals" in df else pd.Series(1, index=df.index)
+    raw_gap = pd.Series(np.where(up, target - value, value - target) * scale, index=df.index)
+    gap = pd.Series([round(g, d) if np.isfinite(g) else g for g, d in zip(raw_gap, decimals, strict=True)],
+                    index=df.index, dtype=float)
     method = df["kpi"].map(lambda c: rules[c].method)
     green_t = df["kpi"].map(lambda c: rules[c].green)
     amber_t = df["kpi"].map(lambda c: rules[c].amber)
-    att = df["attainment"]
+    att = attainment(value, target, up)
     with np.errstate(invalid="ignore"):  # NaN compares False; those rows become none/missing below
-        att_v, gap_v = att.to_numpy(dtype=float), np.asarray(gap, dtype=float)
-        by_att = np.select([att_v >= green_t, att_v >= amber_t], ["green", "amber"], "red")
-        by_gap = np.select([gap_v <= 1e-12, gap_v <= amber_t], ["green", "amber"], "red")
+        att_v, gap_v = att.to_numpy(dtype=float), gap.to_numpy(dtype=float)
+        by_att = np.select([att_v >= green_t - _EPS, att_v >= amber_t - _EPS], ["green", "amber"], "red")
+        by_gap = np.select([gap_v <= _EPS, gap_v <= amber_t * scale + _EPS], ["green", "amber"], "red")
     out = pd.Series(np.where(method == "gap", by_gap, by_att), index=df.index, dtype=object)
     out = out.mask(df["target"].isna(), "none")
     out = out.mask(df["value"].isna(), "missing")
     return out
 
 
+# -- ranks -----------------------------------------------------------------------------------------
+def rank_key(values, up: bool | pd.Series = True) -> pd.Series:
+    """Sort key where smaller is better, on values already published (or scores already rounded).
+
+    The last 12 decimals are dropped so that equal figures reached by different sums (0.1 + 0.2
+    and 0.3) tie: the published rounding fixes what is shown, this fixes float noise left after it.
+    """
+    v = pd.Series(values, dtype=float) if not isinstance(values, pd.Series) else values.astype(float)
+    return pd.Series(np.round(np.where(up, -v, v), 12), index=v.index)
+
+
+def competition_rank(values, up: bool = True) -> pd.Series:
+    """Competition ranks (1, 2, 2, 4), best first; NaN values get no rank. The one rank rule."""
+    return rank_key(values, up).rank(method="min", na_option="keep")
+
+
 def rank_within(df: pd.DataFrame, mask: pd.Series, by: str | list[str] = "kpi") -> tuple[pd.Series, pd.Series]:
-    """Competition ranks (1, 2, 2, 4) within groups of `by`, best first, for rows in `mask`.
+    """Competition ranks (1, 2, 2, 4) within groups of `by`, best first, for rows in `mask`,
+    on the published figure (see `competition_rank`).
 
     Only rows with a value and complete data take part; others get no rank.
     """
     ok = mask & df["value"].notna() & df["rankable"]
-    key = np.where(df["direction"] == "up", -df["value"], df["value"])
-    sub = df.loc[ok].assign(_key=key[ok.to_numpy()])
+    sub = df.loc[ok]
+    key = rank_key(published(sub), (sub["direction"] == "up").to_numpy())
+    sub = sub.assign(_key=key)
     rank = sub.groupby(by)["_key"].rank(method="min")
     n = sub.groupby(by)["_key"].transform("count")
     return rank.reindex(df.index), n.reindex(df.index)
@@ -68,7 +222,6 @@ def rank_within(df: pd.DataFrame, mask: pd.Series, by: str | list[str] = "kpi") 
 
 def kpi_attributes(catalogue: Catalogue) -> pd.DataFrame:
     return pd.DataFrame(
-        [(k.code, k.system, k.direction, k.kind, k.format, k.min_denominator) for k in catalogue.kpis],
-        columns=["kpi", "system", "direction", "kind", "format", "min_denominator"],
+        [(k.code, k.system, k.direction, k.kind, k.format, k.decimals, k.min_denominator) for k in catalogue.kpis],
+        columns=["kpi", "system", "direction", "kind", "format", "decimals", "min_denominator"],
     )
-

@@ -34,10 +34,12 @@ import pandas as pd
 
 from metrics.catalogue import Kpi
 from metrics.engine import EngineError, MetricsEngine
+from metrics.evaluate import competition_rank, publish, publish_one, published, rank_key
 from metrics.geography import Geography
 from metrics.periods import Period, add_months
 from metrics.schemes import ListRule, Scheme, SchemeBook, schemes
 
+SCORE_DECIMALS = 1  # composite scores are published (and so ranked) at one decimal: 得分 97.3
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 SmallSampleMode = Literal["separate", "flag"]
 
@@ -159,15 +161,8 @@ def wilson_interval(successes, n, z: float = Z95) -> tuple[np.ndarray, np.ndarra
 
 
 def _better_key(values: pd.Series | np.ndarray, up: bool) -> np.ndarray:
-    """Sort key where smaller is better; rounded so that equal rates from different cases tie."""
-    v = np.asarray(values, dtype=float)
-    return np.round(-v if up else v, 12)
-
-
-def competition_rank(values: pd.Series, up: bool = True) -> pd.Series:
-    """Competition ranks (1, 2, 2, 4), best first; NaN values get no rank."""
-    key = pd.Series(_better_key(values, up), index=values.index)
-    return key.rank(method="min", na_option="keep")
+    """Sort key where smaller is better (metrics.evaluate.rank_key: the one rank rule)."""
+    return rank_key(pd.Series(np.asarray(values, dtype=float)), up).to_numpy()
 
 
 def rank_change(rank: pd.Series, prev_rank: pd.Series) -> pd.DataFrame:
@@ -250,10 +245,11 @@ def standings(rows: pd.DataFrame, up: bool, small_sample: SmallSampleMode = "sep
         "ranked",
     )
     ranked = df["standing"] == "ranked"
-    df["rank"] = competition_rank(df["value"].where(ranked), up)
+    shown = published(df)  # ranked on the figure as published, like every rank (metrics.evaluate)
+    df["rank"] = competition_rank(shown.where(ranked), up)
     df["rank_of"] = int(ranked.sum())
     is_small = df["standing"] == "small_sample"
-    df["rank_small"] = competition_rank(df["value"].where(is_small), up)
+    df["rank_small"] = competition_rank(shown.where(is_small), up)
     return df
 
 
@@ -483,7 +479,7 @@ def score_scheme(rows: pd.DataFrame, scheme: Scheme, regions: Sequence[str]) -> 
     sc["standing"] = np.select(
         [sc["score"].notna(), is_pending, is_county], ["ranked", "pending", "overdue"], "incomplete"
     )
-    sc["rank"] = competition_rank(sc["score"].round(9), up=True)
+    sc["rank"] = competition_rank(sc["score"].map(lambda x: publish_one(x, "decimal", SCORE_DECIMALS)), up=True)
     sc["rank_of"] = int(sc["score"].notna().sum())
     tier = _tiers(sc, scheme)
     sc["tier"] = (tier + 1).astype("Int64")
@@ -619,6 +615,8 @@ def _streak_rules(engine: MetricsEngine, rule: ListRule, p: Period) -> list[dict
         v = vals.to_numpy(dtype=float)
         if np.isnan(v).any():
             continue  # a gap in the record: the streak is not established, and never imputed
+        # judged on the figures as published: a month that shows its target has met it
+        v = publish(v, k.format, k.decimals).to_numpy()
         up = k.direction == "up"
         labels = [f"{m:%Y-%m}" for m in vals.index]
         if decline:
@@ -636,7 +634,7 @@ def _streak_rules(engine: MetricsEngine, rule: ListRule, p: Period) -> list[dict
             targets = [k.target_for(m.year) for m in vals.index]
             if any(t is None for t in targets):
                 continue
-            tv = np.array([t[0] for t in targets])  # type: ignore[index]
+            tv = publish([t[0] for t in targets], k.format, k.decimals).to_numpy()  # type: ignore[index]
             if not (np.all(v < tv) if up else np.all(v > tv)):
                 continue
             if len(set(tv)) == 1:

@@ -86,7 +86,7 @@ def system_tile(s: SystemScore, lang: str) -> str:
 <div class="sys" title="{escape(t('score_tip', lang))}" style="border-left-color:{colour}">
   <div class="s-name">{escape(s.name)}</div>
   <div class="s-score" style="color:{colour}">{score}</div>
-  <div class="s-sub">{escape(t('green_share', lang, n=s.n_green, of=s.n_target))}</div>
+  <div class="s-sub">{escape(s.share or t('green_share', lang, n=s.n_green, of=s.n_target))}</div>
 </div>"""
 
 

@@ -1,14 +1,17 @@
 """What the overview's tiles show, assembled from the engine's bulk frame (no Streamlit here).
 
 Composite system score (documented choice): the mean, over the system's KPIs that have both a
-target and a value at the scope, of attainment capped at 100% (so one KPI far above target cannot
-hide another below it). The score's status uses the catalogue's default thresholds (green when
-every KPI is on target, i.e. score >= green; amber when >= amber; else red). The share of KPIs
-on target is shown beside it.
+target and a value at the scope, of attainment capped at 100% (a KPI whose status is 达标 counts
+100%), so one KPI far above target cannot hide another below it. The score is published at one
+decimal rounded *down*, so 100.0 appears exactly when every targeted KPI is on target and never
+while one misses. Its colour follows the published score: green at 100.0 (all on target), amber
+from the catalogue's amber threshold (95.0), red below. The share of KPIs on target is shown
+beside it; a system with no targeted KPI at the scope says so instead of a score.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,17 +45,58 @@ def sources(cat: Catalogue, kpi: Kpi, lang: str) -> str:
     return "；".join(seen) if lang == "zh" else "; ".join(seen)
 
 
+def target_kind(row: pd.Series | None, kpi: Kpi, lang: str) -> str:
+    """规划目标·《…》 (a seed target, its document named) or 工作目标（假设） (an assumed one)."""
+    if row is None or not fmt.is_num(row.get("target_year")):
+        return ""
+    hit = next((x for x in kpi.targets if x.year == int(row["target_year"])), None)
+    return hit.kind_label(lang) if hit else ""
+
+
+def paced(row: pd.Series | None) -> bool:
+    return row is not None and bool(row.get("paced")) and fmt.is_num(row.get("target_annual"))
+
+
+def pace_text(row: pd.Series | None, kpi: Kpi, lang: str) -> str:
+    """'序时进度 83% · 落后序时 3家' for a paced count; '' otherwise (rates keep the annual target)."""
+    if not paced(row) or not fmt.is_num(row.get("pace_gap")):
+        return ""
+    gap = float(row["pace_gap"])
+    amount = fmt.value(abs(gap), kpi, lang)
+    if lang == "en":
+        word = "ahead of pace by" if gap > 0 else "behind pace by" if gap < 0 else "on pace"
+        return f"{row['pace'] * 100:.0f}% of the year · {word}{'' if gap == 0 else ' ' + amount}"
+    word = "超序时" if gap > 0 else "落后序时" if gap < 0 else "持平序时"
+    return f"序时进度 {row['pace'] * 100:.0f}% · {word}{'' if gap == 0 else ' ' + amount}"
+
+
 def target_text(row: pd.Series | None, kpi: Kpi, lang: str, short: bool = False) -> str:
-    """'目标 90.0%' plus, unless short, whether it is assumed or carried over from an earlier year."""
+    """'目标 90.0%' plus, unless short, whether it is a plan or working target, carried over, or
+    a 序时目标 (the year-end target spread over the year) for counts."""
     if row is None or not fmt.is_num(row["target"]):
         return t("no_target", lang)
-    txt = f"{t('target', lang)} {fmt.value(row['target'], kpi, lang)}"
-    if short:
-        return txt + ("*" if row.get("target_source") == "assumed" else "")
-    if row.get("target_source") == "assumed":
-        txt += t("target_assumed", lang)
+    if paced(row):
+        txt = (f"{t('target_paced', lang)} {fmt.value(row['target'], kpi, lang)}"
+               f"（{t('target_annual', lang)} {fmt.value(row['target_annual'], kpi, lang)}）" if lang != "en" else
+               f"{t('target_paced', lang)} {fmt.value(row['target'], kpi, lang)} "
+               f"({t('target_annual', lang)} {fmt.value(row['target_annual'], kpi, lang)})")
+    else:
+        txt = f"{t('target', lang)} {fmt.value(row['target'], kpi, lang)}"
+    if short:  # on the tile: plan or working target by name, a count's 序时 position beside it
+        word = t("target_plan" if row.get("target_source") == "seed" else "target_working", lang)
+        if paced(row):
+            gap = pace_text(row, kpi, lang).split(" · ")[-1]
+            return f"{t('target_paced', lang)} {fmt.value(row['target'], kpi, lang)} · {gap}"
+        return f"{word} {fmt.value(row['target'], kpi, lang)}"
+    kind = target_kind(row, kpi, lang)
+    if kind:
+        txt += f" · {kind}"
     if bool(row.get("target_carried")) and fmt.is_num(row.get("target_year")):
         txt += t("target_carried", lang, year=int(row["target_year"]))
+    if kpi.format == "percent":
+        txt += t("target_rate_note", lang)
+    elif paced(row):
+        txt += " · " + pace_text(row, kpi, lang)
     return txt
 
 
@@ -164,15 +208,23 @@ def _forecast_fields(fc: pd.Series | None, k: Kpi, lang: str, reserve: bool) -> 
 class SystemScore:
     code: str
     name: str
-    score: float | None  # 0..1
+    score: float | None  # 0..1, published: one decimal of a point, rounded down
     status: str
     n_green: int
     n_target: int
     n_kpis: int
+    share: str = ""  # '达标 3/4', or that the system has no targeted KPI here
 
 
-def capped_attainment(att: pd.Series) -> pd.Series:
-    return att.replace([np.inf], 1.0).clip(upper=1.0)
+def capped_attainment(att: pd.Series, status: pd.Series | None = None) -> pd.Series:
+    """Attainment capped at 100%; a KPI judged 达标 counts 100% whatever float noise is left."""
+    out = att.replace([np.inf], 1.0).clip(upper=1.0)
+    return out if status is None else out.mask(status == "green", 1.0)
+
+
+def published_score(raw: float) -> float:
+    """The score as shown (points, one decimal, rounded down), back as a 0..1 fraction."""
+    return math.floor(raw * 1000 + 1e-9) / 1000
 
 
 def system_scores(bulk: pd.DataFrame, cat: Catalogue, scope: str, lang: str) -> list[SystemScore]:
@@ -183,15 +235,18 @@ def system_scores(bulk: pd.DataFrame, cat: Catalogue, scope: str, lang: str) -> 
         codes = [k.code for k in cat.kpis_of(s.code)]
         rows = bulk[(bulk["region"] == scope) & bulk["kpi"].isin(codes)] if not bulk.empty else bulk
         scored = rows[rows["target"].notna() & rows["value"].notna()] if not rows.empty else rows
-        score = float(capped_attainment(scored["attainment"]).mean()) if len(scored) else None
+        n_green = int((scored["status"] == "green").sum()) if len(scored) else 0
+        score = None
+        if len(scored):
+            score = published_score(float(capped_attainment(scored["attainment"], scored["status"]).mean()))
         if score is None:
             st = "none" if len(rows) and rows["value"].notna().any() else "missing"
+            share = t("no_targeted_kpi", lang)
         else:
-            st = "green" if score >= rule.green - 1e-12 else "amber" if score >= rule.amber else "red"
-        out.append(SystemScore(
-            s.code, s.short_en if lang == "en" else s.short_zh, score, st,
-            int((scored["status"] == "green").sum()) if len(scored) else 0, len(scored), len(codes),
-        ))
+            st = "green" if n_green == len(scored) else "amber" if score >= rule.amber - 1e-12 else "red"
+            share = t("green_share", lang, n=n_green, of=len(scored))
+        out.append(SystemScore(s.code, s.short_en if lang == "en" else s.short_zh, score, st, n_green, len(scored),
+                               len(codes), share))
     return out
 
 

@@ -1,0 +1,186 @@
+"""The figure as published: status, ranks, lists and system scores judged on what the screen shows;
+序时进度 for counts with a year-end target; plan vs working targets on the headline tiles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metrics.catalogue import CatalogueError, Pacing, catalogue, parse_catalogue
+from metrics.evaluate import (
+    competition_rank,
+    pace_fraction,
+    paced_target,
+    publish,
+    published_attainment,
+    rank_within,
+    status,
+)
+from metrics.rankings import competition_rank as rankings_rank
+from metrics.rankings import standings
+from store import Batch
+from tests.helpers import _kpi, _measure, clear, scratch_store
+from ui import fmt
+from ui.tiles import system_scores, target_text
+
+CAT = catalogue()
+GAP = "online_handling_rate"  # a gap rule with a 2-point amber band, target 95% (2024 on)
+
+
+def rows(kpi: str, values: list[float], target: float, region_prefix: str = "r") -> pd.DataFrame:
+    k = CAT.kpi(kpi)
+    df = pd.DataFrame({"kpi": kpi, "region": [f"{region_prefix}{i}" for i in range(len(values))],
+                       "value": values, "target": target, "direction": k.direction, "format": k.format,
+                       "decimals": k.decimals})
+    df["attainment"] = published_attainment(df)
+    return df
+
+
+# -- one rounding rule, the screen's own ---------------------------------------------------------
+def test_publish_is_exactly_what_the_screen_prints():
+    k = CAT.kpi(GAP)
+    vals = [0.93004, 0.92996, 0.94951, 0.9495, 0.1 + 0.2, 0.93049999]
+    pub = publish(vals, k.format, k.decimals)
+    for v, p in zip(vals, pub, strict=True):
+        assert fmt.value(v, k) == fmt.value(p, k)  # rounding the published figure again changes nothing
+    assert pub[0] == pub[1]  # both print 93.0%
+
+
+def test_equal_figures_on_screen_get_equal_status():
+    # 武义 and 云和 both show 93.0%, −2.0 points against 95%: both 接近 (amber), never one of each
+    df = rows(GAP, [0.930049, 0.929951], 0.95)
+    assert fmt.value(df.value[0], CAT.kpi(GAP)) == fmt.value(df.value[1], CAT.kpi(GAP)) == "93.0%"
+    st = status(df, CAT)
+    assert st[0] == st[1] == "amber"
+
+
+def test_a_figure_that_shows_its_target_has_met_it():
+    # 青田 shows 95.0% with target 95%: 达标, like the city at 95.0%
+    df = rows(GAP, [0.94951, 0.95, 0.9549, 0.9494], 0.95)
+    assert status(df, CAT).tolist() == ["green", "green", "green", "amber"]
+    # attainment rule too: 2.4M daily actives shown as 2,400,000 against 2.4M is on target
+    k = CAT.kpi("zlb_dau")
+    d = rows("zlb_dau", [2_399_999.6, 2_399_999.4], 2_400_000)
+    assert k.status is None and status(d, CAT).tolist() == ["green", "amber"]
+
+
+def test_one_rank_rule_on_the_published_figure():
+    # the engine's ranks (rank_within) and the rankings module's give the same answer
+    assert competition_rank(pd.Series([0.1 + 0.2, 0.3, 0.2])).tolist() == [1, 1, 3]
+    assert rankings_rank is competition_rank
+    df = rows(GAP, [0.1 + 0.2, 0.3, 0.2], np.nan)
+    df["rankable"] = True
+    r, n = rank_within(df, pd.Series(True, index=df.index))
+    assert r.tolist() == [1, 1, 3] and n.tolist() == [3, 3, 3]
+    # two regions showing 93.0% share a rank in both places
+    df = rows(GAP, [0.93004, 0.92996, 0.95], np.nan).assign(rankable=True)
+    assert rank_within(df, pd.Series(True, index=df.index))[0].tolist() == [2, 2, 1]
+    st = standings(df.assign(complete=True, small_sample=False, level="county"), up=True)
+    assert st["rank"].tolist() == [2, 2, 1]
+
+
+# -- system scores and their colour agree --------------------------------------------------------
+def _bulk(statuses: list[tuple[str, float | None, float | None, str]], system_kpis: list[str]) -> pd.DataFrame:
+    out = []
+    for code, value, target, st in statuses:
+        k = CAT.kpi(code)
+        out.append({"kpi": code, "region": "330000", "value": value, "target": target, "status": st,
+                    "attainment": None if value is None or target is None else value / target,
+                    "format": k.format, "decimals": k.decimals, "direction": k.direction})
+    return pd.DataFrame(out).astype({"value": float, "target": float, "attainment": float})
+
+
+def test_system_score_reads_100_only_when_every_kpi_is_on_target():
+    gov = [k.code for k in CAT.kpis_of("government")]
+    # three on target, one a hair short: the old rule printed 100.0 in amber
+    b = _bulk([(gov[0], 0.95, 0.95, "green"), (gov[1], 1.0, 1.0, "green"), (gov[2], 0.82, 0.82, "green"),
+               (gov[3], 0.9499, 0.95, "amber")], gov)
+    s = next(x for x in system_scores(b, CAT, "330000", "zh") if x.code == "government")
+    assert f"{s.score * 100:.1f}" == "99.9" and s.status == "amber" and (s.n_green, s.n_target) == (3, 4)
+    assert s.share == "达标 3/4"
+    b = _bulk([(gov[0], 0.95, 0.95, "green"), (gov[1], 1.0, 1.0, "green")], gov)
+    s = next(x for x in system_scores(b, CAT, "330000", "zh") if x.code == "government")
+    assert f"{s.score * 100:.1f}" == "100.0" and s.status == "green"
+
+
+def test_a_system_without_targeted_kpis_says_so():
+    soc = [k.code for k in CAT.kpis_of("culture")]
+    b = _bulk([(soc[0], 0.5, None, "none")], soc)
+    s = next(x for x in system_scores(b, CAT, "330000", "zh") if x.code == "culture")
+    assert s.score is None and s.status == "none" and "0/0" not in s.share and "无" in s.share
+
+
+# -- 序时进度 ---------------------------------------------------------------------------------------
+def test_pace_fraction_linear_and_profile():
+    k = CAT.kpi("future_factories")
+    assert k.pacing_rule is not None and k.pacing_rule.method == "linear"
+    assert pace_fraction(k, dt.date(2026, 10, 31)) == pytest.approx(10 / 12)
+    assert pace_fraction(k, dt.date(2026, 12, 31)) == pytest.approx(1.0)
+    assert CAT.kpi(GAP).pacing_rule is None  # rates keep their annual target
+    prof = k.model_copy(update={"pacing": Pacing(method="profile", profile=[0] * 5 + [0.5] * 6 + [1])})
+    assert pace_fraction(prof, dt.date(2026, 5, 31)) == 0 and pace_fraction(prof, dt.date(2026, 6, 30)) == 0.5
+    assert pace_fraction(prof, dt.date(2026, 12, 31)) == 1.0
+    with pytest.raises(ValueError):
+        Pacing(method="profile", profile=[0.5] * 12)
+
+
+def test_a_rate_cannot_be_paced():
+    raw = CAT.model_dump()
+    for k in raw["kpis"]:
+        if k["code"] == GAP:
+            k["pacing"] = {"method": "linear"}
+    with pytest.raises(CatalogueError, match="annual target"):
+        parse_catalogue(raw)
+
+
+def test_paced_target_from_the_previous_year_end():
+    annual, base = pd.Series([30.0, 30.0, 30.0, 30.0]), pd.Series([18.0, 33.0, np.nan, 18.0])
+    t = paced_target(annual, base, pd.Series([10 / 12, 10 / 12, 10 / 12, 1.0]), pd.Series([True] * 4))
+    assert t.tolist() == pytest.approx([28.0, 30.0, 30.0, 30.0])  # met already: holds; no base: annual
+
+
+PROV = "330000"
+COUNTY = "330102"
+
+
+def pace_catalogue():
+    return parse_catalogue({
+        "version": 1,
+        "default_status": {"method": "attainment", "green": 1.0, "amber": 0.95},
+        "systems": [{"code": "s", "order": 0, "name_zh": "测试", "name_en": "Test", "short_zh": "测", "short_en": "T"}],
+        "measures": [_measure("stock_m", "month", "last")],
+        "kpis": [_kpi("k_stock", kind="simple", measure="stock_m", decimals=0,
+                      targets=[{"year": 2025, "value": 120, "source": "seed"}])],
+    })
+
+
+@pytest.fixture(scope="module")
+def pace_store(tmp_path_factory):
+    return scratch_store(f"sqlite:///{tmp_path_factory.mktemp('pace') / 'pace.sqlite'}")
+
+
+def test_engine_judges_a_count_against_its_pro_rata_target(pace_store):
+    from metrics.engine import MetricsEngine
+
+    clear(pace_store)
+    rows_ = [(COUNTY, "stock_m", dt.date(2024, 12, 1), 60.0), (COUNTY, "stock_m", dt.date(2025, 10, 1), 105.0),
+             (COUNTY, "stock_m", dt.date(2025, 12, 1), 118.0)]
+    pace_store.write_batch(Batch(source="import"), pd.DataFrame(rows_, columns=["region_code", "measure_code",
+                                                                                "obs_date", "value"]))
+    eng = MetricsEngine(pace_store, catalogue=pace_catalogue(), today=dt.date(2026, 3, 1))
+    oct_ = eng.bulk("2025-10").set_index(["kpi", "region"]).loc[("k_stock", PROV)]
+    # 序时目标 at the end of October: 60 + (120 − 60) × 10/12 = 110; 105 is 5 behind: amber (95.5%)
+    assert oct_["target"] == pytest.approx(110) and oct_["target_annual"] == 120 and bool(oct_["paced"])
+    assert oct_["pace"] == pytest.approx(10 / 12) and oct_["pace_gap"] == pytest.approx(-5)
+    assert oct_["status"] == "amber"
+    dec = eng.bulk("2025-12").set_index(["kpi", "region"]).loc[("k_stock", PROV)]
+    # December: the year-end target itself (118 of 120: 98.3%, amber)
+    assert dec["target"] == 120 and not bool(dec["paced"]) and dec["status"] == "amber"
+    # the tile says so: 序时目标, and how far behind
+    k = pace_catalogue().kpi("k_stock")
+    assert target_text(oct_, k, "zh", short=True) == "序时目标 110个 · 落后序时 5个"
+    long = target_text(oct_, k, "zh")
+    assert "年度目标 120个" in long and "规划目标" in long and "序时进度 83%" in long
