@@ -119,7 +119,7 @@ def test_overview_default(app_db, use_db):
     assert "一屏掌控" in body
     assert len(at.get("plotly_chart")) == 1  # the county map
     assert at.selectbox(key="period").value == "2022-03"  # latest month with data by default
-    assert at.selectbox(key="kpi").value == "online_handling_rate"  # the map opens on a rate
+    assert at.selectbox(key="kpi").value == "online_handling_items_rate"  # the map opens on the first headline rate
     # overdue counties appear as alerts linking to their profiles
     links = [e.proto for e in at.get("page_link")]
     assert any("逾期未报" in lk.label for lk in links)

@@ -91,7 +91,16 @@ def test_headlines(cat: Catalogue) -> None:
     assert 8 <= len(numbers) <= 10
     assert sorted(numbers) == list(range(1, len(numbers) + 1))
     assert cat.kpi("zlb_dau").headline == 1
-    assert cat.kpi("online_handling_rate").headline == 2
+    # the tiles lead with the KPIs whose target is the plan's (seed), then the working (assumed) ones
+    sources = [k.targets[-1].source for k in cat.headline_kpis()]
+    assert sources == sorted(sources, key=lambda s: s != "seed") and sources.count("seed") >= 6
+    for code in ("mobile_enforcement_rate", "online_handling_items_rate", "share_minute_rate", "future_factories",
+                 "credit_daily_calls"):
+        assert cat.kpi(code).headline is not None, code
+    # 一网通办 on cases has its own working target, not the plan's 85% on items
+    cases = cat.kpi("online_handling_rate")
+    assert all(t.source == "assumed" for t in cases.targets) and cases.target_for(2021)[0] != 0.85
+    assert all(t.source == "assumed" and t.note_zh for t in cat.kpi("share_satisfaction").targets[:1])
     for code in NAMED_KPIS:
         assert cat.kpi(code).headline is not None, code
 

@@ -184,3 +184,28 @@ def test_engine_judges_a_count_against_its_pro_rata_target(pace_store):
     assert target_text(oct_, k, "zh", short=True) == "序时目标 110个 · 落后序时 5个"
     long = target_text(oct_, k, "zh")
     assert "年度目标 120个" in long and "规划目标" in long and "序时进度 83%" in long
+
+
+# -- headline tiles from the plan ----------------------------------------------------------------
+def _row(kpi: str, value: float, target: float, year: int = 2026) -> pd.Series:
+    k = CAT.kpi(kpi)
+    hit = k.target_for(year)
+    return pd.Series({"kpi": kpi, "value": value, "target": target, "target_year": hit[1].year,
+                      "target_source": hit[1].source, "target_carried": hit[2], "as_of": "2026-10-31",
+                      "paced": False, "target_annual": target, "n_expected": 1, "n_reported": 1})
+
+
+def test_tiles_and_definitions_say_plan_or_working_target():
+    from ui.system_model import definition_rows
+
+    plan = _row("mobile_enforcement_rate", 0.96, 0.95)
+    assert target_text(plan, CAT.kpi("mobile_enforcement_rate"), "zh", short=True) == "规划目标 95.0%"
+    long = target_text(plan, CAT.kpi("mobile_enforcement_rate"), "zh")
+    assert "规划目标·《浙江省数字化改革总体方案》" in long and "不做序时分解" in long
+    work = _row("share_satisfaction", 0.96, 0.97)
+    assert target_text(work, CAT.kpi("share_satisfaction"), "zh", short=True) == "工作目标 97.0%"
+    assert "工作目标（假设）" in target_text(work, CAT.kpi("share_satisfaction"), "zh")
+    panel = dict(definition_rows(CAT.kpi("share_satisfaction"), CAT, work, "zh"))
+    assert "工作目标（假设）" in panel["目标值"] and "不做序时分解" in panel["考核方式"]
+    panel = dict(definition_rows(CAT.kpi("future_factories"), CAT, None, "zh"))
+    assert "规划目标" in panel["目标值"] and "序时考核" in panel["考核方式"]

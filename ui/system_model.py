@@ -20,7 +20,7 @@ from metrics.geography import PROVINCE, Geography
 from metrics.periods import Period
 from ui import fmt
 from ui.i18n import t
-from ui.tiles import row_of, sources
+from ui.tiles import pace_text, paced, row_of, sources, target_text
 
 FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 GRID = "#1e3a5f"
@@ -126,7 +126,8 @@ def overview_frame(bulk: pd.DataFrame, cat: Catalogue, geo: Geography, system: s
         row = {"code": k.code, "status": str(r["status"]) if r is not None else "missing",
                t("kpi", lang): k.name(lang),
                t("value", lang): fmt.value(r["value"], k, lang) if r is not None else "—",
-               t("target", lang): (fmt.value(r["target"], k, lang) if r is not None and fmt.is_num(r["target"])
+               t("target", lang): (target_text(r, k, lang, short=True) if r is not None and paced(r)
+                                   else fmt.value(r["target"], k, lang) if r is not None and fmt.is_num(r["target"])
                                    else t("no_target", lang)),
                t("attainment", lang): (fmt.percent(r["attainment"], 1)
                                        if r is not None and fmt.is_num(r["target"]) else "—"),
@@ -347,6 +348,22 @@ def formula(kpi: Kpi, cat: Catalogue, lang: str) -> str:
     return name(kpi.measure)
 
 
+def judging_rule(kpi: Kpi, row: pd.Series | None, lang: str) -> str:
+    """How the target is applied during the year: annual for rates, 序时 for counts (and where it stands)."""
+    if not kpi.targets:
+        return "—"
+    rule = kpi.pacing_rule
+    if rule is None:
+        return t("judging_rate", lang)
+    txt = t("judging_linear" if rule.method == "linear" else "judging_profile", lang)
+    note = rule.note_en if lang == "en" else rule.note_zh
+    if note:
+        txt += f"（{note}）" if lang == "zh" else f" ({note})"
+    if row is not None and paced(row):
+        txt += " · " + target_text(row, kpi, lang, short=True) + " · " + pace_text(row, kpi, lang).split(" · ")[0]
+    return txt
+
+
 def definition_rows(kpi: Kpi, cat: Catalogue, row: pd.Series | None, lang: str) -> list[tuple[str, str]]:
     """The definitions panel: formula, basis, unit, aggregation, source, owner, targets, as-of."""
     basis = t(f"sys_basis_{kpi.basis}", lang) if kpi.basis else "—"
@@ -356,7 +373,7 @@ def definition_rows(kpi: Kpi, cat: Catalogue, row: pd.Series | None, lang: str) 
     for tg in sorted(kpi.targets, key=lambda x: x.year):
         note = tg.note_en if lang == "en" else tg.note_zh
         targets.append(f"{tg.year}: {fmt.value(tg.value, kpi, lang, short=False)} "
-                       f"({t('sys_target_' + tg.source, lang)}{'，' + note if note and lang == 'zh' else ''}"
+                       f"({tg.kind_label(lang)}{'，' + note if note and lang == 'zh' else ''}"
                        f"{'; ' + note if note and lang == 'en' else ''})")
     scope = t("sys_target_scope_all", lang) if kpi.targets_everywhere else t("sys_target_scope_province", lang)
     rows = [
@@ -371,6 +388,7 @@ def definition_rows(kpi: Kpi, cat: Catalogue, row: pd.Series | None, lang: str) 
         (t("owner", lang), kpi.owner_en if lang == "en" else kpi.owner_zh),
         (t("sys_def_targets", lang), ("；" if lang == "zh" else "; ").join(targets) + f" · {scope}" if targets
          else t("no_target", lang)),
+        (t("target_judging", lang), judging_rule(kpi, row, lang)),
         (t("as_of", lang), fmt.text(row["as_of"]) if row is not None else "—"),
     ]
     if kpi.min_denominator:
