@@ -50,6 +50,9 @@ class TierRule(_Strict):
 
     method: Literal["share", "score"] = "share"
     cuts: list[float] = [1 / 3, 2 / 3]
+    # a region is only put below a cut when its score is more than `separation` standard errors of the
+    # difference from the boundary (share) or the threshold (score); closer ones share the better tier
+    separation: float = Field(default=1.0, ge=0)
     labels_zh: list[str] = ["第一梯队", "第二梯队", "第三梯队"]
     labels_en: list[str] = ["First tier", "Second tier", "Third tier"]
 
@@ -87,6 +90,10 @@ class Scheme(_Strict):
     offset: float = 0.0
     kpis: list[SchemeKpi] = Field(min_length=1)
     tiers: TierRule = TierRule()
+    # official: the recipe is the reform office's published one; assumed: ours, for the demo (演示口径)
+    recipe: Literal["official", "assumed"] = "assumed"
+    recipe_note_zh: str = ""
+    recipe_note_en: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Scheme:
@@ -104,6 +111,12 @@ class Scheme(_Strict):
 
     def name(self, lang: str = "zh") -> str:
         return self.name_en if lang == "en" else self.name_zh
+
+    def label(self, lang: str = "zh") -> str:
+        """The name as it must appear on screen: an assumed recipe says so beside it."""
+        if self.recipe == "official":
+            return self.name(lang)
+        return f"{self.name_en} (demo recipe, assumed)" if lang == "en" else f"{self.name_zh}（演示口径）"
 
 
 class ListRule(_Strict):

@@ -118,7 +118,7 @@ def scheme_view() -> None:
     a, b = st.columns(2)
     with a:
         code = urlstate.select(t("rankings_scheme", lang), codes, "scheme",
-                               format_func=lambda s: book.scheme(s).name(lang))
+                               format_func=lambda s: book.scheme(s).label(lang))
     with b:
         pop = population_picker()
     try:
@@ -127,13 +127,20 @@ def scheme_view() -> None:
         st.warning(str(exc))
         return
     st.caption(lg.scheme_caption(res, lang))
+    s = res.scheme
+    st.caption(t("rankings_recipe_note", lang, name=s.label(lang), z=f"{s.tiers.separation:g}",
+                 note=(s.recipe_note_en if lang == "en" else s.recipe_note_zh)))
+    left_out = [k.kpi for k in s.kpis if len(res.components) and k.kpi not in set(res.components["kpi"])]
+    if left_out:
+        st.caption(t("rankings_left_out", lang, kpis=("、" if lang == "zh" else ", ").join(
+            cat.kpi(k).name(lang) for k in left_out)))
     with st.expander(t("rankings_weights", lang)):
         st.dataframe(lg.scheme_weights(res, cat, lang), hide_index=True, width="stretch")
     level = "city" if pop == "cities" else "county"
     scored, unscored = lg.scheme_view(res, cat, geo, lang, params, level)
     left, right = st.columns([5, 3], gap="medium")
     with left:
-        st.markdown(f"**{res.scheme.name(lang)}** · {lg.population_label(pop, geo, lang, ctx.period.end)} · {period}")
+        st.markdown(f"**{res.scheme.label(lang)}** · {lg.population_label(pop, geo, lang, ctx.period.end)} · {period}")
         cfg = {
             t("rank", lang): st.column_config.NumberColumn(format="%d", width=60),
             t("rankings_change", lang): st.column_config.TextColumn(width=60, help=t("rankings_change_help", lang)),

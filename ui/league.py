@@ -340,6 +340,8 @@ def scheme_view(res: CompositeResult, cat: Catalogue, geo: Geography, lang: str,
     if with_city:
         out[t("rankings_city", lang)] = [geo.get(p).name(lang) if isinstance(p, str) else "" for p in scored["parent"]]
     out[t("rankings_score", lang)] = scored["score"].astype(float).to_numpy()
+    # the score's own uncertainty (one standard error): tiers are never cut inside it
+    out[t("rankings_score_se", lang)] = [f"±{x:.1f}" if fmt.is_num(x) else "" for x in scored["score_se"]]
     out[t("rankings_tier", lang)] = scored["tier_en" if lang == "en" else "tier_zh"].to_numpy()
     out[t("rankings_pulls_up", lang)] = [up_most.get(r, "") for r in scored["region"]]
     out[t("rankings_pulls_down", lang)] = [down_most.get(r, "") for r in scored["region"]]
@@ -353,10 +355,17 @@ def scheme_view(res: CompositeResult, cat: Catalogue, geo: Geography, lang: str,
         t("rankings_pulls_down", lang): [fmt.BAD] * len(out),
     }
     rest = sc[sc["standing"] != "ranked"]
+    # small samples are scored and ranked among themselves (the rankings' rule), never tiered
+    small = rest["standing"] == "small_sample"
     oth = pd.DataFrame({
         t("region", lang): [region_link(r, level, n, params) for r, n in zip(rest["region"], rest[name_col],
                                                                              strict=True)],
         t("rankings_standing", lang): rest["standing_en" if lang == "en" else "standing_zh"].to_numpy(),
+        t("rankings_score", lang): [f"{s:.1f}（{t('rank', lang)} {int(r)}）" if lang == "zh" and ok else
+                                    f"{s:.1f} (#{int(r)})" if ok else ""
+                                    for s, r, ok in zip(rest["score"], rest["rank_small"], small, strict=True)],
+        t("rankings_small_kpis", lang): [sep.join(cat.kpi(c).name(lang) for c in x) if isinstance(x, list) and ok
+                                         else "" for x, ok in zip(rest["small_sample_kpis"], small, strict=True)],
         t("rankings_missing_kpis", lang): [sep.join(cat.kpi(c).name(lang) for c in x) if isinstance(x, list) else ""
                                             for x in rest["missing_kpis"]],
     })
