@@ -30,7 +30,8 @@ def create_demo_database(
     t1 = time.perf_counter()
     data = generate(cat, geo, seed=seed, today=today, now=now)
     t2 = time.perf_counter()
-    load_demo_registers(store, data.observations, geo, seed)  # apps and problem lists, before the version bump
+    # apps and problem lists, before the version bump; the problem register is the one the KPIs were counted from
+    load_demo_registers(store, data.observations, geo, seed, data.problems, data.problem_events)
     store.replace_all(
         data.batches,
         data.observations,

@@ -13,16 +13,20 @@ No number here is real. The database is marked as demo (meta.is_demo) and every 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
+import holidays
 import numpy as np
 import pandas as pd
 
 from metrics.catalogue import Catalogue, Measure
 from metrics.geography import PROVINCE, Geography
-from metrics.periods import add_months, last_complete_month
+from metrics.periods import add_months, last_complete_month, month_end
 
 START = dt.date(2021, 1, 1)
 HORIZON_MONTHS = 71  # 2021-01 .. 2026-12: the span over which specs move from start to end
@@ -31,6 +35,81 @@ SPRING_FESTIVAL = {
     2024: dt.date(2024, 2, 10), 2025: dt.date(2025, 1, 29), 2026: dt.date(2026, 2, 17),
     2027: dt.date(2027, 2, 6), 2028: dt.date(2028, 1, 26),
 }
+CHARACTER_PATH = Path(__file__).resolve().parent.parent / "data" / "regions" / "county_character.csv"
+# per-resident volume -> the county character that drives it (data/regions/county_character.md);
+# measures not listed scale with population alone
+CHARACTER_DRIVERS = {
+    "zlb_active_users": "online", "zlb_registered_users": "online", "credit_calls": "economy",
+    "app_users_authorised": "online", "app_ratings": "online", "share_requests": "online", "share_ratings": "online",
+    "share_approval_days": None, "gov_cases": "economy", "services_trade": "economy",
+    "future_factories_count": "factories", "smart_factories_count": "factories", "iip_count": "manufacturing",
+    "iiot_devices": "manufacturing", "industrial_apps": "manufacturing", "digital_core_value": "digital_industry",
+    "cbec_volume": "cross_border", "znm_codes_issued": "agriculture", "future_communities_count": "urban",
+    "new_apps": "online",
+}
+# a total over the units of another measure: `start`/`end` of its spec are amounts per unit (working days
+# per approved request), drawn after the measure it is counted over
+PER_UNIT_OF = {"share_approval_days": "share_requests_fulfilled"}
+# measures whose stored value is a running total: they never fall (a monthly active count may)
+CUMULATIVE = {"major_apps_live", "event_groups_built", "culture_apps_live"}
+# registered users per resident never exceed this (people register where they live or work)
+REGISTERED_PER_RESIDENT = 0.95
+# measures the platform feeds for every county (not the county Excel report): the problem lists and
+# the app registers are systems of record, so their monthly figures arrive with no gaps or restatements
+PLATFORM_FED_PREFIXES = ("problems_", "major_apps_", "app_")
+# monthly problem measures computed from the demo problem register (one truth per figure)
+PROBLEM_MEASURES = ("problems_due", "problems_fixed_ontime", "problems_found", "problems_closed",
+                    "problems_overdue_open")
+
+
+def is_cumulative(m: Measure) -> bool:
+    return m.code in CUMULATIVE or "累计" in m.name_zh
+
+
+@lru_cache(maxsize=4)
+def working_days(first: dt.date, last: dt.date) -> np.ndarray:
+    """True on the official working days from `first` to `last`: weekends off except the adjusted
+    working days (调休), public holidays off (python-holidays' China calendar, which has the State
+    Council's announced schedule and its rules for years not yet announced)."""
+    cal = holidays.China(years=range(first.year, last.year + 1))
+    days = pd.date_range(first, last, freq="D").date
+    return np.array([cal.is_working_day(d) for d in days])
+
+
+@lru_cache(maxsize=2)
+def character(path: Path = CHARACTER_PATH) -> pd.DataFrame:
+    """The county character table (an estimate; see data/regions/county_character.md)."""
+    return pd.read_csv(path, dtype={"code": str}).set_index("code")
+
+
+def drivers(geo: Geography, counties: list[str]) -> dict[str, np.ndarray]:
+    """Per-county multipliers of per-resident volumes, normalised to a population-weighted mean of 1."""
+    try:
+        ch = character().reindex(counties)
+    except FileNotFoundError:
+        ch = pd.DataFrame(index=counties)
+    pop = np.array([geo.get(c).population or 0 for c in counties], dtype=float)
+    kind = ch.get("kind", pd.Series(index=counties, dtype=object))
+    tier = ch.get("econ_tier", pd.Series(index=counties, dtype=float)).fillna(2)
+    kind_f = kind.map({"urban_core": 1.25, "urban_outer": 1.10, "county_city": 0.95, "county": 0.85}).fillna(1.0)
+    tier_f = tier.map({1: 1.05, 2: 1.0, 3: 0.90}).fillna(1.0)
+    econ = tier.map({1: 1.35, 2: 1.0, 3: 0.65}).fillna(1.0)
+    raw = {
+        "online": (kind_f * tier_f).to_numpy(float),
+        "economy": econ.to_numpy(float),
+        "urban": kind.map({"urban_core": 1.8, "urban_outer": 1.3, "county_city": 0.8, "county": 0.5}).fillna(1.0)
+        .to_numpy(float),
+        "digital_industry": (econ * kind.map({"urban_core": 1.6, "urban_outer": 1.3, "county_city": 0.8,
+                                               "county": 0.5}).fillna(1.0)).to_numpy(float),
+    }
+    for col in ("manufacturing", "ecommerce", "cross_border", "agriculture"):
+        raw[col] = ch.get(col, pd.Series(index=counties, dtype=float)).fillna(1.0).to_numpy(float)
+    raw["factories"] = raw["manufacturing"] ** 1.7  # recognised factories cluster more than industry does
+    out = {}
+    for k, v in raw.items():
+        mean = (v * pop).sum() / pop.sum() if pop.sum() > 0 else 1.0
+        out[k] = v / mean if mean > 0 else v
+    return out
 
 
 @dataclass
@@ -40,6 +119,8 @@ class DemoData:
     overdue: list[str]  # counties that have not filed the latest month
     never_filed: list[tuple[str, str]]  # (county, month) gaps in history
     restated: list[tuple[str, str]]  # (county, month) reports corrected by a later batch
+    problems: pd.DataFrame | None = field(default=None, repr=False)  # the 七张问题清单 register behind the KPIs
+    problem_events: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def _logit(p: np.ndarray | float) -> np.ndarray:
@@ -74,6 +155,7 @@ class _Generator:
         self.rng = np.random.default_rng(seed)
         self.months = pd.date_range(START, end_month, freq="MS").date
         self.days = pd.date_range(START, end_month + pd.offsets.MonthEnd(0), freq="D").date
+        self.workday = working_days(self.days[0], self.days[-1])
         self.counties = geo.counties
         pop = np.array([geo.get(c).population for c in self.counties], dtype=float) / 1e4
         self.pop = {"county": pop, "province": np.array([geo.get(PROVINCE).population / 1e4])}
@@ -82,6 +164,12 @@ class _Generator:
             "county": np.array([c in set(geo.members("SHANQU26", dt.date(2022, 1, 1))) for c in self.counties]),
             "province": np.array([False]),
         }
+        self.drivers = drivers(geo, self.counties)
+        # a county's standing on the rates: a persistent level (laggards and leaders) and a persistent
+        # slope (improvers and decliners), shared by all its rates so a county's picture is coherent
+        n = len(self.counties)
+        self.county_level = self.rng.normal(0, 0.35, size=n)
+        self.county_slope = self.rng.normal(0, 0.45, size=n)
         self.values: dict[str, np.ndarray] = {}  # measure -> array[region, time]
 
     def t(self, grain: str) -> np.ndarray:
@@ -99,13 +187,13 @@ class _Generator:
                 elif m.month == 12:
                     f[i] = 1.05
             return f
-        days = self.days
-        wd = np.array([d.weekday() >= 5 for d in days])
-        f = np.where(wd, weekend, 1.0)
-        for i, d in enumerate(days):
-            for s in (SPRING_FESTIVAL.get(d.year), SPRING_FESTIVAL.get(d.year + 1)):
-                if s and -3 <= (d - s).days <= 6:
-                    f[i] *= 0.62 if weekend < 0.6 else 0.8
+        # days off (weekends, public holidays) at the weekend level, adjusted working days at the weekday
+        # level; citizens' services dip a little further over the Spring Festival
+        f = np.where(self.workday, 1.0, weekend)
+        for i, d in enumerate(self.days):
+            s = SPRING_FESTIVAL.get(d.year)
+            if s and -3 <= (d - s).days <= 6 and weekend >= 0.6:
+                f[i] *= 0.8
         return f
 
     def draw(self, m: Measure) -> np.ndarray:
@@ -113,40 +201,99 @@ class _Generator:
         pop, n = self.pop[level], len(self.codes[level])
         t = self.t(m.grain)
         if spec.kind == "fixed":
+            if m.code == "monitored_minutes":  # the calendar minutes of each month (February has fewer)
+                minutes = [calendar.monthrange(d.year, d.month)[1] * 1440 for d in self.months]
+                return np.tile(np.array(minutes, dtype=float), (n, 1))
             return np.full((n, len(t)), spec.start)
         if spec.kind in ("flow", "stock"):
             end = spec.end if spec.end is not None else spec.start
             path = spec.start * (end / spec.start) ** t if spec.start > 0 else end * t
-            effect = np.exp(self.rng.normal(0, 0.15, size=(n, 1)))
+            if m.code in PER_UNIT_OF:  # per unit of its base, with the county's standing (laggards take longer)
+                per = path[None, :] * np.exp(-0.5 * self.county_level[:, None] + self.rng.normal(0, 0.1, size=(n, 1)))
+                return self.rng.poisson(self.values[PER_UNIT_OF[m.code]] * per).astype(float)
+            # registered users track residents closely (a stock near saturation), other volumes vary more
+            effect = np.exp(self.rng.normal(0, 0.05 if m.code == "zlb_registered_users" else 0.15, size=(n, 1)))
+            drv = CHARACTER_DRIVERS.get(m.code)
+            if level == "county" and drv:
+                effect = effect * self.drivers[drv][:, None]
             if spec.kind == "flow":
                 lam = pop[:, None] * path[None, :] * effect * self.season(m.grain, spec.weekend)[None, :]
                 return self.rng.poisson(lam).astype(float)
-            level0 = pop[:, None] * path[None, :1] * effect
-            steps = np.diff(pop[:, None] * path[None, :] * effect, axis=1).clip(min=0)
-            incr = self.rng.poisson(np.concatenate([level0, steps], axis=1))
-            return np.cumsum(incr, axis=1).astype(float)
+            mean = pop[:, None] * path[None, :] * effect
+            if m.code == "zlb_registered_users":
+                mean = np.minimum(mean, pop[:, None] * 1e4 * REGISTERED_PER_RESIDENT * 0.97)
+            # a running count follows its county's course, rounded with a county-specific offset: a
+            # county expected to hold 1.6 factories holds one or two, never a lucky zero (Poisson would)
+            out = np.maximum.accumulate(np.floor(mean + self.rng.random((n, 1))), axis=1)
+            if m.code == "zlb_registered_users":
+                out = np.minimum(out, np.floor(pop[:, None] * 1e4 * REGISTERED_PER_RESIDENT))
+            return out
         # share of another measure
         base = self.values[spec.of]
         end = spec.end if spec.end is not None else spec.start
         lg = _logit(spec.start) + (_logit(end) - _logit(spec.start)) * t
-        rate = _expit(lg[None, :] + self.rng.normal(0, 0.25, size=(n, 1)) + self.rng.normal(0, 0.06, size=(n, len(t))))
+        if level == "county":
+            rising = 1.0 if end >= spec.start else -1.0
+            county = (self.county_level[:, None] + self.county_slope[:, None] * (t[None, :] - 0.5)) * rising
+            county = county + self.rng.normal(0, 0.15, size=(n, 1))
+        else:
+            county = self.rng.normal(0, 0.25, size=(n, 1))
         rising = end >= spec.start
         lag = np.where(self.shanqu[level][:, None], 1 + spec.shanqu_lag, 1.0)
+        if m.aggregation == "last" and is_cumulative(m):
+            # a running total follows the county's course without month-to-month noise (a maximum over
+            # noisy monthly draws would reach the base everywhere); it never falls nor passes its base
+            smooth = _expit(lg[None, :] + county)
+            smooth = np.where(rising, 1 - (1 - smooth) * lag, smooth * lag).clip(0, 1)
+            return np.minimum(np.maximum.accumulate(np.floor(base * smooth + self.rng.random((n, len(t)))), axis=1), base)
+        rate = _expit(lg[None, :] + county + self.rng.normal(0, 0.06, size=(n, len(t))))
         rate = np.where(rising, 1 - (1 - rate) * lag, rate * lag).clip(0, 1)
         if base.shape[1] != rate.shape[1]:  # a daily share of a monthly stock: spread the stock
             month_index = {mo: i for i, mo in enumerate(self.months)}
             base = base[:, [month_index[d.replace(day=1)] for d in self.days]]
-        if m.grain == "day":  # weekday and holiday pattern of daily activity
+        if m.grain == "day":  # working-day and holiday pattern of daily activity
             rate = rate * self.season("day", spec.weekend)[None, :]
-        drawn = self.rng.binomial(base.astype(np.int64), rate).astype(float)
-        if m.aggregation == "last":  # a cumulative numerator never falls and never passes its base
-            drawn = np.minimum(np.maximum.accumulate(drawn, axis=1), base)
-        return drawn
+        return self.rng.binomial(base.astype(np.int64), rate).astype(float)
 
     def run(self) -> dict[str, np.ndarray]:
-        for m in _order(list(self.cat.measures)):
+        ordered = _order([m for m in self.cat.measures if m.code not in PER_UNIT_OF])
+        ordered += [m for m in self.cat.measures if m.code in PER_UNIT_OF and PER_UNIT_OF[m.code] in {o.code for o in ordered}]
+        for m in ordered:
             self.values[m.code] = self.draw(m)
         return self.values
+
+
+def problem_measures(problems: pd.DataFrame, counties: list[str], months: list[dt.date]) -> dict[str, np.ndarray]:
+    """The monthly problem measures of every county, counted from the register exactly as
+    metrics.problems counts them at a month's end: due / fixed on time in the month (flows), found and
+    closed since 2021 and open past the deadline at month end (stocks)."""
+    idx = {c: i for i, c in enumerate(counties)}
+    n_c, n_m = len(counties), len(months)
+    out = {k: np.zeros((n_c, n_m)) for k in PROBLEM_MEASURES}
+    if problems is None or problems.empty:
+        return out
+    ci = problems["region_code"].map(idx)
+    keep = ci.notna().to_numpy()
+    p = problems[keep]
+    ci = ci[keep].astype(int).to_numpy()
+    found = pd.to_datetime(p["found_date"]).to_numpy("datetime64[D]")
+    deadline = pd.to_datetime(p["deadline"]).to_numpy("datetime64[D]")
+    closed = pd.to_datetime(p["closed_date"]).to_numpy("datetime64[D]")  # NaT when open
+    ends = np.array([month_end(m) for m in months], dtype="datetime64[D]")
+    starts = np.array(months, dtype="datetime64[D]")
+    ontime = ~np.isnat(closed) & (closed <= deadline)
+    due_m = np.searchsorted(ends, deadline)  # the month whose end is on or after the deadline
+    ok = (deadline >= starts[0]) & (due_m < n_m)
+    np.add.at(out["problems_due"], (ci[ok], due_m[ok]), 1)
+    np.add.at(out["problems_fixed_ontime"], (ci[ok & ontime], due_m[ok & ontime]), 1)
+    for mi, e in enumerate(ends):
+        f = found <= e
+        c = f & ~np.isnat(closed) & (closed <= e)
+        od = f & ~c & (deadline < e)
+        out["problems_found"][:, mi] = np.bincount(ci[f], minlength=n_c)
+        out["problems_closed"][:, mi] = np.bincount(ci[c], minlength=n_c)
+        out["problems_overdue_open"][:, mi] = np.bincount(ci[od], minlength=n_c)
+    return out
 
 
 def generate(
@@ -161,6 +308,25 @@ def generate(
     end_month = last_complete_month(today).start
     gen = _Generator(catalogue, geo, seed, end_month)
     values = gen.run()
+    if "major_apps_required" in values:  # the apps that apply to each county (seed 004's 31, less n/a ones)
+        from ingest.demo_apps import applicable
+
+        need = applicable(list(gen.counties))
+        values["major_apps_required"] = np.tile(
+            np.array([len(need[c]) for c in gen.counties], dtype=float)[:, None], (1, len(gen.months)))
+        live = next(m for m in catalogue.measures if m.code == "major_apps_required")
+        for m in catalogue.measures:  # redraw what is drawn from it
+            if m.demo.kind == "share" and m.demo.of == live.code:
+                values[m.code] = gen.draw(m)
+    problems = events = None
+    if any(m.code in PROBLEM_MEASURES for m in catalogue.measures):
+        from ingest.demo_problems import generate_problems
+
+        problems, events = generate_problems(geo, seed, month_end(end_month))
+        counted = problem_measures(problems, list(gen.counties), list(gen.months))
+        for code, arr in counted.items():
+            if code in values:
+                values[code] = arr
     rng = np.random.default_rng(seed + 1)
     months, days = gen.months, gen.days
     counties = gen.counties
@@ -198,7 +364,8 @@ def generate(
         return bid
 
     # county monthly reports: one batch per county and month
-    cm = [m for m in month_measures if m.level == "county"]
+    fed = [m for m in month_measures if m.level == "county" and m.code.startswith(PLATFORM_FED_PREFIXES)]
+    cm = [m for m in month_measures if m.level == "county" and m not in fed]
     cm_values = np.stack([values[m.code] for m in cm])  # measure, county, month
     for mi, month in enumerate(months):
         recv_base = dt.datetime.combine(add_months(month, 1), dt.time(9, 0))
@@ -215,6 +382,21 @@ def generate(
                 "batch_id": b, "region_code": c, "measure_code": [m.code for m in cm], "obs_date": month,
                 "value": cm_values[:, ci, mi], "is_current": True,
             }))
+    # systems of record (problem lists, app registers): one platform batch per month for every county
+    for mi, month in enumerate(months):
+        if not fed:
+            break
+        received = dt.datetime.combine(add_months(month, 1), dt.time(3, 0))
+        if received > now:
+            continue
+        b = add_batch(source="demo", region_code=None, period=f"{month:%Y-%m}", received_at=received,
+                      committed_at=received, note="演示数据：七张问题清单与重大应用系统月度汇总",
+                      n_rows=len(fed) * n_c)
+        frames.append(pd.DataFrame({
+            "batch_id": b, "region_code": np.repeat(counties, len(fed)),
+            "measure_code": [m.code for m in fed] * n_c, "obs_date": month,
+            "value": np.stack([values[m.code][:, mi] for m in fed], axis=1).reshape(-1), "is_current": True,
+        }))
     # province-level monthly measures: one platform batch per month
     pm = [m for m in month_measures if m.level == "province"]
     for mi, month in enumerate(months):
@@ -288,4 +470,4 @@ def generate(
     remap = dict(zip(bdf["id"], range(1, len(bdf) + 1), strict=False))
     bdf["id"] = bdf["id"].map(remap)
     obs["batch_id"] = obs["batch_id"].map(remap)
-    return DemoData(bdf, obs, overdue, never, restated)
+    return DemoData(bdf, obs, overdue, never, restated, problems, events)

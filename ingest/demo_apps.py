@@ -75,6 +75,9 @@ APPS: list[tuple[str, str, str, str, str, str]] = [
     ("mhww", "grassroots", "民呼我为", "People call, we act", "省信访局", "Provincial Letters and Visits Bureau"),
     ("zjexzx", "grassroots", "浙江e行在线", "Zhejiang e-travel online", "省公安厅", "Provincial Public Security Department"),
 ]
+# apps that apply only where their subject exists (the 贯通 denominator is the apps that apply to the county)
+COASTAL_ONLY = {"hszhzz"}  # 海上综合智治: counties with a sea coastline
+NOT_IN_URBAN_CORE = {"gdzb"}  # 耕地智保: central urban districts have no farmland to protect
 FIRST_LAUNCH = dt.date(2020, 6, 1)  # the demo's first KPI month (2021-01) already has ~30% of apps live
 LAST_LAUNCH = dt.date(2021, 1, 20)
 USAGE_MEASURES = {  # app_usage column -> the catalogue measure it splits
@@ -91,6 +94,27 @@ class AppsDemo:
     apps: pd.DataFrame  # the major_app rows
     rollout: pd.DataFrame  # the app_rollout rows
     usage: pd.DataFrame  # the app_usage rows
+
+
+def applicable(counties: list[str]) -> dict[str, list[str]]:
+    """The major apps required of each county (seed 004: 31 provincial major apps, less those whose
+    subject the county lacks, from data/regions/county_character.csv; unknown counties need all)."""
+    from ingest.demo import character
+
+    try:
+        ch = character()
+    except FileNotFoundError:
+        ch = pd.DataFrame()
+    out = {}
+    for c in counties:
+        row = ch.loc[c] if c in ch.index else None
+        codes = [a[0] for a in APPS]
+        if row is not None and not int(row["coastal"]):
+            codes = [a for a in codes if a not in COASTAL_ONLY]
+        if row is not None and row["kind"] == "urban_core":
+            codes = [a for a in codes if a not in NOT_IN_URBAN_CORE]
+        out[c] = codes
+    return out
 
 
 def register(rng: np.random.Generator) -> pd.DataFrame:
@@ -121,11 +145,14 @@ def rollout(apps: pd.DataFrame, obs: pd.DataFrame, geo: Geography, rng: np.rando
     launch = pd.to_datetime(apps["launch_date"]).dt.date.tolist()
     launch_rank = np.argsort(np.argsort(apps["launch_date"].to_numpy()))
     rows = []
-    n = len(apps)
+    code_pos = {c: i for i, c in enumerate(apps["code"])}
+    need = applicable(list(live.index))
     for county, values in live.iterrows():
+        mine = np.array([code_pos[c] for c in need[county] if c in code_pos])  # only the apps that apply here
+        n = len(mine)
         counts = values.ffill().fillna(0).clip(0, n).astype(int).to_numpy()
         counts = np.maximum.accumulate(counts)
-        order = np.argsort(launch_rank / n + rng.normal(0, 0.35, size=n))  # earlier launches tend to come first
+        order = mine[np.argsort(launch_rank[mine] / len(apps) + rng.normal(0, 0.35, size=n))]  # earlier first
         live_date: dict[int, dt.date] = {}
         prev = 0
         for mi, m in enumerate(months):
@@ -239,13 +266,17 @@ def write_registers(store: Store, apps: AppsDemo, problems: pd.DataFrame, events
                 )
 
 
-def load_demo_registers(store: Store, obs: pd.DataFrame, geo: Geography, seed: int = 2021) -> dict[str, int]:
-    """Generate and write the app and problem registers for a demo database built from `obs`."""
+def load_demo_registers(store: Store, obs: pd.DataFrame, geo: Geography, seed: int = 2021,
+                        problems: pd.DataFrame | None = None, events: pd.DataFrame | None = None) -> dict[str, int]:
+    """Generate and write the app and problem registers for a demo database built from `obs`. `problems`
+    and `events` are the register the demo's problem KPIs were counted from (ingest.demo.generate);
+    without them the register is drawn again for the span of `obs`."""
     from ingest.demo_problems import generate_problems
 
     apps = generate_apps(obs, geo, seed)
-    last = pd.to_datetime(obs["obs_date"]).max().date() if len(obs) else dt.date.today()
-    problems, events = generate_problems(geo, seed, month_end(last.replace(day=1)))
+    if problems is None or events is None:
+        last = pd.to_datetime(obs["obs_date"]).max().date() if len(obs) else dt.date.today()
+        problems, events = generate_problems(geo, seed, month_end(last.replace(day=1)))
     write_registers(store, apps, problems, events)
     return {"apps": len(apps.apps), "rollout": len(apps.rollout), "usage": len(apps.usage),
             "problems": len(problems), "problem_events": len(events)}

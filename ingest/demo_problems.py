@@ -17,6 +17,7 @@ from metrics.geography import Geography
 from metrics.problems import status_at
 
 START = dt.date(2021, 1, 1)
+HORIZON_DAYS = (dt.date(2026, 12, 1) - START).days  # the demo's trend horizon (ingest.demo.HORIZON_MONTHS)
 # source -> (probability, finder zh/en, [(title zh, title en, owning unit zh, owning unit en)])
 SOURCES: dict[str, tuple[float, str, str, list[tuple[str, str, str, str]]]] = {
     "inspection": (0.12, "省委巡视组", "Provincial inspection team", [
@@ -91,12 +92,14 @@ def generate_problems(geo: Geography, seed: int, last_day: dt.date) -> tuple[pd.
     for county in geo.counties:
         reg = geo.get(county)
         pop = (reg.population or 300_000) / 1e4
-        rate = (0.35 + 0.012 * pop) * n_days / 30.4  # problems over the whole span
+        rate = 2 * (0.35 + 0.012 * pop) * n_days / 30.4  # problems over the whole span
         n = int(rng.poisson(rate))
-        skill = rng.normal(0, 0.6) - (0.5 if county in shanqu else 0.0)  # county's closing discipline
-        p_ontime = 1 / (1 + np.exp(-(1.9 + skill)))
+        skill = rng.normal(0, 0.6) - (0.4 if county in shanqu else 0.0)  # county's closing discipline
+        improving = rng.normal(0, 0.8)  # and how fast it improves: a few improvers, a few slipping back
         found = np.sort(rng.integers(0, n_days, size=n))
         for j, off in enumerate(found):
+            tf = min(1.2, off / HORIZON_DAYS)  # the province tightens discipline over the years
+            p_ontime = 1 / (1 + np.exp(-(1.5 + 1.6 * tf + skill + improving * (tf - 0.5))))
             src = codes[int(rng.choice(len(codes), p=probs))]
             _, finder_zh, finder_en, templates = SOURCES[src]
             tz, te, oz, oe = templates[int(rng.integers(0, len(templates)))]

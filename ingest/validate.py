@@ -442,8 +442,8 @@ class _Stored:
 
 def _pairs(cat: Catalogue) -> list[tuple[str, str, str]]:
     seen, out = set(), []
-    for k in cat.kpis:
-        if k.kind == "ratio" and (k.numerator, k.denominator) not in seen:
+    for k in cat.kpis:  # a share never exceeds its base; an average (days per request) may
+        if k.kind == "ratio" and k.format == "percent" and (k.numerator, k.denominator) not in seen:
             seen.add((k.numerator, k.denominator))
             out.append((k.numerator, k.denominator, k.code))
     return out

@@ -31,7 +31,7 @@ RATES: dict[str, tuple[str, str]] = {
 }
 RATE_KPIS = {"activity_rate": "app_activity_rate", "real_activity_rate": "app_real_activity_rate",
              "satisfaction_rate": "app_satisfaction"}
-ROLLOUT_STATES = ("live", "in_progress", "not_started")
+ROLLOUT_STATES = ("live", "in_progress", "not_started", "not_applicable")
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -128,23 +128,27 @@ def rollout_state(rollout: pd.DataFrame, on: dt.date) -> pd.Series:
 
 def rollout_matrix(rollout: pd.DataFrame, register: pd.DataFrame, on: dt.date,
                    counties: list[str]) -> pd.DataFrame:
-    """Counties × required apps: each cell the app's state in the county on `on`."""
+    """Counties × required apps: each cell the app's state in the county on `on`. An app applies to a
+    county when the register has a rollout row for the pair (海上综合智治 has none in a landlocked
+    county): other cells are not_applicable and stay out of the county's denominator. A county with no
+    rows at all (a register written before applicability) needs every app."""
     required = register[register["rollout_required"].astype(bool)]["code"].tolist()
     r = rollout[rollout["app_code"].isin(required) & rollout["region_code"].isin(counties)]
     r = r.assign(state=rollout_state(r, on))
     m = r.pivot(index="region_code", columns="app_code", values="state")
-    return m.reindex(index=counties, columns=required).fillna("not_started")
+    m = m.reindex(index=counties, columns=required)
+    known = m.notna().any(axis=1)
+    return m.where(~known.to_numpy()[:, None] | m.notna(), "not_applicable").fillna("not_started")
 
 
 def rollout_summary(matrix: pd.DataFrame, geo: Geography) -> pd.DataFrame:
-    """Per county: apps live, in progress, required, rollout rate, rank among the counties shown
-    (competition ranking, best first); then each city's and the province's Σlive ÷ Σrequired."""
-    n_req = matrix.shape[1]
+    """Per county: apps live, in progress, required (the apps that apply to it), rollout rate, rank among
+    the counties shown (competition ranking, best first); then each city's and the province's Σlive ÷ Σrequired."""
     county = pd.DataFrame({
         "region": matrix.index,
         "live": (matrix == "live").sum(axis=1).to_numpy(),
         "in_progress": (matrix == "in_progress").sum(axis=1).to_numpy(),
-        "required": n_req,
+        "required": (matrix != "not_applicable").sum(axis=1).to_numpy(),
     })
     county["level"] = "county"
     county["city"] = county["region"].map(geo.city_of)

@@ -148,12 +148,16 @@ def as_of(problems: pd.DataFrame, on: dt.date) -> pd.DataFrame:
     return df
 
 
-def county_counts(problems: pd.DataFrame, on: dt.date, window_months: int, counties: list[str]) -> pd.DataFrame:
-    """Counts per county as of `on` (all counties listed, zeros where none)."""
+def county_counts(problems: pd.DataFrame, on: dt.date, window_months: int, counties: list[str],
+                  due_from: dt.date | None = None) -> pd.DataFrame:
+    """Counts per county as of `on` (all counties listed, zeros where none). On-time closure counts
+    the problems due from `due_from` to `on` — the period asked about, so the figure equals the KPI
+    问题按期整改率 of that period — or, without it, over the look-back window."""
     df = as_of(problems, on)
     day = pd.Timestamp(on)
     start = pd.Timestamp(add_months(on.replace(day=1), -(window_months - 1)))
-    due_in_window = (df["deadline"] >= start) & (df["deadline"] <= day)
+    due_start = pd.Timestamp(due_from) if due_from is not None else start
+    due_in_window = (df["deadline"] >= due_start) & (df["deadline"] <= day)
     ontime = df["closed_date"].notna() & (df["closed_date"] <= df["deadline"])
     found_window = df["found_date"] >= start
     parts = pd.DataFrame({
@@ -192,10 +196,11 @@ def with_rates(counts: pd.DataFrame, cfg: ProblemConfig) -> pd.DataFrame:
 
 
 def region_table(problems: pd.DataFrame, on: dt.date, geo: Geography, cfg: ProblemConfig | None = None,
-                 counties: list[str] | None = None) -> pd.DataFrame:
-    """Every county, city and the province: counts, rates, index; counties and cities ranked by the index."""
+                 counties: list[str] | None = None, due_from: dt.date | None = None) -> pd.DataFrame:
+    """Every county, city and the province: counts, rates, index; counties and cities ranked by the index.
+    With `due_from` (the period's first day) the on-time rate is the period's, as the KPI tile shows it."""
     cfg = cfg or config()
-    cc = county_counts(problems, on, cfg.window_months, counties or geo.counties)
+    cc = county_counts(problems, on, cfg.window_months, counties or geo.counties, due_from)
     cc["level"] = "county"
     cc["city"] = cc["region"].map(geo.city_of)
     cities = cc.groupby("city")[COUNT_COLUMNS].sum().reset_index().rename(columns={"city": "region"})

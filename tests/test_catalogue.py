@@ -114,7 +114,7 @@ def test_every_measure_is_used(cat: Catalogue) -> None:
 
 def test_ratio_numerators_cannot_exceed_denominators_in_demo(cat: Catalogue) -> None:
     for k in cat.kpis:
-        if k.kind != "ratio":
+        if k.kind != "ratio" or k.format != "percent":  # an average (days per request) is no share
             continue
         demo = cat.measure(k.numerator).demo
         assert demo.kind == "share" and demo.of == k.denominator, k.code
@@ -134,8 +134,8 @@ def test_yoy_growth_is_over_a_flow(cat: Catalogue) -> None:
 
 def test_rates_are_percent_and_counts_integer(cat: Catalogue) -> None:
     for k in cat.kpis:
-        if k.kind == "ratio":
-            assert k.format == "percent", k.code
+        if k.kind == "ratio":  # a rate, or an average per unit shown in its own unit (working days)
+            assert k.format == "percent" or (k.format == "decimal" and k.unit_zh != "%"), k.code
         if k.format == "integer":
             assert k.decimals == 0, k.code
 

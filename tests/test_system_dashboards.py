@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import yaml
 
 from ingest.bootstrap import create_demo_database
-from ingest.demo_apps import allocate, count_rows, write_registers
+from ingest.demo_apps import allocate, applicable, count_rows, write_registers
 from metrics import apps as ma
 from metrics import open_engine
 from metrics import problems as mp
@@ -363,7 +363,9 @@ def test_rollout_matrix_by_hand():
     rows = [("a", "330102", dt.date(2024, 1, 1), dt.date(2024, 3, 1)), ("b", "330102", dt.date(2024, 1, 1), dt.date(2024, 6, 30)),
             ("c", "330102", dt.date(2024, 5, 1), None),
             ("a", "330105", dt.date(2024, 1, 1), dt.date(2024, 7, 1)),  # live only after the date
-            ("a", "330203", None, None), ("b", "330203", dt.date(2024, 2, 1), dt.date(2024, 2, 2))]
+            ("b", "330105", None, None), ("c", "330105", None, None),  # required, not started (no row: n/a)
+            ("a", "330203", None, None), ("b", "330203", dt.date(2024, 2, 1), dt.date(2024, 2, 2)),
+            ("c", "330203", None, None)]
     ro = pd.DataFrame(rows, columns=["app_code", "region_code", "started_date", "live_date"])
     m = ma.rollout_matrix(ro, reg, on, counties)
     assert m.loc["330102"].tolist() == ["live", "live", "in_progress"]
@@ -392,7 +394,7 @@ def test_demo_apps_agree_with_the_catalogue_kpis(demo):
     summ = ma.rollout_summary(m, GEO).set_index("region")
     kp = bulk[(bulk["kpi"] == "major_app_rollout_rate") & (bulk["level"] == "county")].set_index("region")["value"]
     reported = kp.dropna()
-    assert len(reported) == 88
+    assert len(reported) == 90  # the rollout count comes from the platform, not the county reports
     assert np.allclose(summ.loc[reported.index, "rate"], reported)
 
 
@@ -465,7 +467,7 @@ def test_problem_index_weights_are_configurable():
     with pytest.raises(mp.ProblemConfigError, match="index.components.0.code"):
         mp.parse_config(raw)
     cfg = mp.config()
-    assert {s.name_zh for s in cfg.sources} == {"巡视", "审计", "督查", "生态环保", "安全生产", "网络舆情", "信访"}
+    assert {s.name_zh for s in cfg.sources} == {"巡视", "审计", "督查", "生态环保", "安全生产和自然灾害", "网络舆情", "群众信访"}  # seed 001
     assert {s.name_zh for s in cfg.statuses} == {"整改中", "已销号", "逾期"}
 
 
@@ -488,8 +490,8 @@ def test_problem_filters_and_demo_register(demo):
 @pytest.mark.parametrize("params", [
     dict(system="platform", section="apps"),
     dict(system="platform", section="apps", city="330100", county="330106", lang="en"),
-    dict(system="party", section="rollout"),
-    dict(system="party", section="rollout", city="330100", county="330106"),
+    dict(system="government", section="rollout"),
+    dict(system="government", section="rollout", city="330100", county="330106"),
     dict(system="party", section="problems"),
     dict(system="party", section="problems", city="330100", lang="en"),
     dict(system="government", skpi="platform_reliability"),  # an out-of-system KPI falls back
@@ -564,7 +566,8 @@ def test_demo_registers_load_on_every_backend(db_url):
     create_demo_database(db_url, seed=11, today=today)
     store = Store(db_url)
     n = count_rows(store)
-    assert n["major_app"] == 31 and n["app_rollout"] == 31 * 90 and n["app_usage"] == 31 * 11 * 3
+    applies = sum(len(v) for v in applicable(GEO.counties).values())  # apps without a subject here: no row
+    assert n["major_app"] == 31 and n["app_rollout"] == applies < 31 * 90 and n["app_usage"] == 31 * 11 * 3
     assert n["problem"] > 100 and n["problem_event"] > n["problem"]
     eng = MetricsEngine(store, today=dt.date(2021, 4, 20))
     p = Period.parse("2021-03")

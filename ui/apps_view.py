@@ -22,7 +22,7 @@ from ui.shell import Ctx
 from ui.system_dash import CHART_CONFIG, chart_title, on_chart_pick, on_row_pick, status_table
 
 STATE_COLOURS = {"live": "#22c55e", "in_progress": "#f59e0b", "not_started": "#334155"}
-STATE_Z = {"not_started": 0, "in_progress": 1, "live": 2}
+STATE_Z = {"not_started": 0, "in_progress": 1, "live": 2, "not_applicable": float("nan")}  # n/a: a blank cell
 RATE_COLOURS = {"activity_rate": "#38bdf8", "real_activity_rate": "#a3e635", "satisfaction_rate": "#f472b6"}
 
 

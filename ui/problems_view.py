@@ -46,7 +46,8 @@ def _problems(url: str, version: int) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _regions(url: str, version: int, period: str) -> pd.DataFrame:
-    return mp.region_table(_problems(url, version), Period.parse(period).end, data.engine().geo, mp.config())
+    p = Period.parse(period)  # on-time closure over the period's due problems, as the KPI tile counts it
+    return mp.region_table(_problems(url, version), p.end, data.engine().geo, mp.config(), due_from=p.start)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -136,7 +137,7 @@ def problems_section(ctx: Ctx, drill: sm.Drill) -> None:
         _tile(t("sys_pb_open", lang), f"{int(here['open']):,}", where),
         _tile(t("sys_pb_overdue", lang), f"{int(here['overdue']):,}", ctx.period.label),
         _tile(t("sys_pb_ontime", lang), fmt.percent(here["ontime_rate"], 1),
-              t("sys_pb_window", lang, n=cfg.window_months)),
+              t("sys_pb_window", lang, n=int(here["closed_ontime"]), d=int(here["due_in_window"]))),
         _tile(t("sys_pb_close", lang), fmt.percent(here["close_rate"], 1), f"{int(here['closed'])}/{int(here['found'])}"),
         _tile(cfg.index.name(lang),
               f"{here['index']:.1f}" if fmt.is_num(here["index"]) else "—", rank),

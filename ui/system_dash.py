@@ -34,7 +34,7 @@ from ui.tiles import row_of, target_text
 
 SYSTEM_PAGE = "pages/system.py"
 # systems whose office keeps an item-level register beside the KPIs (extra sections of the page)
-EXTRA_SECTIONS: dict[str, tuple[str, ...]] = {"platform": ("apps",), "party": ("problems", "rollout")}
+EXTRA_SECTIONS: dict[str, tuple[str, ...]] = {"platform": ("apps",), "party": ("problems",), "government": ("rollout",)}  # 31 apps: seed 004 lists them under 数字政府
 CHART_CONFIG = {"displayModeBar": False, "displaylogo": False, "scrollZoom": False}
 CSS = """
 <style>
