@@ -231,3 +231,43 @@ def test_black_list_never_lists_a_month_that_shows_its_target(tmp_path):
     assert off["region"].tolist() == [b]  # B shows 49.9% in June: still short
     assert off["reason_zh"].iloc[0] == "k_ratio连续3个月未达目标（50.0%）：49.0%、49.4%、49.9%"
     assert "50.0%、" not in "".join(off["reason_zh"]) and not off["reason_zh"].str.endswith("50.0%").any()
+
+
+# -- alerts that matter first ---------------------------------------------------------------------
+def test_small_sample_swings_are_grouped_last_and_the_panel_holds_a_screenful():
+    from metrics.geography import geography
+    from metrics.periods import Period
+    from ui.alerts import SCREENFUL, build_alerts, screenful
+
+    geo = geography()
+    base = {"value": 0.9, "target": 0.9, "status": "green", "change_prev": 0.0, "direction": "up",
+            "format": "percent", "complete": True, "missing": [], "as_of": "2024-06-30", "level": "county",
+            "small_sample": False}
+    rows = [{"kpi": "online_handling_rate", "region": "330000", "level": "province", "status": "red"}]
+    small = geo.counties[:15]
+    rows += [{"kpi": "mobile_handling_rate", "region": c, "change_prev": -0.5, "small_sample": True} for c in small]
+    rows += [{"kpi": "mobile_handling_rate", "region": geo.counties[20], "change_prev": -0.08}]
+    alerts = build_alerts(pd.DataFrame([base | r for r in rows]), CAT, geo, "330000", Period.parse("2024-06"),
+                          geo.counties, "zh")
+    assert alerts[0].kind == "off_target"  # the province-level warning leads
+    assert [a.kind for a in alerts] == ["off_target", "drop", "small"]  # 15 small swings: one alert, last
+    assert "15个小样本县" in alerts[-1].text and alerts[1].target == ("county", geo.counties[20])
+    shown, more = screenful(alerts * 5)
+    assert len(shown) == SCREENFUL and more == 15 - SCREENFUL
+
+
+def test_many_headlines_off_target_take_four_lines_not_ten():
+    from metrics.geography import geography
+    from metrics.periods import Period
+    from ui.alerts import OFF_SHOWN, build_alerts
+
+    geo = geography()
+    rows = [{"kpi": k.code, "region": "330000", "level": "province", "status": "red", "value": 0.5, "target": 1.0,
+             "attainment": 0.5 + i / 100, "change_prev": 0.0, "direction": "up", "format": "percent",
+             "complete": True, "missing": [], "as_of": "2024-06-30"} for i, k in enumerate(CAT.headline_kpis())]
+    rows.append(rows[0] | {"kpi": "online_handling_rate", "region": "330000", "complete": False,
+                           "missing": ["330102"], "status": "green"})
+    alerts = build_alerts(pd.DataFrame(rows[1:]), CAT, geo, "330000", Period.parse("2024-06"), geo.counties, "zh")
+    off = [a for a in alerts if a.kind == "off_target"]
+    assert len(off) == OFF_SHOWN + 1 and off[-1].text.startswith("另有")
+    assert alerts[len(off)].kind == "overdue"  # the county that did not report is still on the first screen

@@ -18,7 +18,7 @@ from metrics.summary import system_summary
 from store.db import database_url
 from ui import data, fmt, html, maps, ranking, urlstate
 from ui import forecast_view as fcv
-from ui.alerts import Alert, build_alerts
+from ui.alerts import SCREENFUL, Alert, build_alerts, screenful
 from ui.i18n import t
 from ui.profile import comparison_regions
 from ui.shell import Ctx
@@ -27,7 +27,7 @@ from ui.tiles import headline_tiles as tiles_of
 
 OVERVIEW, COUNTY, SYSTEM = "pages/overview.py", "pages/county.py", "pages/system.py"
 ALERT_ICON = {"overdue": ":material/schedule:", "off_target": ":material/flag:", "drop": ":material/trending_down:",
-              "falling": ":material/south_east:", "stale": ":material/hourglass_empty:",
+              "falling": ":material/south_east:", "stale": ":material/hourglass_empty:", "small": ":material/blur_on:",
               "followup": ":material/assignment_late:"}
 FOLLOWUP = "pages/followup.py"
 
@@ -164,7 +164,8 @@ def alerts_panel(ctx: Ctx, alerts: list[Alert], height: int = 440, limit: int = 
     with box:
         if not alerts:
             st.caption(t("no_alerts", ctx.lang))
-        for i, a in enumerate(alerts[:limit]):
+        shown, more = screenful(alerts, min(limit, SCREENFUL))
+        for a in shown:
             kind, code = a.target
             if kind == "followup":
                 st.page_link(FOLLOWUP, label=a.text, icon=ALERT_ICON[a.kind], query_params=ctx.params(item=code))
@@ -173,8 +174,8 @@ def alerts_panel(ctx: Ctx, alerts: list[Alert], height: int = 440, limit: int = 
             else:
                 st.page_link(SYSTEM, label=a.text, icon=ALERT_ICON[a.kind],
                              query_params=ctx.params(system=code, **({"skpi": a.kpi} if a.kpi else {})))
-            if i == limit - 1 and len(alerts) > limit:
-                st.caption(f"… +{len(alerts) - limit}")
+        if more:
+            st.caption(t("alerts_more", ctx.lang, n=more))
 
 
 def _instruct_on_alert(ctx: Ctx, alerts: list[Alert]) -> None:
