@@ -33,6 +33,7 @@ SCHEME = "bimonthly_overall"
 BULK_COLUMNS = ["kpi", "region", "level", "value", "numerator", "denominator", "target", "attainment", "status",
                 "rank", "rank_of", "prev_value", "change_prev", "yoy_value", "change_yoy", "complete",
                 "n_reported", "n_expected", "as_of"]
+BULK_COLUMNS += ["target_annual", "pace", "pace_gap", "paced"]  # 序时: a count's pro-rata target and its gap
 LEAGUE_COLUMNS = ["region", "name_zh", "name_en", "rank", "rank_of", "prev_rank", "rank_change", "standing",
                   "value", "target", "attainment", "status"]
 PROBLEM_COLUMNS = ["id", "code", "region_code", "source", "title_zh", "title_en", "owner_zh", "owner_en", "found_date",

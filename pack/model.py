@@ -282,6 +282,14 @@ def _kpi_row(bulk: pd.DataFrame, k: str, region: str = PROVINCE) -> pd.Series | 
     return None if r.empty else r.iloc[0]
 
 
+def _pace_label(r: pd.Series, k, lang: str) -> str:
+    """'序时目标 23家（年度 30家）· 落后序时 2家': a count's year-end target spread over the year."""
+    gap = float(r["pace_gap"])
+    key = "pack_pace_ahead" if gap > 0 else "pack_pace_behind" if gap < 0 else "pack_pace_on"
+    return tr("pack_target_paced", lang, target=fmt_value(r["target"], k, lang),
+              annual=fmt_value(r["target_annual"], k, lang)) + " · " + tr(key, lang, n=fmt_value(abs(gap), k, lang))
+
+
 def _cards(bulk: pd.DataFrame, cat: Catalogue, lang: str) -> list[Card]:
     cards = []
     for k in cat.headline_kpis():
@@ -291,6 +299,8 @@ def _cards(bulk: pd.DataFrame, cat: Catalogue, lang: str) -> list[Card]:
             continue
         sub = tr("pack_target_label", lang, target=fmt_value(r["target"], k, lang), att=fmt_pct(r["attainment"])) \
             if _num(r["target"]) is not None else tr("pack_no_target", lang)
+        if bool(r.get("paced", False)) and _num(r.get("pace_gap")) is not None:  # a count judged on 序时
+            sub = _pace_label(r, k, lang)
         cards.append(Card(k.name(lang), fmt_value(r["value"], k, lang), sub, fmt_change(r["change_prev"], k, lang),
                           status_tone(r["status"])))
     return cards
@@ -308,7 +318,8 @@ def _system_slides(bulk: pd.DataFrame, cat: Catalogue, lang: str, period: str) -
                 continue
             tone = status_tone(r["status"])
             rows.append([Cell(k.name(lang)), Cell(fmt_value(r["value"], k, lang), tone),
-                         Cell(fmt_value(r["target"], k, lang) if _num(r["target"]) is not None else "—", "muted"),
+                         Cell(_pace_label(r, k, lang) if bool(r.get("paced", False)) and _num(r.get("pace_gap")) is not None
+                              else fmt_value(r["target"], k, lang) if _num(r["target"]) is not None else "—", "muted"),
                          Cell(fmt_pct(r["attainment"]), tone), fmt_change(r["change_prev"], k, lang),
                          Cell("—", "muted")])
             att = _num(r["attainment"])

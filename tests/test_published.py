@@ -271,3 +271,20 @@ def test_many_headlines_off_target_take_four_lines_not_ten():
     off = [a for a in alerts if a.kind == "off_target"]
     assert len(off) == OFF_SHOWN + 1 and off[-1].text.startswith("另有")
     assert alerts[len(off)].kind == "overdue"  # the county that did not report is still on the first screen
+
+
+def test_meeting_pack_card_shows_pace_for_a_count():
+    from pack.model import _cards
+
+    rows = []
+    for k in CAT.headline_kpis():
+        r = {"kpi": k.code, "region": "330000", "value": 0.9, "target": 0.95, "attainment": 0.9 / 0.95,
+             "status": "amber", "change_prev": 0.0, "complete": True, "n_reported": 1, "n_expected": 1,
+             "paced": False, "pace_gap": np.nan, "target_annual": 0.95}
+        if k.code == "future_factories":
+            r |= {"value": 21.0, "target": 23.0, "target_annual": 30.0, "paced": True, "pace_gap": -2.0,
+                  "attainment": 21 / 23}
+        rows.append(r)
+    cards = {c.label: c for c in _cards(pd.DataFrame(rows), CAT, "zh")}
+    card = cards[CAT.kpi("future_factories").name_zh]
+    assert "序时目标 23家（年度 30家）" in card.sub and "落后序时 2家" in card.sub
