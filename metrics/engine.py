@@ -386,6 +386,7 @@ class MetricsEngine:
         mask_targets(df, ~df["kpi"].isin(everywhere))
         df["published"] = published(df)
         df["attainment"] = published_attainment(df)
+        df["pace_gap"] = df["pace_base"] = np.nan  # a township is judged on the year: nothing is paced
         df["status"] = status(df, self.catalogue)
         add_changes(df)
         floor = (df["min_denominator"] * df["kpi"].map(self._denominator_months(p))).fillna(-np.inf)

@@ -326,6 +326,7 @@ LEAGUE_COLUMNS = [
     "rank_change", "rank_change_zh", "rank_change_en", "standing", "standing_zh", "standing_en", "value",
     "numerator", "denominator", "target", "gap_to_target", "attainment", "status", "small_sample", "ci_low",
     "ci_high", "rank_best", "rank_worst", "rank_small", "n_reported", "n_expected", "trend",
+    "target_annual", "pace", "pace_gap",  # 序时: target is the pro-rata one for a paced count
 ]
 
 
@@ -382,6 +383,9 @@ def league_table(
     cur = cur.sort_values(["_o", "rank", "rank_small", "region"]).reset_index(drop=True)
     for c in ("rank", "rank_of", "prev_rank", "rank_change", "rank_small", "rank_best", "rank_worst"):
         cur[c] = cur[c].astype("Int64")
+    for c in ("target_annual", "pace", "pace_gap"):  # townships are judged on the year: no pacing
+        if c not in cur:
+            cur[c] = np.nan
     return cur[LEAGUE_COLUMNS]
 
 
