@@ -116,7 +116,10 @@ def attach_targets(df: pd.DataFrame, catalogue: Catalogue, when: int | dt.date) 
     out = df.merge(targets, on="kpi", how="left")
     base = out["pace_base"] if "pace_base" in out else pd.Series(np.nan, index=out.index)
     up = out["direction"] == "up" if "direction" in out else pd.Series(True, index=out.index)
-    paced = out["pace"].notna() & (out["pace"] < 1) & base.notna()
+    # paced only while the year's target lies ahead of last year-end: a target already met (often one
+    # carried over from an earlier year) is simply the target, not a 序时目标
+    ahead = pd.Series(np.where(up, out["target_annual"] > base, out["target_annual"] < base), index=out.index)
+    paced = out["pace"].notna() & (out["pace"] < 1) & base.notna() & ahead
     out["target"] = paced_target(out["target_annual"], base, out["pace"].where(paced), up)
     out.loc[~paced, "pace"] = np.nan
     out["paced"] = paced & out["target_annual"].notna()

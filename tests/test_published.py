@@ -288,3 +288,13 @@ def test_meeting_pack_card_shows_pace_for_a_count():
     cards = {c.label: c for c in _cards(pd.DataFrame(rows), CAT, "zh")}
     card = cards[CAT.kpi("future_factories").name_zh]
     assert "序时目标 23家（年度 30家）" in card.sub and "落后序时 2家" in card.sub
+
+
+def test_a_target_met_last_year_end_is_not_a_pro_rata_target():
+    from metrics.evaluate import attach_targets
+
+    df = pd.DataFrame({"kpi": ["future_factories"] * 2, "region": ["330000", "330100"], "direction": "up",
+                       "pace_base": [140.0, 18.0]})
+    out = attach_targets(df, CAT, dt.date(2026, 10, 31)).set_index("region")
+    assert not out.loc["330000", "paced"] and out.loc["330000", "target"] == 30  # 140 already beyond 30
+    assert out.loc["330100", "paced"] and out.loc["330100", "target"] == pytest.approx(18 + 12 * 10 / 12)
