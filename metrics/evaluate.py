@@ -61,6 +61,17 @@ def published(df: pd.DataFrame, column: str = "value") -> pd.Series:
     return publish(df[column], df["format"], df["decimals"])
 
 
+def met_threshold(target: float, fmt: str, decimals: int, up: bool) -> float:
+    """The stored value from which a figure *publishes* as meeting `target` (93.0% shows 93.0%).
+
+    For forecasts: "will meet the target" means the December figure, as it will be shown, meets it.
+    """
+    s = _scale(fmt)
+    half = 0.5 * 10.0 ** -int(decimals) / s
+    t = publish_one(target, fmt, decimals)
+    return t - half if up else t + half
+
+
 # -- 序时进度 ----------------------------------------------------------------------------------------
 def pace_fraction(kpi: Kpi, on: dt.date) -> float | None:
     """Share of the year's change that is due by `on` (the period's last day); None: not paced.

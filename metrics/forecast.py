@@ -51,6 +51,7 @@ import pandas as pd
 
 from metrics.catalogue import Catalogue, Kpi
 from metrics.catalogue import catalogue as default_catalogue
+from metrics.evaluate import met_threshold
 from metrics.geography import PROVINCE
 from metrics.periods import Period, add_months
 
@@ -273,8 +274,9 @@ def _forecast_block(v: np.ndarray, first: dt.date, cutoff: dt.date, k: Kpi, targ
     if pr is None:
         return None
     n = v.shape[0]
-    target_t = to_t(np.full(n, target), kind, eps)
     up = k.direction == "up"
+    # met as published: a December figure that shows the target has met it (metrics.evaluate)
+    target_t = to_t(np.full(n, met_threshold(target, k.format, k.decimals, up)), kind, eps)
     mm, st = month_met(to_t(v[:, -1], kind, eps), pr.path_t, target_t, up, cutoff.month)
     return {"projection": pr.point, "lo": pr.lo, "hi": pr.hi, "prob": probability(pr, target_t, up),
             "month_met": mm, "state": st, "n_errors": np.full(n, pr.z.size)}
@@ -404,7 +406,9 @@ def backtest(values: pd.DataFrame, years: Iterable[int], cut_months: Iterable[in
     df["group"] = df["kpi"].map(lambda c: kpi_group(cat.kpi(c), cat))
     df["level"] = df["region"].map(levels or {}).fillna("?")
     up = df["direction"] == "up"
-    df["met"] = np.where(up, df["actual"] >= df["target"] - 1e-12, df["actual"] <= df["target"] + 1e-12)
+    thr = [met_threshold(t, cat.kpi(c).format, cat.kpi(c).decimals, u) if pd.notna(t) else np.nan
+           for t, c, u in zip(df["target"], df["kpi"], up, strict=True)]
+    df["met"] = np.where(up, df["actual"] >= np.asarray(thr, dtype=float), df["actual"] <= np.asarray(thr, dtype=float))
     df["inside"] = (df["actual"] >= df["lo"] - 1e-12) & (df["actual"] <= df["hi"] + 1e-12)
     pct = df["kpi"].map(lambda c: cat.kpi(c).format == "percent" and cat.kpi(c).kind != "yoy_growth")
     with np.errstate(divide="ignore", invalid="ignore"):

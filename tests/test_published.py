@@ -298,3 +298,11 @@ def test_a_target_met_last_year_end_is_not_a_pro_rata_target():
     out = attach_targets(df, CAT, dt.date(2026, 10, 31)).set_index("region")
     assert not out.loc["330000", "paced"] and out.loc["330000", "target"] == 30  # 140 already beyond 30
     assert out.loc["330100", "paced"] and out.loc["330100", "target"] == pytest.approx(18 + 12 * 10 / 12)
+
+
+def test_forecasts_call_met_what_will_show_as_met():
+    from metrics.evaluate import met_threshold
+
+    assert met_threshold(0.95, "percent", 1, True) == pytest.approx(0.9495)
+    assert met_threshold(0.003, "percent", 2, False) == pytest.approx(0.00305)
+    assert met_threshold(3_000_000, "integer", 0, True) == pytest.approx(2_999_999.5)
