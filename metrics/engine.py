@@ -74,6 +74,8 @@ class KpiResult:
     small_sample: bool
     batches: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    not_reported: list[str] = field(default_factory=list)  # every member not in yet (missing: the overdue ones)
+    pending: bool = False  # no report of the period is due yet
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -364,6 +366,7 @@ class MetricsEngine:
         df["n_expected"] = 1
         df["n_reported"] = df["complete"].astype(int)
         df["missing"] = [[] if c else [r] for c, r in zip(df["complete"], df["region"], strict=True)]
+        df["not_reported"] = df["missing"]
         if len(f):
             through = f.assign(through=f["last_date"] + pd.offsets.MonthEnd(0)).merge(km, on="measure_code")
             through = through.groupby(["kpi", "group_code"])["through"].min().dt.strftime("%Y-%m-%d")
@@ -391,7 +394,8 @@ class MetricsEngine:
         add_changes(df)
         floor = (df["min_denominator"] * df["kpi"].map(self._denominator_months(p))).fillna(-np.inf)
         df["small_sample"] = df["denominator"].fillna(np.inf).lt(floor)
-        df["rankable"] = df["complete"] & ~df["small_sample"]
+        # nor is anyone ranked in a month whose reports are not yet due (the early reporters only)
+        df["rankable"] = df["complete"] & ~df["small_sample"] & ~df["pending"]
         everyone = pd.Series(True, index=df.index)
         df["rank"], df["rank_of"] = rank_within(df, everyone)
         df["rank_county"], df["rank_county_of"] = rank_within(df, everyone, by=["kpi", "county"])
@@ -506,6 +510,9 @@ class MetricsEngine:
     def _coverage(self, df: pd.DataFrame, folded: pd.DataFrame, p: Period, members: pd.DataFrame) -> pd.DataFrame:
         """Completeness per (KPI, region), and which member counties are missing."""
         due_months = self._due_months(p)
+        # a month counts once it has ended: its reports are then expected, due or not yet due, so a figure
+        # over the early reporters of a month in progress says N/M, never "complete"
+        ended = [m for m in p.months if month_end(m) < self.today]
         last_due_day = min(p.end, self.today - dt.timedelta(days=1))
         due_days = max(0, (last_due_day - p.start).days + 1)
         # per county and measure: did it report everything that is due?
@@ -520,19 +527,24 @@ class MetricsEngine:
         if p.grain == "day":
             ok = np.where(is_month, True, got["n_obs"] >= due_days)
         else:
-            ok = np.where(is_month, got["months_reported"] >= len(due_months), got["n_obs"] >= due_days)
-        per_measure = pd.Series(ok, index=got.index, name="reported").reset_index()
+            ok = np.where(is_month, got["months_reported"] >= len(ended), got["n_obs"] >= due_days)
+            overdue_ok = np.where(is_month, got["months_reported"] >= len(due_months), got["n_obs"] >= due_days)
+        if p.grain == "day":
+            overdue_ok = ok
+        per_measure = pd.DataFrame({"reported": ok, "on_time": overdue_ok}, index=got.index).reset_index()
         km = pd.DataFrame(
             [(k, m) for k, ms in kpi_measures.items() for m in ms if self._level[m] == "county"],
             columns=["kpi", "measure_code"],
         )
-        cov = km.merge(per_measure, on="measure_code").groupby(["kpi", "county"])["reported"].all().reset_index()
-        mem = members.merge(cov, left_on="member_code", right_on="county")
+        cov = km.merge(per_measure, on="measure_code").groupby(["kpi", "county"])[["reported", "on_time"]].all()
+        mem = members.merge(cov.reset_index(), left_on="member_code", right_on="county")
         grp = mem.groupby(["kpi", "group_code"]).agg(
             n_expected=("reported", "size"), n_reported=("reported", "sum")
         )
-        miss = mem[~mem["reported"]].groupby(["kpi", "group_code"])["county"].agg(sorted)
-        grp = grp.assign(missing=miss).reset_index().rename(columns={"group_code": "region"})
+        # missing: overdue (a due report not filed); not_reported: every member not in yet, due or not
+        miss = mem[~mem["on_time"]].groupby(["kpi", "group_code"])["county"].agg(sorted)
+        notrep = mem[~mem["reported"]].groupby(["kpi", "group_code"])["county"].agg(sorted)
+        grp = grp.assign(missing=miss, not_reported=notrep).reset_index().rename(columns={"group_code": "region"})
         df = df.merge(grp, on=["kpi", "region"], how="left")
         county_level = df["kpi"].map(lambda k: self._level[kpi_measures[k][0]]) == "county"
         # province-level KPIs: only the province itself is expected to have a value
@@ -542,6 +554,7 @@ class MetricsEngine:
         df["n_expected"] = df["n_expected"].fillna(exp_default).astype(int)
         df["n_reported"] = df["n_reported"].fillna(rep_default).astype(int)
         df["missing"] = df["missing"].apply(lambda x: x if isinstance(x, list) else [])
+        df["not_reported"] = df["not_reported"].apply(lambda x: x if isinstance(x, list) else [])
         df["complete"] = df["n_reported"] >= df["n_expected"]
         # as-of: data through the least recent last date among the KPI's measures
         if not folded.empty:
@@ -579,6 +592,9 @@ class MetricsEngine:
         df.loc[na, "status"] = "na"
         df.loc[~df["complete"] & ~na & df["value"].isna(), "status"] = "missing"
         add_changes(df)
+        # a change computed on a figure short of its reporters compares a partial sum with a whole one:
+        # withheld (the surfaces say N/M 已报 instead)
+        df.loc[~df["complete"], ["change_prev", "change_yoy"]] = np.nan
         # min_denominator is per month for flows; a stock denominator is compared as it is
         per_period = df["kpi"].map(self._denominator_months(p))
         floor = (df["min_denominator"] * per_period).fillna(-np.inf)
@@ -586,7 +602,8 @@ class MetricsEngine:
         df["small_sample"] = small & (df["level"] == "county")
         # fairness: a county that did not report in full, or whose rate rests on a handful of
         # cases, is neither crowned nor shamed (the rankings module shows it separately)
-        df["rankable"] = df["complete"] & ~df["small_sample"]
+        # nor is anyone ranked in a month whose reports are not yet due (the early reporters only)
+        df["rankable"] = df["complete"] & ~df["small_sample"] & ~df["pending"]
         for lvl in ("county", "city"):
             r, n = rank_within(df, df["level"] == lvl)
             df.loc[df["level"] == lvl, "rank"] = r
@@ -636,6 +653,7 @@ class MetricsEngine:
             peer_ranks=dict(row["peer_ranks"]), as_of=_none(row["as_of"]), complete=bool(row["complete"]),
             n_reported=int(row["n_reported"]), n_expected=int(row["n_expected"]), missing=list(row["missing"]),
             small_sample=bool(row["small_sample"]), notes=notes,
+            not_reported=list(row.get("not_reported", []) or []), pending=bool(row.get("pending", False)),
         )
 
     def _batches(self, kpi: str, region: str, p: Period, known_at: dt.datetime | None) -> list[int]:

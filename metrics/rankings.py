@@ -233,9 +233,10 @@ def standings(rows: pd.DataFrame, up: bool, small_sample: SmallSampleMode = "sep
     pending = df["pending"].astype(bool) if "pending" in df else pd.Series(False, index=df.index)
     small = df["small_sample"].fillna(False).astype(bool)
     county = df["level"].isin(["county", "township"])  # leaves: not reporting is 逾期未报
+    # a period whose reports are not yet due ranks no one: the early reporters are not the field
     df["standing"] = np.select(
         [
-            ~has & pending,
+            pending,
             ~has & complete,
             ~has | (~complete & county),
             ~complete,
@@ -540,6 +541,7 @@ def score_scheme(rows: pd.DataFrame, scheme: Scheme, regions: Sequence[str]) -> 
     sc["small_sample_kpis"] = sc["region"].map(small).apply(lambda x: x if isinstance(x, list) else [])
     is_county = sc["region"].map(level).eq("county")
     is_pending = sc["region"].map(pend).eq(True) if pend is not None else pd.Series(False, index=sc.index)
+    sc.loc[is_pending, "score"] = np.nan  # not yet due: nobody is scored on the early reporters alone
     is_small = sc["small_sample_kpis"].map(bool) & sc["score"].notna()
     sc["standing"] = np.select(
         [is_small, sc["score"].notna(), is_pending, is_county], ["small_sample", "ranked", "pending", "overdue"],

@@ -17,7 +17,16 @@ from pathlib import Path
 from auth import audit
 from metrics.engine import EngineError, MetricsEngine
 from pack.export import FORMATS, deck_for, render, write
-from pack.freeze import FreezeError, changed_since_freeze, changes_csv, freeze_period, get_freeze, list_freezes
+from pack.freeze import (
+    FreezeError,
+    changed_since_freeze,
+    changes_csv,
+    coverage_of,
+    freeze_period,
+    frozen_tables,
+    get_freeze,
+    list_freezes,
+)
 from pack.model import fmt_value
 from store import Store
 from store.db import database_url
@@ -36,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("period")
     f.add_argument("--user", default=None)
     f.add_argument("--note", default=None)
+    f.add_argument("--force", action="store_true", help="freeze a period short of county reports (says which)")
     e = sub.add_parser("export", help="write the pack as PPTX or PDF")
     e.add_argument("period")
     e.add_argument("--format", choices=FORMATS, default="pptx")
@@ -53,9 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         eng = _engine()
         if a.cmd == "freeze":
-            fz = freeze_period(eng, a.period, user=a.user, note=a.note)
+            fz = freeze_period(eng, a.period, user=a.user, note=a.note, force=a.force)
             audit.record(eng.store, a.user or "cli", "freeze", fz.period, f"freeze #{fz.id} (command line)")
-            print(f"frozen {fz.period} as #{fz.id} at {fz.known_at:%Y-%m-%d %H:%M:%S}")
+            cov = coverage_of(frozen_tables(eng.store.engine, fz.id)["bulk"])
+            print(f"frozen {fz.period} as #{fz.id} at {fz.known_at:%Y-%m-%d %H:%M:%S}, "
+                  f"{cov['n_reported']}/{cov['n_expected']} counties reported")
         elif a.cmd == "export":
             p = eng.resolve_period(a.period).label
             deck = deck_for(eng, p, a.lang, live=a.live, freeze_id=a.freeze)

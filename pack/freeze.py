@@ -32,7 +32,7 @@ CHUNK = 2000  # rows per freeze_item payload
 SCHEME = "bimonthly_overall"
 BULK_COLUMNS = ["kpi", "region", "level", "value", "numerator", "denominator", "target", "attainment", "status",
                 "rank", "rank_of", "prev_value", "change_prev", "yoy_value", "change_yoy", "complete",
-                "n_reported", "n_expected", "as_of"]
+                "n_reported", "n_expected", "as_of", "pending", "missing", "not_reported"]
 BULK_COLUMNS += ["target_annual", "pace", "pace_gap", "paced"]  # 序时: a count's pro-rata target and its gap
 LEAGUE_COLUMNS = ["region", "name_zh", "name_en", "rank", "rank_of", "prev_rank", "rank_change", "standing",
                   "value", "target", "attainment", "status"]
@@ -43,6 +43,34 @@ PROBLEM_COLUMNS = ["id", "code", "region_code", "source", "title_zh", "title_en"
 
 class FreezeError(ValueError):
     """A freeze that cannot be made or found; the message is for people."""
+
+
+class IncompleteFreeze(FreezeError):
+    """The period is short of reports: freezing it needs a confirmation (force). Says what is missing."""
+
+    def __init__(self, message: str, coverage: dict) -> None:
+        super().__init__(message)
+        self.coverage = coverage
+
+
+def coverage_of(bulk: pd.DataFrame) -> dict:
+    """How many counties the province's county-reported figures rest on: the least covered KPI's count,
+    the counties expected, and who is not in (overdue: due and not filed; the rest not yet due)."""
+    prov = bulk[(bulk["region"] == "330000") & (pd.to_numeric(bulk["n_expected"], errors="coerce") > 1)]
+    if prov.empty:
+        return {"n_reported": 0, "n_expected": 0, "complete": True, "not_reported": [], "overdue": [],
+                "pending": False}
+    worst = prov.loc[pd.to_numeric(prov["n_reported"]).idxmin()]
+
+    def codes(col: str) -> list[str]:
+        if col not in prov.columns:
+            return []
+        return sorted({c for v in prov[col] if isinstance(v, list | tuple | np.ndarray) for c in v})
+
+    pending = bool(prov["pending"].astype(bool).any()) if "pending" in prov.columns else False
+    n_rep, n_exp = int(worst["n_reported"]), int(worst["n_expected"])
+    return {"n_reported": n_rep, "n_expected": n_exp, "complete": n_rep >= n_exp,
+            "not_reported": codes("not_reported"), "overdue": codes("missing"), "pending": pending}
 
 
 @dataclass
@@ -130,13 +158,25 @@ def _decode(chunks: list[str]) -> pd.DataFrame:
 
 
 def freeze_period(engine: MetricsEngine, period: Period | str, user: str | None = None, note: str | None = None,
-                  known_at: dt.datetime | None = None) -> Freeze:
-    """Freeze the period now (or as known at `known_at`); returns the new freeze (a period may be refrozen)."""
+                  known_at: dt.datetime | None = None, force: bool = False) -> Freeze:
+    """Freeze the period now (or as known at `known_at`); returns the new freeze (a period may be refrozen).
+
+    A period short of county reports is frozen only with `force` (the page's confirmation, the CLI's
+    --force): otherwise IncompleteFreeze says how many are in and which are not."""
     p = engine.resolve_period(period)
     at = (known_at or dt.datetime.now()).replace(microsecond=0)
     tables = pack_tables(engine, p, at)
     if tables["bulk"]["value"].notna().sum() == 0:
         raise FreezeError(f"no figures for {p.label} as known at {at:%Y-%m-%d %H:%M:%S}: nothing to freeze")
+    cov = coverage_of(tables["bulk"])
+    if not cov["complete"] and not force:
+        names = [engine.geo.get(c).name_zh for c in cov["not_reported"]]
+        shown = "、".join(names[:12]) + (f" 等{len(names)}个" if len(names) > 12 else "")
+        due = "未到报送截止日" if cov["pending"] else f"其中逾期未报 {len(cov['overdue'])} 个"
+        raise IncompleteFreeze(
+            f"{p.label} 数据未齐：{cov['n_reported']}/{cov['n_expected']} 个区县已报（{due}）；未报：{shown}。"
+            f" {p.label} is incomplete: {cov['n_reported']} of {cov['n_expected']} counties reported. "
+            "Confirm to freeze it anyway (--force on the command line).", cov)
     demo = engine.store.is_demo()
     with engine.store.engine.begin() as conn:
         fid = int(conn.execute(freeze.insert().values(

@@ -12,7 +12,22 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from pack.model import TONES, Card, Deck, Slide, Table, county_shapes, fit_size, fit_table, map_frame, project, tr
+from pack.model import (
+    TONES,
+    Card,
+    Deck,
+    Slide,
+    Table,
+    county_shapes,
+    fit_size,
+    fit_table,
+    footnote_fit,
+    map_frame,
+    map_labels,
+    project,
+    tokens,
+    tr,
+)
 
 FONT_DIR = Path(os.environ.get("COCKPIT_CJK_FONT_DIR", "/usr/share/fonts/opentype/noto"))
 FONT_FACE = 2  # Noto Sans CJK SC inside NotoSansCJK-*.ttc
@@ -54,18 +69,40 @@ class _Pdf(FPDF):
         self.fill(hex_)
         self.rect(x, y, w, h, style="F")
 
+    def lines_of(self, text: str, w: float) -> list[str]:
+        """Lines of `text` in width w with the current font: breaks only between tokens (words, numbers,
+        dates, CJK characters), as pack.model.fit_table assumes; a token wider than w alone is split."""
+        out: list[str] = []
+        for para in text.split("\n"):
+            line, gap = "", ""
+            for tok, spaced in tokens(para):
+                cand = line + gap + tok
+                if line and self.get_string_width(cand) > w:
+                    out.append(line)
+                    cand = tok
+                while self.get_string_width(cand) > w and len(cand) > 1:  # only when nothing else fits
+                    k = len(cand)
+                    while k > 1 and self.get_string_width(cand[:k]) > w:
+                        k -= 1
+                    out.append(cand[:k])
+                    cand = cand[k:]
+                line, gap = cand, " " if spaced else ""
+            out.append(line)
+        return out
+
     def text_at(self, x: float, y: float, w: float, h: float, text: str, size: float, bold: bool = False,
                 colour: str = INK, align: str = "L", valign: str = "T") -> None:
         self.set_font("cjk", "B" if bold else "", size)
         self.ink(colour)
         lh = size * 1.25
-        # Chinese has no spaces to break at: wrap by character (English keeps whole words)
-        mode = "CHAR" if any(ord(ch) >= 0x2E80 for ch in text) else "WORD"
-        lines = self.multi_cell(w, lh, text, dry_run=True, output="LINES", wrapmode=mode)
+        inner = w - 2 * self.c_margin
+        lines = self.lines_of(text, inner)
         n = max(len(lines), 1)
         top = y if valign == "T" else y + max((h - n * lh) / 2, 0)
-        self.set_xy(x, top)
-        self.multi_cell(w, lh, text, align=align, new_x="LEFT", new_y="NEXT", max_line_height=lh, wrapmode=mode)
+        for i, line in enumerate(lines):
+            self.set_xy(x, top + i * lh)
+            self.cell(w, lh, line, align=align)
+        self.set_xy(x, top + n * lh)
 
 
 def _frame(pdf: _Pdf, deck: Deck, s: Slide, n: int, of: int) -> None:
@@ -89,27 +126,28 @@ def _cover(pdf: _Pdf, deck: Deck, s: Slide) -> None:
 
 
 def _cards(pdf: _Pdf, cards: list[Card]) -> None:
-    cw, ch, gx, gy, x0, y0 = 171.4, 183.6, 8.6, 14.4, 36.0, 108.0
+    cw, ch, gx, gy, x0, y0 = 171.4, 169.2, 8.6, 14.4, 36.0, 108.0  # two rows end at 461 pt: room for a note
     for i, c in enumerate(cards[:10]):
         x, y = x0 + (cw + gx) * (i % 5), y0 + (ch + gy) * (i // 5)
         pdf.box(x, y, cw, ch, LIGHT)
         pdf.box(x, y, 7.2, ch, TONES.get(c.tone, "9E9E9E"))
         ix, iw = x + 13, cw - 18
-        pdf.text_at(ix, y + 8, iw, 50, c.label, fit_size(c.label, iw, 15, 11, 2, pdf.measure), True)
-        pdf.text_at(ix, y + 62, iw, 46, c.value, fit_size(c.value, iw, 28, 16, 1, pdf.measure), True,
+        tw = iw - 2 * pdf.c_margin
+        pdf.text_at(ix, y + 8, iw, 48, c.label, fit_size(c.label, tw, 15, 11, 2, pdf.measure), True)
+        pdf.text_at(ix, y + 58, iw, 44, c.value, fit_size(c.value, tw, 28, 16, 1, pdf.measure), True,
                     TONES.get(c.tone, INK), valign="M")
-        pdf.text_at(ix, y + 112, iw, 36, c.sub, fit_size(c.sub, iw, 11, 8, 2, pdf.measure), colour=GREY)
-        pdf.text_at(ix, y + 150, iw, 24, c.change.text, 14, True, TONES.get(c.change.tone or "muted", GREY))
+        pdf.text_at(ix, y + 104, iw, 32, c.sub, fit_size(c.sub, tw, 11, 8, 2, pdf.measure), colour=GREY)
+        pdf.text_at(ix, y + 138, iw, 24, c.change.text, fit_size(c.change.text, tw, 14, 10, 1, pdf.measure), True,
+                    TONES.get(c.change.tone or "muted", GREY))
 
 
 def _table(pdf: _Pdf, t: Table, x: float, y: float, w: float, max_h: float) -> None:
     if t.title:
-        pdf.text_at(x, y, w, 30, t.title, 18, True, BRAND)
+        pdf.text_at(x, y, w, 30, t.title, fit_size(t.title, w - 2 * pdf.c_margin, 18, 11, 1, pdf.measure), True, BRAND)
         y += 36
         max_h -= 36
-    size, heights = fit_table(t, w - 4, max_h, measure=pdf.measure)
-    total = sum(t.widths) or 1.0
-    cols = [w * c / total for c in t.widths]
+    size, heights, rel = fit_table(t, w, max_h, measure=pdf.measure, pad=4 + 2 * pdf.c_margin + 2)
+    cols = [w * c for c in rel]
     rows = [[(h, "header") for h in t.header]] + [[(c.text, c.tone) for c in r] for r in t.rows]
     for i, (row, h) in enumerate(zip(rows, heights, strict=True)):
         bg = BRAND if i == 0 else (LIGHT if i % 2 == 0 else WHITE)
@@ -143,7 +181,10 @@ def _bars(pdf: _Pdf, s: Slide, x: float, y: float, w: float, h: float) -> None:
     pdf.line(plot_x + scale, y + top_pad, plot_x + scale, y + h - axis_h)  # the 100% target line
     for i, (label, v, tone) in enumerate(zip(b.labels, b.values, b.tones, strict=True)):
         by = y + top_pad + slot * i
-        pdf.text_at(x, by, label_w - 6, slot, label, size, colour=INK, align="R", valign="M")
+        # as large as fits the label's slot: two lines when there is room for them, else one
+        lines = 2 if slot >= 2 * size * 1.25 else 1
+        fs = fit_size(label, label_w - 6 - 2 * pdf.c_margin, size, 5, lines, pdf.measure)
+        pdf.text_at(x, by, label_w - 6, slot, label, fs, colour=INK, align="R", valign="M")
         if v is None:
             continue
         pdf.box(plot_x, by + slot * 0.18, max(v, 0) * scale, slot * 0.64, TONES.get(tone, "607D8B"))
@@ -162,13 +203,13 @@ def _map(pdf: _Pdf, s: Slide, x0: float, y0: float, w: float, h: float) -> None:
         for ring in rings:
             pts = [(x0 + px, y0 + py) for px, py in (project(p, frame) for p in ring)]
             pdf.polygon(pts, style="DF")
-    for code, label in m.labels.items():
-        rings = shapes.get(code)
-        if not rings:
-            continue
-        ring = max(rings, key=len)
-        px, py = project((sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)), frame)
-        pdf.text_at(x0 + px - 65, y0 + py - 8, 130, 16, label, 11, True, INK, align="C")
+    pdf.set_draw_color(*_rgb(INK))
+    pdf.set_line_width(0.75)
+    for label, lx_, ly_, lw, lh in map_labels(m, frame, 11, 1.0, pdf.measure):
+        # a white tag with a dark edge: readable on any fill, placed so no two tags overlap
+        pdf.fill(WHITE)
+        pdf.rect(x0 + lx_, y0 + ly_, lw, lh, style="DF")
+        pdf.text_at(x0 + lx_, y0 + ly_, lw, lh, label, 11, True, INK, align="C", valign="M")
     lx, ly = 734.0, 144.0
     for i, (colour, label) in enumerate(m.legend):
         pdf.box(lx, ly + 40 * i, 32, 29, colour)
@@ -196,21 +237,23 @@ def render(deck: Deck) -> bytes:
             continue
         _frame(pdf, deck, s, n, of)
         top, left, full_w, body_h = 104.4, 36.0, 887.8, 392.4
+        foot_size, foot_h = footnote_fit(s.footnote, full_w - 2 * pdf.c_margin, pdf.measure) if s.footnote else (0, 0)
+        foot = foot_h + 6 if s.footnote else 0
         if s.cards:
             _cards(pdf, s.cards)
         if s.tables and s.bars is not None:
-            _table(pdf, s.tables[0], left, top, 547.2, body_h)
-            _bars(pdf, s, 597.6, top, 331.2, body_h)
+            _table(pdf, s.tables[0], left, top, 547.2, body_h - foot)
+            _bars(pdf, s, 597.6, top, 331.2, body_h - foot)
         elif len(s.tables) == 2:
-            h2 = body_h - (32 if s.footnote else 0)
-            _table(pdf, s.tables[0], left, top, 432, h2)
-            _table(pdf, s.tables[1], left + 456, top, 432, h2)
+            first = (full_w - 24) * s.split
+            _table(pdf, s.tables[0], left, top, first, body_h - foot)
+            _table(pdf, s.tables[1], left + first + 24, top, full_w - 24 - first, body_h - foot)
         elif s.tables:
-            _table(pdf, s.tables[0], left, top, full_w, body_h - (29 if s.footnote else 0))
+            _table(pdf, s.tables[0], left, top, full_w, body_h - foot)
         if s.map is not None:
-            _map(pdf, s, 58, 104.4, 648, 392.4)
+            _map(pdf, s, 58, 104.4, 648, body_h - foot)
         if s.bullets:
             _bullets(pdf, s.bullets)
         if s.footnote:
-            pdf.text_at(left, 472, full_w, 22, s.footnote, 14, colour=GREY)
+            pdf.text_at(left, top + body_h - foot_h, full_w, foot_h, s.footnote, foot_size, colour=GREY)
     return bytes(pdf.output())

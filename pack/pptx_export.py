@@ -31,7 +31,9 @@ from pack.model import (
     county_shapes,
     fit_size,
     fit_table,
+    footnote_fit,
     map_frame,
+    map_labels,
     project,
     text_width,
     tr,
@@ -105,7 +107,7 @@ def _cover(slide, deck: Deck, s: Slide) -> None:
 
 def _cards(slide, cards: list[Card]) -> None:
     cols = 5
-    cw, ch, gx, gy = Inches(2.38), Inches(2.55), Inches(0.12), Inches(0.2)
+    cw, ch, gx, gy = Inches(2.38), Inches(2.35), Inches(0.12), Inches(0.2)  # two rows end at 6.4 in: room for a note
     x0, y0 = Inches(0.5), Inches(1.5)
     for i, c in enumerate(cards[:10]):
         x, y = x0 + (cw + gx) * (i % cols), y0 + (ch + gy) * (i // cols)
@@ -119,28 +121,27 @@ def _cards(slide, cards: list[Card]) -> None:
         edge.line.fill.background()
         ix, iw = x + Inches(0.18), cw - Inches(0.25)
         wpt = (iw - Inches(0.1)) / EMU_PT
-        wide = lambda s, z: text_width(s, z) * 1.18  # noqa: E731 - generous, as for tables
-        _text(slide, ix, y + Inches(0.1), iw, Inches(0.75), c.label, fit_size(c.label, wpt, 15, 11, 2, wide), True)
-        _text(slide, ix, y + Inches(0.85), iw, Inches(0.7), c.value, fit_size(c.value, wpt, 28, 16, 1, wide), True,
+        wide = _wide
+        _text(slide, ix, y + Inches(0.1), iw, Inches(0.68), c.label, fit_size(c.label, wpt, 15, 11, 2, wide), True)
+        _text(slide, ix, y + Inches(0.8), iw, Inches(0.62), c.value, fit_size(c.value, wpt, 28, 16, 1, wide), True,
               _rgb(TONES.get(c.tone, "1F2933")), anchor=MSO_ANCHOR.MIDDLE)
-        _text(slide, ix, y + Inches(1.55), iw, Inches(0.55), c.sub, fit_size(c.sub, wpt, 11, 8, 2, wide), colour=GREY)
-        _text(slide, ix, y + Inches(2.05), iw, Inches(0.4), c.change.text, 14, True,
-              _rgb(TONES.get(c.change.tone or "muted", "607D8B")))
+        _text(slide, ix, y + Inches(1.45), iw, Inches(0.45), c.sub, fit_size(c.sub, wpt, 11, 8, 2, wide), colour=GREY)
+        _text(slide, ix, y + Inches(1.9), iw, Inches(0.36), c.change.text, fit_size(c.change.text, wpt, 14, 10, 1, wide),
+              True, _rgb(TONES.get(c.change.tone or "muted", "607D8B")))
 
 
 def _table(slide, t: Table, x, y, w, max_h) -> None:
     n = len(t.rows) + 1
     if t.title:
-        _text(slide, x, y, w, Inches(0.45), t.title, 18, True, BRAND)
+        _text(slide, x, y, w, Inches(0.45), t.title, fit_size(t.title, w / EMU_PT - 8, 18, 11, 1, _wide), True, BRAND)
         y += Inches(0.5)
         max_h -= Inches(0.5)
-    # the viewer's substitute CJK font is unknown (LibreOffice sets wider than Office): estimate generously
-    size, heights = fit_table(t, w / EMU_PT, max_h / EMU_PT, measure=lambda s, z: text_width(s, z) * 1.18)
+    # the viewer's substitute CJK font is unknown (LibreOffice sets a little wider than Office): a margin
+    size, heights, rel = fit_table(t, w / EMU_PT, max_h / EMU_PT, measure=_wide, pad=CELL_PAD)
     shape = slide.shapes.add_table(n, len(t.header), x, y, w, Emu(int(sum(heights) * EMU_PT)))
     tbl = shape.table
-    total = sum(t.widths)
-    for j, wj in enumerate(t.widths):
-        tbl.columns[j].width = Emu(int(w * wj / total))
+    for j, wj in enumerate(rel):
+        tbl.columns[j].width = Emu(int(w * wj))
     for tr_, h in zip(tbl._tbl.tr_lst, heights, strict=True):  # set directly: python-pptx re-lays out per row
         tr_.h = Emu(int(h * EMU_PT))
     for j, h in enumerate(t.header):
@@ -155,6 +156,13 @@ def _table(slide, t: Table, x, y, w, max_h) -> None:
             cell.fill.fore_color.rgb = LIGHT if i % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF)
             colour = _rgb(TONES[c.tone]) if c.tone in TONES else INK
             _cell(cell, c.text, size, c.tone in ("red", "green", "up", "down"), colour)
+
+
+CELL_PAD = 16.0  # points of a cell's width not available to text: margins 2 x 0.06 in, plus the renderer's own
+
+
+def _wide(text: str, size: float) -> float:
+    return text_width(text, size) * 1.06
 
 
 def _cell(cell, text: str, size: float, bold: bool, colour: RGBColor) -> None:
@@ -226,6 +234,9 @@ def _polygon(slide, pts: list[tuple[int, int]]):
     return shp
 
 
+LABEL_PT = 11
+
+
 def _map(slide, s: Slide, x0, y0, w, h) -> None:
     m = s.map
     assert m is not None
@@ -238,16 +249,22 @@ def _map(slide, s: Slide, x0, y0, w, h) -> None:
             shp.fill.fore_color.rgb = _rgb(colour)
             shp.line.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
             shp.line.width = Pt(0.5)
-    for code, label in m.labels.items():
-        rings = county_shapes().get(code)
-        if not rings:
-            continue
-        ring = max(rings, key=len)
-        cx = sum(p[0] for p in ring) / len(ring)
-        cy = sum(p[1] for p in ring) / len(ring)
-        px, py = project((cx, cy), frame)
-        _text(slide, int(x0 + px - Inches(0.9)), int(y0 + py - Inches(0.18)), Inches(1.8), Inches(0.36), label,
-              11, True, INK, align=PP_ALIGN.CENTER)
+    for label, lx_, ly_, lw, lh in map_labels(m, frame, LABEL_PT, EMU_PT, _wide):
+        # a white tag with a dark edge: readable on any fill, placed so no two tags overlap
+        tb = slide.shapes.add_textbox(int(x0 + lx_), int(y0 + ly_), int(lw), int(lh))
+        tb.fill.solid()
+        tb.fill.fore_color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+        tb.line.color.rgb = INK
+        tb.line.width = Pt(0.75)
+        tf = tb.text_frame
+        tf.word_wrap = False
+        tf.vertical_anchor = MSO_ANCHOR.MIDDLE
+        tf.margin_left = tf.margin_right = tf.margin_top = tf.margin_bottom = 0
+        para = tf.paragraphs[0]
+        para.alignment = PP_ALIGN.CENTER
+        run = para.add_run()
+        run.text = label
+        _font(run, LABEL_PT, True, INK)
     lx, ly = Inches(10.2), Inches(2.0)
     for i, (colour, label) in enumerate(m.legend):
         sw = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, lx, ly + Inches(0.55) * i, Inches(0.45), Inches(0.4))
@@ -285,24 +302,27 @@ def render(deck: Deck) -> bytes:
             continue
         _frame(slide, deck, s, n, of)
         top, left, full_w, body_h = Inches(1.45), Inches(0.5), Inches(12.33), Inches(5.45)
+        foot_size, foot_h = footnote_fit(s.footnote, full_w / EMU_PT, _wide) if s.footnote else (0, 0)
+        foot = Emu(int((foot_h + 6) * EMU_PT)) if s.footnote else 0
         if s.cards:
             _cards(slide, s.cards)
         if s.tables and s.bars is not None:
-            _table(slide, s.tables[0], left, top, Inches(7.6), body_h)
-            _bars(slide, s, Inches(8.3), top, Inches(4.6), body_h)
+            _table(slide, s.tables[0], left, top, Inches(7.6), body_h - foot)
+            _bars(slide, s, Inches(8.3), top, Inches(4.6), body_h - foot)
         elif len(s.tables) == 2:
-            half = Inches(6.0)
-            h2 = body_h - (Inches(0.45) if s.footnote else 0)
-            _table(slide, s.tables[0], left, top, half, h2)
-            _table(slide, s.tables[1], left + half + Inches(0.33), top, half, h2)
+            gap = Inches(0.33)
+            first = Emu(int((full_w - gap) * s.split))
+            _table(slide, s.tables[0], left, top, first, body_h - foot)
+            _table(slide, s.tables[1], left + first + gap, top, Emu(int(full_w - gap - first)), body_h - foot)
         elif s.tables:
-            _table(slide, s.tables[0], left, top, full_w, body_h - (Inches(0.4) if s.footnote else 0))
+            _table(slide, s.tables[0], left, top, full_w, body_h - foot)
         if s.map is not None:
-            _map(slide, s, Inches(0.8), Inches(1.45), Inches(9.0), Inches(5.45))
+            _map(slide, s, Inches(0.8), Inches(1.45), Inches(9.0), body_h - foot)
         if s.bullets:
             _bullets(slide, s.bullets)
         if s.footnote:
-            _text(slide, left, Inches(6.55), full_w, Inches(0.4), s.footnote, 14, colour=GREY)
+            _text(slide, left, top + body_h - Emu(int(foot_h * EMU_PT)), full_w, Emu(int(foot_h * EMU_PT)),
+                  s.footnote, foot_size, colour=GREY)
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()

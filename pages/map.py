@@ -338,6 +338,8 @@ def body(as_fragment: bool) -> None:
     left, right = st.columns([3.2, 1.25], gap="medium")
     with left:
         caption = t("maps_caption", ctx.lang, kpi=k.name(ctx.lang), month=month, regions=area + n_txt)
+        if cov := maps.coverage_note(mbulk, kpi, regions, ctx.lang):  # the map colours what has arrived: say how much
+            caption += " · " + cov
         st.html(f'<div class="panel-title">{escape(caption)}</div>')
         url, ver = database_url(), data.version()
         codes = tuple(regions)

@@ -11,7 +11,15 @@ from auth import audit, policy
 from metrics.geography import PROVINCE
 from metrics.periods import Period
 from pack.export import MIME, render
-from pack.freeze import FreezeError, changed_since_freeze, changes_csv, freeze_period, get_freeze, list_freezes
+from pack.freeze import (
+    FreezeError,
+    changed_since_freeze,
+    changes_csv,
+    coverage_of,
+    freeze_period,
+    get_freeze,
+    list_freezes,
+)
 from pack.model import fmt_value
 from ui import auth, data, present
 from ui.i18n import t
@@ -43,6 +51,18 @@ period = ctx.period.label if span != "bimonth" else Period.bimonth(m.year, (m.mo
 # -- freeze -----------------------------------------------------------------------------------------
 st.subheader(t("pack_freeze_head", L))
 st.caption(t("pack_freeze_help", L))
+# a period short of county reports is frozen only after a confirmation that names who is missing
+cov = coverage_of(eng.bulk(period))
+force = True
+if not cov["complete"]:
+    names = [geo.get(x).name(L) for x in cov["not_reported"]]
+    shown = ("、" if L == "zh" else ", ").join(names[:15]) + (t("pack_and_more", L, n=len(names) - 15)
+                                                             if len(names) > 15 else "")
+    st.warning(t("pack_incomplete_pending" if cov["pending"] else "pack_incomplete_overdue", L, period=period,
+                 n=cov["n_reported"], of=cov["n_expected"], k=len(cov["overdue"]), names=shown),
+               icon=":material/warning:")
+    force = st.checkbox(t("pack_force_confirm", L, n=cov["n_reported"], of=cov["n_expected"]),
+                        key=f"pack_force_{period}")
 a, b, c = st.columns([1, 2, 1])
 with a:
     st.text_input(t("pack_user", L), value=user.username, key="pack_user", disabled=True)  # who: the signed-in user
@@ -51,9 +71,9 @@ with b:
 with c:
     st.write("")
     if st.button(t("pack_freeze_btn", L, period=period), key="pack_freeze", type="primary",
-                 disabled=not policy.can(user.role, "freeze")):
+                 disabled=not policy.can(user.role, "freeze") or not force):
         try:
-            fz = freeze_period(eng, period, user=user.username, note=note or None)
+            fz = freeze_period(eng, period, user=user.username, note=note or None, force=force)
             audit.record(eng.store, user.username, "freeze", period, f"freeze #{fz.id}" + (f": {note}" if note else ""))
             st.session_state[f"pack_src_{period}"] = fz.id  # show the new freeze (the radio is drawn below)
             st.success(t("pack_frozen_ok", L, id=fz.id, at=f"{fz.known_at:%Y-%m-%d %H:%M:%S}"))

@@ -101,7 +101,11 @@ def test_missing_versus_not_yet_due(store):
     assert B in row(due, "k_flow", "330100", "2023-01").missing
     early = MetricsEngine(store, catalogue=small_catalogue(), today=dt.date(2023, 2, 10))
     r = row(early, "k_flow", B, "2023-01")
-    assert r.pending and r.missing == [] and r.complete
+    # not yet due: not overdue (missing), but not in either, so the figure is not complete
+    assert r.pending and r.missing == [] and not r.complete and r.not_reported == [B]
+    city = row(early, "k_flow", "330100", "2023-01")
+    assert (city.n_reported, city.complete, city.missing) == (1, False, []) and B in city.not_reported
+    assert pd.isna(row(early, "k_flow", A, "2023-01")["rank"])  # nobody is ranked before the reports are due
 
 
 def test_previous_and_year_ago_periods(store, eng):

@@ -47,7 +47,7 @@ def test_freeze_keeps_figures_and_lists_changes_with_batches(db_url):
     t1, frozen_at, t2 = dt.datetime(2026, 11, 5, 9), dt.datetime(2026, 11, 10, 9), dt.datetime(2026, 11, 12, 9)
     _write(store, [(A, "flow_m", OCT, 100), (B, "flow_m", OCT, 50), (A, "base_m", OCT, 200), (B, "base_m", OCT, 100)],
            t1)
-    fz = freeze_period(eng, "2026-10", user="测试员", known_at=frozen_at)
+    fz = freeze_period(eng, "2026-10", user="测试员", known_at=frozen_at, force=True)  # two counties only
     b2 = _write(store, [(A, "flow_m", OCT, 130)], t2, note="更正")
 
     kept = frozen_tables(store.engine, fz.id)["bulk"].set_index(["kpi", "region"])

@@ -304,8 +304,23 @@ def league_view(
 
 
 def league_summary(table: pd.DataFrame, k: Kpi, lang: str) -> str:
-    """One line: how many ranked, on target, small samples, not reported."""
+    """One line: how many ranked, on target, small samples, not reported; and, when the regions are not
+    all in, how many are and why the others are not ranked."""
     ranked = table["standing"] == "ranked"
+    return _summary(table, ranked, lang) + coverage_line(table, lang)
+
+
+def coverage_line(table: pd.DataFrame, lang: str) -> str:
+    if table.empty or "n_reported" not in table or "n_expected" not in table:
+        return ""
+    n, of = int(pd.to_numeric(table["n_reported"]).sum()), int(pd.to_numeric(table["n_expected"]).sum())
+    if n >= of:
+        return ""
+    why = "rankings_why_pending" if (table["standing"] == "pending").any() else "rankings_why_overdue"
+    return " · " + t("rankings_coverage", lang, n=n, of=of, why=t(why, lang))
+
+
+def _summary(table: pd.DataFrame, ranked: pd.Series, lang: str) -> str:
     return t(
         "rankings_summary", lang, ranked=int(ranked.sum()), total=len(table),
         green=int((table.loc[ranked, "status"] == "green").sum()),

@@ -197,7 +197,8 @@ def label_sizes(codes: Sequence[str], kind: str, size: int) -> list[int]:
 
 
 # -- rows: what the map shows, from the engine's bulk frame ---------------------------------------
-ROW_COLUMNS = ["region", "value", "target", "attainment", "status", "rank", "rank_of", "change_prev", "complete"]
+ROW_COLUMNS = ["region", "value", "target", "attainment", "status", "rank", "rank_of", "change_prev", "complete",
+               "n_reported", "n_expected"]
 
 
 def region_rows(bulk: pd.DataFrame | None, kpi: str, regions: Sequence[str]) -> pd.DataFrame:
@@ -299,13 +300,31 @@ def hover_lines(r: pd.Series, kpi: Kpi, geo: Geography, lang: str, bold: bool = 
            f"{fmt.percent(r['attainment'], 1)}" if fmt.is_num(r["target"]) else t("no_target", lang))
     rank = (t("maps_rank_of", lang, rank=int(r["rank"]), of=int(r["rank_of"])) if fmt.is_num(r["rank"])
             else t("rank_na", lang))
-    return [
+    lines = [
         f"{b0}{reg.name(lang)}{b1}" + (f" · {parent}" if parent else ""),
         f"{kpi.name(lang)}: {b0}{fmt.value(r['value'], kpi, lang)}{b1}",
         tgt,
         f"{t('status', lang)}: {fmt.status_label(str(r['status']), lang)} · {rank}",
         f"{t('maps_change_prev', lang)}: {fmt.change(r['change_prev'], kpi, lang)}",
     ]
+    n_exp = pd.to_numeric(pd.Series([r.get("n_expected")]), errors="coerce").iloc[0]
+    if pd.notna(n_exp) and int(n_exp) > 1 and r.get("complete") is not None and not bool(r.get("complete")):
+        lines.append(t("reported", lang, n=int(r["n_reported"]), of=int(n_exp)))  # a partial figure says so
+    return lines
+
+
+def coverage_note(bulk: pd.DataFrame | None, kpi: str, regions: Sequence[str], lang: str) -> str:
+    """"Incomplete: N/M reported" for a map whose regions are not all in (empty when they are): the map
+    colours what has arrived, and says how much that is."""
+    if bulk is None or bulk.empty:
+        return ""
+    rows = bulk[(bulk["kpi"] == kpi) & bulk["region"].isin(list(regions))]
+    if rows.empty or bool(rows["complete"].astype(bool).all()):
+        return ""
+    n = int(rows["n_reported"].sum())
+    of = int(rows["n_expected"].sum())
+    pending = bool(rows["pending"].astype(bool).any()) if "pending" in rows else False
+    return t("maps_coverage", lang, n=n, of=of, pending=t("maps_coverage_pending", lang) if pending else "")
 
 
 # -- flat map (Plotly) ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import streamlit as st
 from auth import policy
 from metrics.geography import PROVINCE, geography
 from metrics.periods import Period, add_months, last_complete_month
+from store.db import database_url
 from ui import auth, data, theme, urlstate
 from ui.i18n import t
 
@@ -54,6 +55,12 @@ class Ctx:
 
     def qs(self, **extra: str) -> str:
         return urlencode(self.params(**extra))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _in_progress(url: str, version: int) -> list[tuple[str, int, int]]:
+    """Months newer than the latest month that hold reports: (month, counties in, counties expected)."""
+    return [(p.label, n, of) for p, n, of in data.engine().reporting_months()]
 
 
 def month_options(latest: Period | None, today: dt.date | None = None) -> list[str]:
@@ -101,7 +108,12 @@ def frame() -> Ctx:
         lang = urlstate.select("语言 / Language", ["zh", "en"], "lang", format_func=LANG_NAMES.get,
                                widget="segmented")
         months = month_options(latest)
-        period = urlstate.select(t("period", lang), months, "period")
+        # the month being reported is offered too, first, marked 数据未齐 with its coverage; the default
+        # stays the latest month (engine.latest_month), the same on every surface
+        progress = _in_progress(database_url(), data.version())
+        labels = {m: t("period_in_progress", lang, month=m, n=n, of=of) for m, n, of in progress}
+        period = urlstate.select(t("period", lang), [m for m, _, _ in progress] + months, "period",
+                                 default=months[0], format_func=lambda m: labels.get(m, m))
         user = auth.current_quiet()  # a scoped user is offered only their scope (issue #9)
         scopes = policy.scope_choices(user.scope_code, eng.geo) if user else [PROVINCE, *eng.geo.cities]
         scope = urlstate.select(

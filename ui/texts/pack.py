@@ -71,6 +71,14 @@ ZH: dict[str, str] = {
     "pack_next_problems": "{n}个问题逾期未整改，最长逾期{days}天，请责任单位限期销号。",
     "pack_next_unreported": "{n}个地区存在逾期未报指标，请数据专员补报。",
     "pack_next_freeze": "下期数据定版后自动生成会议材料。",
+    "pack_coverage": "数据覆盖：{n}/{of} 个区县已报",
+    "pack_coverage_short": "{n}/{of} 已报",
+    "pack_incomplete_note": "数据未齐：{n}/{of} 个区县已报（{why}）。未齐的数字为已报区县之和，不计环比、同比，不排名。",
+    "pack_why_pending": "报送截止日未到",
+    "pack_why_overdue": "{k}个逾期未报",
+    "pack_withheld": "本期数据未齐（{n}/{of} 个区县已报），综合评价与排名待数据齐全后发布。",
+    "pack_league_unranked": "数据未齐的地区不排名，标注已报数。",
+    "pack_more_names": "等{n}个地区",
     "pack_page": "第{n}/{of}页",
     # the app pages
     "pack_title": "会议材料",
@@ -109,6 +117,10 @@ ZH: dict[str, str] = {
     "pack_ch_now_rank": "现名次",
     "pack_ch_batches": "变更批次",
     "pack_ch_rolled_back": "（已撤回）",
+    "pack_incomplete_pending": "{period} 数据未齐：{n}/{of} 个区县已报，报送截止日未到。未报：{names}。定版将按已到数据固定，材料注明数据未齐。",
+    "pack_incomplete_overdue": "{period} 数据未齐：{n}/{of} 个区县已报，{k} 个逾期未报。未报：{names}。定版将按已到数据固定，材料注明数据未齐。",
+    "pack_force_confirm": "确认按 {n}/{of} 已报定版",
+    "pack_and_more": " 等（另{n}个）",
     "pack_files": "已生成文件",
     # 批示督办 slide (issue #11 A)
     "pack_fu_title": "批示督办",
@@ -212,6 +224,16 @@ EN: dict[str, str] = {
     "pack_next_problems": "{n} problems overdue, the longest by {days} days: owners to close them by a set date.",
     "pack_next_unreported": "{n} regions have overdue reports: data officers to submit them.",
     "pack_next_freeze": "The next pack is generated automatically once the next period is frozen.",
+    "pack_coverage": "Coverage: {n} of {of} counties reported",
+    "pack_coverage_short": "{n}/{of} reported",
+    "pack_incomplete_note": "Incomplete: {n} of {of} counties reported ({why}). Incomplete figures sum the counties in; "
+                            "no month-on-month or year-on-year change, no rank.",
+    "pack_why_pending": "reports not yet due",
+    "pack_why_overdue": "{k} overdue",
+    "pack_withheld": "This period is incomplete ({n} of {of} counties reported): the composite evaluation and ranks "
+                     "follow when all reports are in.",
+    "pack_league_unranked": "Regions with incomplete data are not ranked; their reports in are shown.",
+    "pack_more_names": " and {n} more",
     "pack_page": "page {n} of {of}",
     "pack_title": "Meeting pack",
     "pack_period": "Period",
@@ -250,6 +272,12 @@ EN: dict[str, str] = {
     "pack_ch_now_rank": "Current rank",
     "pack_ch_batches": "Changing batches",
     "pack_ch_rolled_back": " (rolled back)",
+    "pack_incomplete_pending": "{period} is incomplete: {n} of {of} counties have reported; reports are not yet due. "
+                               "Not in: {names}. A freeze fixes the figures as they are and the pack says so.",
+    "pack_incomplete_overdue": "{period} is incomplete: {n} of {of} counties have reported, {k} overdue. "
+                               "Not in: {names}. A freeze fixes the figures as they are and the pack says so.",
+    "pack_force_confirm": "Freeze with {n}/{of} reported",
+    "pack_and_more": " and {n} more",
     "pack_files": "Generated files",
     # follow-up slide (issue #11 A)
     "pack_fu_title": "Instructions and follow-up",
