@@ -41,8 +41,8 @@ class Target:
 
     def bound(self) -> str:
         if self.lo is not None and self.hi is not None:
-            return f"{self.lo:g} – {self.hi:g}"
-        return f"≥ {self.lo:g}" if self.lo is not None else f"≤ {self.hi:g}"
+            return f"{self.lo:,.6g} – {self.hi:,.6g}"
+        return f"≥ {self.lo:,.6g}" if self.lo is not None else f"≤ {self.hi:,.6g}"
 
 
 TARGETS = [
@@ -66,6 +66,7 @@ TARGETS = [
     Target("minutes_feb_2024", "2024年2月监测分钟数（29天）", "Monitored minutes in February 2024 (29 days)", 41760, 41760),
     Target("median_share_off_target", "有目标的县级比率指标：未达目标县占比的中位数（最新月）", "Targeted county rates: median share of counties off target (latest month)", 0.10, 0.30),
     Target("headline_below_province", "全省未达目标的首页指标个数（最新月）", "Headline KPIs below target at the province (latest month)", 1, None),
+    Target("systems_off_target", "全省有指标未达目标的系统数（最新月，共8个）", "Systems with a KPI below target at the province (latest month, of 8)", 2, 7),
     Target("rates_rising_share", "上升型比率指标中2026年高于2022年的占比（全省）", "Share of rising rates higher in 2026 than in 2022 (province)", 0.9, None),
     Target("persistent_laggards", "近12个月中至少10个月在综合排名后10位的县数", "Counties in the bottom 10 of the composite in at least 10 of the last 12 months", 2, None),
     Target("improvers", "综合排名较2022年上升30位以上的县数", "Counties up 30 or more places on the composite since 2022", 3, None),
@@ -169,23 +170,27 @@ def measure(data: DemoData, cat: Catalogue, geo: Geography) -> dict[str, float]:
     mins = obs[(obs["measure_code"] == "monitored_minutes") & (obs["obs_date"] == pd.Timestamp("2024-02-01"))]["value"]
     out["minutes_feb_2024"] = float(mins.iloc[0]) if len(mins) else float("nan")
     # the mix at the latest month
-    shares, below = [], 0
+    shares, below, systems = [], 0, set()
     for k in cat.kpis:
         t = _target(k, MONTH.year)
         if k.kind != "ratio" or t is None:
             continue
+        r, prov = county_rate(obs, cat, k, MONTH)
+        off = bool(off_target(k, pd.Series([prov]), t).iloc[0])
+        systems |= {k.system} if off else set()
         if cat.measure(k.numerator).level != "county":
             continue
-        r, prov = county_rate(obs, cat, k, MONTH)
         r = r.reindex(counties).dropna()
         shares.append(float(off_target(k, r, t).mean()))
-        if k.headline is not None and bool(off_target(k, pd.Series([prov]), t).iloc[0]):
-            below += 1
-    for k in cat.kpis:  # headline counts at the province
+        below += int(k.headline is not None and off)
+    for k in cat.kpis:  # counts at the province (year-end targets: judged on the full target here)
         t = _target(k, MONTH.year)
-        if k.headline is not None and k.kind == "simple" and t is not None:
+        if k.kind == "simple" and t is not None:
             v = _month(obs, cat, k.measure, MONTH).sum()
-            below += int(v < t if k.direction == "up" else v > t)
+            off = bool(v < t if k.direction == "up" else v > t)
+            systems |= {k.system} if off else set()
+            below += int(k.headline is not None and off)
+    out["systems_off_target"] = float(len(systems))
     out["median_share_off_target"] = float(np.median(shares))
     out["headline_below_province"] = float(below)
     rising = [k for k in cat.kpis if k.kind == "ratio" and k.direction == "up"
@@ -244,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| target | bound | seed 7 |\n|---|---|---|")
     for t in TARGETS:
         v = got[t.code]
-        print(f"| {t.text_zh} · {t.text_en} | {t.bound()} | {v:,.3g}{'' if t.ok(v) else ' ✗'} |")
+        shown = f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+        print(f"| {t.text_zh} · {t.text_en} | {t.bound()} | {shown}{'' if t.ok(v) else ' ✗'} |")
     return 0 if all(t.ok(got[t.code]) for t in TARGETS) else 1
 
 
