@@ -98,3 +98,31 @@ def test_a_rollback_before_the_freeze_is_not_a_change(url):
                        force=True)
     assert changed_since_freeze(eng, fz).empty
     assert list(frozen_tables(store.engine, fz.id)["bulk"].columns[:len(BULK_COLUMNS)]) == BULK_COLUMNS
+
+
+def test_headline_figures_in_pptx_and_pdf_equal_the_cli(url, monkeypatch, capsys):
+    """Right after a freeze of the latest month, every headline card of the PPTX and the PDF shows what
+    `python -m metrics value KPI 330000 MONTH` answers (as known now)."""
+    import json
+
+    from metrics import cli
+    from pack.export import render
+    from pack.model import build_deck, fmt_value
+    from tests.test_pack import _pdf_text, _pptx_text
+
+    store = Store(url)
+    eng = MetricsEngine(store)
+    month = eng.latest_month().label
+    fz = freeze_period(eng, month, user="test", force=True)
+    deck = build_deck(eng, month, "zh", fz)
+    pptx, pdf = _pptx_text(render(deck, "pptx").data)[1], _pdf_text(render(deck, "pdf").data)[1]
+    monkeypatch.setenv("DATABASE_URL", url)
+    checked = 0
+    for card, k in zip(next(s for s in deck.slides if s.key == "kpis").cards, eng.catalogue.headline_kpis(), strict=True):
+        assert cli.main(["value", k.code, "330000", month, "--json"]) == 0
+        said = json.loads(capsys.readouterr().out)
+        shown = fmt_value(said["value"], k, "zh")
+        assert card.value == shown and shown in pptx and shown.replace(" ", "") in pdf.replace(" ", ""), k.code
+        assert deck.figures[k.code] == pytest.approx(said["value"]) if said["value"] is not None else True
+        checked += 1
+    assert checked == len(eng.catalogue.headline_kpis()) >= 10
