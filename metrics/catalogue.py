@@ -211,10 +211,13 @@ class Kpi(_Strict):
 
     @property
     def pacing_rule(self) -> Pacing | None:
-        """The 序时 rule in force: the stated one, linear for a count with targets, None for rates."""
+        """The 序时 rule in force: the stated one; linear for a count or stock (a simple KPI) with targets;
+        None for rates and averages (a ratio such as days per approval), which keep the annual target."""
         if self.format == "percent" or not self.targets:
             return None
-        return self.pacing or Pacing()
+        if self.pacing is not None:
+            return self.pacing
+        return Pacing() if self.kind == "simple" else None
 
     def target_for(self, year: int) -> tuple[float, Target, bool] | None:
         """The target in force for `year`: that year's, else the latest earlier one (carried)."""

@@ -306,3 +306,13 @@ def test_forecasts_call_met_what_will_show_as_met():
     assert met_threshold(0.95, "percent", 1, True) == pytest.approx(0.9495)
     assert met_threshold(0.003, "percent", 2, False) == pytest.approx(0.00305)
     assert met_threshold(3_000_000, "integer", 0, True) == pytest.approx(2_999_999.5)
+
+
+def test_averages_keep_their_annual_target_counts_are_paced():
+    for k in CAT.kpis:
+        if not k.targets:
+            continue
+        if k.format == "percent" or (k.kind == "ratio" and k.pacing is None):
+            assert k.pacing_rule is None, k.code  # rates and averages (days per approval) are not pro rata
+        elif k.kind == "simple":
+            assert k.pacing_rule is not None, k.code  # counts and stocks with a year-end target are

@@ -93,7 +93,7 @@ def target_text(row: pd.Series | None, kpi: Kpi, lang: str, short: bool = False)
         txt += f" · {kind}"
     if bool(row.get("target_carried")) and fmt.is_num(row.get("target_year")):
         txt += t("target_carried", lang, year=int(row["target_year"]))
-    if kpi.format == "percent":
+    if kpi.pacing_rule is None:
         txt += t("target_rate_note", lang)
     elif paced(row):
         txt += " · " + pace_text(row, kpi, lang)
