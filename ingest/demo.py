@@ -1,12 +1,16 @@
 """Deterministic synthetic demo data, calibrated to the magnitudes in DOMAIN.md.
 
 Every measure is drawn from its catalogue `demo` spec: flows and daily counts scale with
-population and grow from `start` (2021-01) to `end` (2026-12); stocks grow by Poisson increments;
-shares are binomial draws of their base measure with rates moving toward the targets on the logit
-scale. Counties carry persistent effects (so rankings mean something), 山区 counties lag, small
-counties are noisier because binomial noise is, daily series have weekday and Spring-Festival
-dips, and the county reports include late arrivals, a few never-filed months, two counties
-overdue for the latest month, and two restatements (corrections as later batches).
+population times the county's character (data/regions/county_character.csv: factories follow
+manufacturing, cross-border trade 义乌, online activity the urban districts) and grow from `start`
+(2021-01) to `end` (2026-12); stocks follow the same course, never falling; shares are binomial
+draws of their base measure with rates moving toward the targets on the logit scale. Counties carry
+a persistent level and slope (laggards and improvers), 山区 counties lag, small counties are noisier
+because binomial noise is, daily series follow the official calendar (days off, holidays and 调休
+working days), and the county reports include late arrivals, a few never-filed months, two counties
+overdue for the latest month, and two restatements (corrections as later batches). The problem
+KPIs are counted from the demo problem register, and problem and app figures arrive as a platform
+feed for every county, so register and KPIs are one truth.
 
 No number here is real. The database is marked as demo (meta.is_demo) and every batch too.
 """
@@ -102,6 +106,9 @@ def drivers(geo: Geography, counties: list[str]) -> dict[str, np.ndarray]:
         "digital_industry": (econ * kind.map({"urban_core": 1.6, "urban_outer": 1.3, "county_city": 0.8,
                                                "county": 0.5}).fillna(1.0)).to_numpy(float),
     }
+    # digital core industries: platform and e-commerce firms weigh in (余杭, 滨江)
+    ecom = ch.get("ecommerce", pd.Series(index=counties, dtype=float)).fillna(1.0).to_numpy(float)
+    raw["digital_industry"] = raw["digital_industry"] * np.sqrt(ecom)
     for col in ("manufacturing", "ecommerce", "cross_border", "agriculture"):
         raw[col] = ch.get(col, pd.Series(index=counties, dtype=float)).fillna(1.0).to_numpy(float)
     raw["factories"] = raw["manufacturing"] ** 1.7  # recognised factories cluster more than industry does

@@ -90,8 +90,8 @@ def test_township_kpis_are_the_grassroots_ratios():
     cat = catalogue()
     kpis = township_kpis(cat)
     assert set(kpis) == {"four_platform_ontime_rate", "event_disposal_rate", "hotline_connect_rate",
-                         "hotline_ontime_rate", "hotline_satisfaction"}
-    assert len(township_measures(cat)) == 10
+                         "hotline_ontime_rate", "hotline_satisfaction", "local_resolution_rate"}
+    assert len(township_measures(cat)) == 12
 
 
 def test_split_keeps_county_sums_and_subsets():
@@ -220,7 +220,7 @@ def test_township_bulk_on_postgresql_matches_sqlite(town_url, town_pg):
     lite, pg = _engine(town_url), _engine(town_pg)
     a = lite.township_bulk(PERIOD).set_index(["kpi", "region"]).sort_index()
     b = pg.township_bulk(PERIOD).set_index(["kpi", "region"]).sort_index()
-    assert len(b) == 1360 * 5
+    assert len(b) == 1360 * len(township_kpis(catalogue()))
     cols = ["value", "numerator", "denominator", "prev_value", "rank", "rank_county"]
     pd.testing.assert_frame_equal(a[cols], b[cols], check_dtype=False)
     assert (a["status"] == b["status"]).all()

@@ -60,6 +60,8 @@ def missing_count(bulk: pd.DataFrame, county: str) -> int:
     if bulk is None or bulk.empty:
         return 0
     r = bulk[(bulk["region"] == county) & (bulk["status"] == "missing")]
+    if {"complete", "denominator"} <= set(r.columns):  # reported, but nothing was due (0 ÷ 0): not missing
+        r = r[~(r["complete"].astype(bool) & (pd.to_numeric(r["denominator"], errors="coerce") == 0))]
     return len(r)
 
 
