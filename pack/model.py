@@ -210,6 +210,14 @@ def text_width(text: str, size: float) -> float:
     return sum(_char_w(ch) for ch in text) * size
 
 
+def office_width(text: str, size: float) -> float:
+    """Width as an office suite sets it (the PPTX): generous, because LibreOffice sets the substitute CJK font a
+    little wider and adds a quarter em where CJK meets Latin text (its Asian typography autospace)."""
+    cjk = [ord(ch) >= 0x2E80 for ch in text if ch != " "]
+    meets = sum(1 for a, b in zip(cjk, cjk[1:], strict=False) if a != b)
+    return text_width(text, size) * 1.06 + meets * 0.25 * size
+
+
 def _is_cjk(ch: str) -> bool:
     return ord(ch) >= 0x2E80
 
@@ -273,7 +281,7 @@ fit_fallbacks: list[str] = []  # headers of tables that could not keep every fig
 
 def fit_table(t: Table, width: float, max_h: float, measure: Callable[[str, float], float] = text_width,
               sizes: tuple[float, ...] = (18, 16, 15, 14, 13, 12, 11, 10), pad: float = 12.0,
-              ) -> tuple[float, list[float], list[float]]:
+              line: float = 1.25) -> tuple[float, list[float], list[float]]:
     """The largest font size at which the table fits width x max_h (points), each row's height, and the
     relative column widths to draw it with.
 
@@ -317,7 +325,7 @@ def fit_table(t: Table, width: float, max_h: float, measure: Callable[[str, floa
                 lines = max(lines, k)
             if not ok:
                 break
-            heights.append(lines * size * 1.25 + size * 0.7)
+            heights.append(lines * size * line + size * 0.7)
         if ok and sum(heights) <= max_h:
             return size, heights, [c / width for c in cols]
     # figures on one line do not fit: every column may wrap, still only between tokens (recorded: a deck that
@@ -330,12 +338,12 @@ def fit_table(t: Table, width: float, max_h: float, measure: Callable[[str, floa
             if any(k is None for k in ks):
                 ok = False
                 break
-            heights.append(max(ks, default=1) * size * 1.25 + size * 0.7)
+            heights.append(max(ks, default=1) * size * line + size * 0.7)
         if ok and sum(heights) <= max_h:
             return size, heights, [w / total for w in t.widths]
     size = sizes[-1]  # nothing fits at all: the smallest size, rows as tall as their text (the layout check tells)
     heights = [max((max(1, math.ceil(measure(c.text, size) / max(base[j] - pad, 1))) for j, c in enumerate(row[:n])),
-                   default=1) * size * 1.25 + size * 0.7 for row in rows]
+                   default=1) * size * line + size * 0.7 for row in rows]
     return size, heights, [w / total for w in t.widths]
 
 
@@ -418,7 +426,7 @@ def map_labels(m: MapData, frame: tuple[float, float, float, float, float], size
             continue
         ring = max(rings, key=len)
         px, py = project((sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)), frame)
-        w, h = (measure(label, size) + 16) * unit, size * 1.8 * unit
+        w, h = (measure(label, size) + 12) * unit, size * 1.8 * unit
         box = (px - w / 2, py - h / 2, w, h)
         for k in (0, 1, -1, 2, -2, 3, -3, 4, -4):
             box = (px - w / 2, py - h / 2 + k * (h + 2 * unit), w, h)
@@ -504,11 +512,12 @@ def _system_slides(bulk: pd.DataFrame, cat: Catalogue, lang: str, period: str, n
                 values.append(min(att, 1.2))
                 tones.append(tone)
         name = s.name_en if lang == "en" else s.name_zh
-        for i, part in enumerate(_chunks(rows, 8)):
+        per = _rows_that_fit(head, rows, WIDTHS_SYSTEM, [0, 2], 300.0 if note else 340.0)
+        for i, part in enumerate(_chunks(rows, per)):
             title = tr("pack_s_system", lang, system=name) + (tr("pack_s_cont", lang) if i else "")
             slides.append(Slide(
                 f"system:{s.code}:{i}", title, tr("pack_s_system_sub", lang, period=period),
-                tables=[Table(head, part, [2.6, 1.6, 1.5, 1.1, 2.2, 0.0], wrap=[0, 2])],  # names, 序时 notes
+                tables=[Table(head, part, [*WIDTHS_SYSTEM, 0.0], wrap=[0, 2])],  # names, 序时 notes
                 bars=Bars(labels, values, tones) if i == 0 and labels else None, footnote=note,
             ))
     for sl in slides:  # the province has no rank: drop the empty column
@@ -516,6 +525,27 @@ def _system_slides(bulk: pd.DataFrame, cat: Catalogue, lang: str, period: str, n
             t.header, t.widths = t.header[:-1], t.widths[:-1]
             t.rows = [r[:-1] for r in t.rows]
     return slides
+
+
+WIDTHS_SYSTEM = [2.4, 1.5, 2.2, 1.0, 1.9]  # KPI, value, target (a 序时 note wraps), attainment, change
+
+
+def _rows_that_fit(head: list[str], rows: list[list[Cell]], widths: list[float], wrap: list[int],
+                   height: float, width: float = 540.0, most: int = 8) -> int:
+    """Rows per slide for a table of about `width` x `height` points (as the PPTX sets it, the tighter of the
+    two renderers): `most` when they fit with every figure on one line at a readable size, else fewer
+    (long 序时 notes and English names take lines)."""
+    for n in range(most, 3, -1):
+        saved = list(fit_fallbacks)
+        ok = True
+        for part in _chunks(rows, n):
+            t = Table(head[:len(widths)], [r[:len(widths)] for r in part], widths, wrap=wrap)
+            size, heights, _ = fit_table(t, width, height, office_width, pad=16.0, line=1.5)
+            ok = ok and len(fit_fallbacks) == len(saved) and sum(heights) <= height and size >= 11
+        fit_fallbacks[:] = saved
+        if ok:
+            return n
+    return 4
 
 
 def _league_table(df: pd.DataFrame, k: Kpi, geo: Geography, lang: str, bulk: pd.DataFrame | None = None) -> Table:
@@ -576,7 +606,9 @@ def _problem_table(probs: pd.DataFrame, geo: Geography, lang: str) -> Table:
                      Cell(_int(r["days_overdue"]), "red")])
     if not rows:
         rows = [[Cell("—", "muted"), Cell(tr("pack_no_problems", lang), "muted"), Cell(""), Cell(""), Cell("")]]
-    return Table(head, rows, [1.1, 3.4, 1.8, 1.2, 0.9], wrap=[0, 1, 2])
+    widths, wrap = [1.1, 3.4, 1.8, 1.2, 0.9], [0, 1, 2]
+    rows = rows[:_rows_that_fit(head, rows, widths, wrap, 340.0, 880.0, most=ROWS_PER_SLIDE)]  # long English owners
+    return Table(head, rows, widths, wrap=wrap)
 
 
 def _followup_slide(engine: MetricsEngine, when: dt.datetime | None, cat: Catalogue, geo: Geography,
@@ -776,10 +808,11 @@ def build_deck(engine: MetricsEngine, period: str, lang: str = "zh", freeze: Fre
                             tables=list_tables, footnote=list_note))
     probs = tables.get("problems", pd.DataFrame())
     on = f"{problems_day(engine, freeze.known_at if freeze else None):%Y-%m-%d}"
+    ptable = _problem_table(probs, geo, lang)
+    shown = len(ptable.rows) if len(probs) else 0
     slides.append(Slide("problems", tr("pack_s_problems", lang),
-                        tr("pack_s_problems_sub", lang, on=on, n=len(probs)), tables=[_problem_table(probs, geo, lang)],
-                        footnote=tr("pack_more_problems", lang, n=len(probs) - ROWS_PER_SLIDE)
-                        if len(probs) > ROWS_PER_SLIDE else ""))
+                        tr("pack_s_problems_sub", lang, on=on, n=len(probs)), tables=[ptable],
+                        footnote=tr("pack_more_problems", lang, n=len(probs) - shown) if len(probs) > shown else ""))
     slides.append(_followup_slide(engine, freeze.known_at if freeze else None, cat, geo, lang))
     slides.append(Slide("next", tr("pack_s_next", lang), label, bullets=_next_steps(tables, cat, geo, lang)))
     prov = bulk[bulk["region"] == PROVINCE]

@@ -18,7 +18,7 @@ from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
 from pptx.enum.shapes import MSO_SHAPE
-from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
@@ -34,8 +34,8 @@ from pack.model import (
     footnote_fit,
     map_frame,
     map_labels,
+    office_width,
     project,
-    text_width,
     tr,
 )
 
@@ -137,7 +137,7 @@ def _table(slide, t: Table, x, y, w, max_h) -> None:
         y += Inches(0.5)
         max_h -= Inches(0.5)
     # the viewer's substitute CJK font is unknown (LibreOffice sets a little wider than Office): a margin
-    size, heights, rel = fit_table(t, w / EMU_PT, max_h / EMU_PT, measure=_wide, pad=CELL_PAD)
+    size, heights, rel = fit_table(t, w / EMU_PT, max_h / EMU_PT, measure=_wide, pad=CELL_PAD, line=LINE)
     shape = slide.shapes.add_table(n, len(t.header), x, y, w, Emu(int(sum(heights) * EMU_PT)))
     tbl = shape.table
     for j, wj in enumerate(rel):
@@ -162,7 +162,10 @@ CELL_PAD = 16.0  # points of a cell's width not available to text: margins 2 x 0
 
 
 def _wide(text: str, size: float) -> float:
-    return text_width(text, size) * 1.06
+    return office_width(text, size)
+
+
+LINE = 1.5  # line height in ems: LibreOffice sets the substitute CJK font (Noto Sans CJK) with its tall metrics
 
 
 def _cell(cell, text: str, size: float, bold: bool, colour: RGBColor) -> None:
@@ -257,7 +260,8 @@ def _map(slide, s: Slide, x0, y0, w, h) -> None:
         tb.line.color.rgb = INK
         tb.line.width = Pt(0.75)
         tf = tb.text_frame
-        tf.word_wrap = False
+        tf.word_wrap = True  # a fixed box (an unwrapped one grows to hug the text in LibreOffice), sized with room
+        tf.auto_size = MSO_AUTO_SIZE.NONE
         tf.vertical_anchor = MSO_ANCHOR.MIDDLE
         tf.margin_left = tf.margin_right = tf.margin_top = tf.margin_bottom = 0
         para = tf.paragraphs[0]
