@@ -207,7 +207,7 @@ def region_rows(bulk: pd.DataFrame | None, kpi: str, regions: Sequence[str]) -> 
     Status and rank are taken as the engine gives them (the rankings use the same), so the map and
     the league table can never disagree; a region without a row is 'missing'.
     """
-    base = pd.DataFrame({"region": list(regions)})
+    base = pd.DataFrame({"region": pd.Series(list(regions), dtype=object)})  # typed even when empty
     if bulk is None or bulk.empty:
         rows = base.assign(**{c: None for c in ROW_COLUMNS[1:]})
     else:
