@@ -69,7 +69,7 @@ def test_every_system_page_and_section(app_url, page):
         assert summary.startswith(cat.kpis_of(s.code)[0].name_zh)
         _shot(page, f"system_{s.code}")
     for system, section, marker in (("platform", "apps", "重大应用赛马"), ("party", "problems", "问题清单"),
-                                    ("party", "rollout", "贯通矩阵")):
+                                    ("government", "rollout", "贯通矩阵")):
         _open(page, f"{app_url}/system?system={system}&section={section}")
         page.get_by_text(marker).first.wait_for(timeout=30_000)
         tb.assert_no_exception(page)

@@ -237,7 +237,7 @@ def cases(db: dict) -> list[tuple[str, dict[str, str], bool]]:
         ("compare", {"counties": "331102", "peers": "山区26县"}, True),
         ("system", {"system": "party", "section": "problems"}, False),
         ("system", {"system": "party", "section": "problems", "problem": pb}, True),
-        ("system", {"system": "party", "section": "rollout"}, False),
+        ("system", {"system": "government", "section": "rollout"}, False),
         ("system", {"system": "platform", "section": "apps"}, False),
         ("system", {"system": "government", "county": XIHU}, True),
         ("system", {"system": "government", "city": HZ}, True),
