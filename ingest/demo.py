@@ -28,6 +28,7 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from ingest.templates import platform_fed
 from metrics.catalogue import Catalogue, Measure
 from metrics.geography import PROVINCE, Geography
 from metrics.periods import add_months, last_complete_month, month_end
@@ -58,9 +59,6 @@ PER_UNIT_OF = {"share_approval_days": "share_requests_fulfilled"}
 CUMULATIVE = {"major_apps_live", "event_groups_built", "culture_apps_live"}
 # registered users per resident never exceed this (people register where they live or work)
 REGISTERED_PER_RESIDENT = 0.95
-# measures the platform feeds for every county (not the county Excel report): the problem lists and
-# the app registers are systems of record, so their monthly figures arrive with no gaps or restatements
-PLATFORM_FED_PREFIXES = ("problems_", "major_apps_", "app_")
 # monthly problem measures computed from the demo problem register (one truth per figure)
 PROBLEM_MEASURES = ("problems_due", "problems_fixed_ontime", "problems_found", "problems_closed",
                     "problems_overdue_open")
@@ -371,7 +369,9 @@ def generate(
         return bid
 
     # county monthly reports: one batch per county and month
-    fed = [m for m in month_measures if m.level == "county" and m.code.startswith(PLATFORM_FED_PREFIXES)]
+    # the problem lists and app registers are systems of record: their monthly figures arrive with
+    # no gaps or restatements, not in the county Excel report
+    fed = [m for m in month_measures if m.level == "county" and platform_fed(m)]
     cm = [m for m in month_measures if m.level == "county" and m not in fed]
     cm_values = np.stack([values[m.code] for m in cm])  # measure, county, month
     for mi, month in enumerate(months):

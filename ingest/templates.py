@@ -37,10 +37,19 @@ _GREY = PatternFill("solid", fgColor="E7E6E6")
 _BLUE = PatternFill("solid", fgColor="DDEBF7")
 
 
+# measures a platform system of record feeds for every county (the 七张问题清单 and the app
+# registers), so no county types them into its monthly report
+PLATFORM_FED_PREFIXES = ("problems_", "major_apps_", "app_")
+
+
+def platform_fed(m: Measure) -> bool:
+    return m.code.startswith(PLATFORM_FED_PREFIXES)
+
+
 def reported_measures(cat: Catalogue | None = None) -> list[Measure]:
-    """What a county reports each month: county-level, month-grain measures, in catalogue order."""
+    """What a county reports each month: county-level, month-grain measures not fed by a platform, in catalogue order."""
     cat = cat or default_catalogue()
-    return [m for m in cat.measures if m.level == "county" and m.grain == "month"]
+    return [m for m in cat.measures if m.level == "county" and m.grain == "month" and not platform_fed(m)]
 
 
 def _kpis_using(cat: Catalogue, code: str) -> list[str]:

@@ -111,12 +111,13 @@ def test_upload_preview_commit_and_rollback(db_copy, use_db):
     upload(at, "330282_2022-03.xlsx", data)
     assert not at.error
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {"新增": "62", "修改": "0", "未变": "0"}
+    n = len(reported_measures())  # every measure a county reports, all new for the month
+    assert metrics == {"新增": str(n), "修改": "0", "未变": "0"}
     preview = next(d.value for d in at.dataframe if "原值" in d.value.columns)
-    assert len(preview) == 62 and set(preview["变更"]) == {"新增"} and "新值" in preview.columns
+    assert len(preview) == n and set(preview["变更"]) == {"新增"} and "新值" in preview.columns
     assert Store(db_copy).counts() == before  # a preview writes nothing
     commit = at.button(key="data_commit")
-    assert not commit.disabled and "62" in commit.label
+    assert not commit.disabled and str(n) in commit.label
     commit.click().run()
     assert not at.exception
     assert at.success and "已导入：批次" in at.success[0].value
@@ -124,7 +125,7 @@ def test_upload_preview_commit_and_rollback(db_copy, use_db):
     b = s.engine.connect().execute(sa.text("SELECT * FROM import_batch ORDER BY id DESC LIMIT 1")).mappings().one()
     assert b["submitted_by"] == "office" and b["note"] == "代报人 on behalf of: 张三"  # the account, and for whom
     assert b["file_name"] == "330282_2022-03.xlsx" and b["region_code"] == OVERDUE
-    assert b["checksum"] == hashlib.sha256(data).hexdigest() and b["n_rows"] == 62 and b["period"] == MONTH
+    assert b["checksum"] == hashlib.sha256(data).hexdigest() and b["n_rows"] == n and b["period"] == MONTH
     assert f"{b['id']}" in at.success[0].value
     assert len(at.file_uploader) == 1 and at.file_uploader(key="data_upload_1")  # a fresh, empty uploader
     assert "330282_2022-03.xlsx" in frame_text(at)  # the batch in the history table
@@ -149,7 +150,7 @@ def test_correction_preview_shows_old_and_new_and_history_keeps_both(db_copy, us
     values[code] = old + 7
     at = run("pages/data_in.py", reporter=REPORTED, month=MONTH)
     upload(at, "correction.xlsx", filled(REPORTED, values))
-    assert {m.label: m.value for m in at.metric} == {"新增": "0", "修改": "1", "未变": "61"}
+    assert {m.label: m.value for m in at.metric} == {"新增": "0", "修改": "1", "未变": str(len(reported_measures()) - 1)}
     txt = frame_text(at)
     assert "政务服务办件总量" in txt and f"{old:,.0f}" in txt and f"{old + 7:,.0f}" in txt and "+7" in txt
     at.button(key="data_commit").click().run()
@@ -313,7 +314,7 @@ def test_quality_page(app_db, use_db):
     assert {m.label.split(" · ")[0]: m.value for m in at.metric}["逾期未报"] == "2"
     chase = at.dataframe[1].value
     assert {"慈溪市", "柯城区"} <= set(chase["区县"])  # the demo's two counties overdue in 2022-03
-    assert chase.iloc[0]["逾期天数"] > 0 and chase.iloc[0]["缺报指标"] == "全部 62 项指标"
+    assert chase.iloc[0]["逾期天数"] > 0 and chase.iloc[0]["缺报指标"] == f"全部 {len(reported_measures())} 项指标"
     assert len(at.get("download_button")) >= 4  # matrix and chase list (and details), CSV + Excel each
     at.toggle(key="q_only_problems").set_value(True).run()
     few = at.dataframe[0].value

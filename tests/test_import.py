@@ -30,6 +30,7 @@ from ingest.templates import (
     DATA_ROW,
     HEADER_ROW,
     fill_template,
+    platform_fed,
     reported_measures,
     sample_report,
     template_bytes,
@@ -275,9 +276,8 @@ def test_warnings_do_not_block_and_preview_writes_nothing(seeded: Store) -> None
 
 
 def test_stock_drop_is_a_warning_not_an_error(seeded: Store) -> None:
-    prev = sample_report(COUNTY, "2026-09")["app_users_authorised"]
-    rep = analyse(filled(app_users_authorised=round(prev * 0.5), app_users_active=0, app_users_real_active=0),
-                  "r.xlsx", seeded, as_county=COUNTY, options=OPTS)
+    prev = sample_report(COUNTY, "2026-09")["zzd_activated_accounts"]
+    rep = analyse(filled(zzd_activated_accounts=round(prev * 0.5)), "r.xlsx", seeded, as_county=COUNTY, options=OPTS)
     assert rep.ok, rep.messages()
     assert "stock_falls" in codes(rep.issues, "warning")
 
@@ -305,7 +305,8 @@ def test_template_content() -> None:
     assert wb.sheetnames == ["填报", "填报说明"]
     ws = wb["填报"]
     measures = reported_measures()
-    assert len(measures) == len([m for m in catalogue().measures if m.level == "county" and m.grain == "month"])
+    county_monthly = [m for m in catalogue().measures if m.level == "county" and m.grain == "month"]
+    assert len(measures) == len([m for m in county_monthly if not platform_fed(m)]) < len(county_monthly)
     assert ws.cell(DATA_ROW, 1).value == COUNTY and ws.cell(DATA_ROW, 2).value == "上城区"
     assert ws.cell(DATA_ROW, 3).value == PERIOD
     assert [ws.cell(HEADER_ROW, 4 + i).value for i in range(len(measures))] == [m.code for m in measures]
@@ -478,7 +479,8 @@ def test_atomic_commit_and_rollback_on_every_backend(db_url: str, monkeypatch) -
 def test_formula_with_cached_value_uses_the_value_and_never_evaluates(store: Store) -> None:
     """A formula Excel has already computed is read through its cached value (data_only); nothing runs."""
     col = col_of(G)
-    src = io.BytesIO(filled(period="2026-09", gov_cases=151800))
+    cases = round(sample_report(COUNTY, "2026-09")["gov_cases"] * 1.01)  # above every numerator of it
+    src = io.BytesIO(filled(period="2026-09", gov_cases=cases))
     out = io.BytesIO()
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
@@ -487,12 +489,12 @@ def test_formula_with_cached_value_uses_the_value_and_never_evaluates(store: Sto
                 text_ = data.decode()
                 start = text_.index(f'<c r="{col}7"')
                 v = text_.index("<v>", start)
-                # the formula says 1+1 but the cached value is what Excel showed: 151800
+                # the formula says 1+1 but the cached value is what Excel showed
                 data = (text_[:v] + "<f>1+1</f>" + text_[v:]).encode()
             zout.writestr(item, data)
     rep = import_bytes(out.getvalue(), "cached.xlsx", store, as_county=COUNTY, options=OPTS)
     assert rep.ok and rep.committed, rep.messages()
-    assert current(store, COUNTY, G, "2026-09") == 151800
+    assert current(store, COUNTY, G, "2026-09") == cases
 
 
 def test_gb18030_csv_with_characters_outside_gbk(store: Store) -> None:

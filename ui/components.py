@@ -220,7 +220,7 @@ def system_view(ctx: Ctx, system: str, bulk: pd.DataFrame, scores: list[SystemSc
     colour = fmt.STATUS_COLOURS.get(s.status, "#64748b")
     st.html(f'<div class="hdr"><span class="h-title">{escape(name)}</span>'
             f'<span class="h-meta" title="{t("score_tip", ctx.lang)}">{t("score", ctx.lang)} '
-            f'<b style="color:{colour}">{score}</b> · {s.share or t("green_share", ctx.lang, n=s.n_green, of=s.n_target)}</span>'
+            f'<b style="color:{colour}">{score}</b> · {escape(s.share or t("green_share", ctx.lang, n=s.n_green, of=s.n_target))}</span>'
             f'<span class="h-meta">{escape(t("system_table", ctx.lang, scope=scope_name(ctx), period=ctx.period.label, n=s.n_kpis))}'
             "</span></div>")
     st.caption(system_summary(bulk, cat, system, ctx.scope, eng.geo, ctx.lang))  # the automatic summary (#4)
