@@ -107,3 +107,13 @@ def test_a_complete_month_freezes_without_asking(eng):
     fz = freeze_period(eng, "2021-02", user="test", known_at=RUN)
     deck = build_deck(eng, "2021-02", "zh", fz)
     assert deck.coverage["complete"] and "数据覆盖：90/90 个区县已报" in slide_text(deck.slides[0])
+
+
+def test_overview_map_says_how_much_has_arrived(eng, monkeypatch):
+    from tests.test_app_pages import html_text, run
+
+    monkeypatch.setenv("DATABASE_URL", eng.store.engine.url.render_as_string(hide_password=False))
+    at = run(period="2021-04")
+    assert "数据未齐：" in html_text(at) and "/90 已报" in html_text(at)
+    at = run(period="2021-02")
+    assert "数据未齐：" not in html_text(at)
