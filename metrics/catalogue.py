@@ -7,6 +7,7 @@ on load: a bad entry fails with a message that names the entry and the field.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -170,7 +171,10 @@ class Kpi(_Strict):
     targets: list[Target] = []
     status: StatusRule | None = None
     headline: int | None = None  # order on the leaders' overview, None = not a headline tile
-    min_denominator: float | None = None  # below this a county's rate is flagged as small-sample
+    # below this a county's rate is flagged as small-sample (per month for flows). Unset on a rate
+    # of cases with a status band: derived by `small_sample_floor`; stated only where that rule does
+    # not fit (a mean of durations), with the reason beside it in the YAML.
+    min_denominator: float | None = None
     # where the yearly targets apply: every region (rates), or the province only (counts such as
     # 3.0M daily actives). Unset: rates everywhere, everything else the province only.
     target_scope: Literal["all", "province"] | None = None
@@ -228,6 +232,25 @@ class Kpi(_Strict):
         return t.value, t, t.year != year
 
 
+def small_sample_floor(k: Kpi, rule: StatusRule, denominator_aggregation: str | None) -> float | None:
+    """The fewest cases a month on which a county's rate is judged: one case must not move it by
+    more than its amber band.
+
+    With fewer, a single case decides green or red (a 2-point band on 30 cases: one case is 3.3
+    points). The band is the gap rule's amber points, or the attainment rule's share of the latest
+    target. Rates of cases only: a stock's denominator (apps rolled out, accounts activated) is a
+    complete count, not a sample, and a KPI without a target has no band to protect.
+    """
+    if k.kind != "ratio" or k.format != "percent" or not k.targets or denominator_aggregation != "sum":
+        return None
+    target = max(k.targets, key=lambda t: t.year).value
+    if rule.method == "gap":
+        band = rule.amber
+    else:
+        band = target * (1 - rule.amber) if k.direction == "up" else target * (1 / rule.amber - 1)
+    return float(math.ceil(1 / band - 1e-9)) if band > 0 else None
+
+
 class Catalogue(_Strict):
     version: int
     default_status: StatusRule
@@ -257,6 +280,12 @@ class Catalogue(_Strict):
         for m in self.measures:
             if m.demo.of and m.demo.of not in measures:
                 raise ValueError(f"measure {m.code}: field 'demo.of': unknown measure {m.demo.of!r}")
+        derived = [k if k.min_denominator is not None
+                   else k.model_copy(update={"min_denominator": small_sample_floor(
+                       k, k.status or self.default_status, measures[k.denominator].aggregation
+                       if k.denominator else None)})
+                   for k in self.kpis]
+        object.__setattr__(self, "kpis", derived)  # frozen model: filled in once, while validating
         return self
 
     # -- look-ups -------------------------------------------------------------------------

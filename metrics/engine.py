@@ -591,6 +591,10 @@ class MetricsEngine:
         na = (df["n_expected"] == 0) & df["value"].isna()
         df.loc[na, "status"] = "na"
         df.loc[~df["complete"] & ~na & df["value"].isna(), "status"] = "missing"
+        # reported in full with nothing to count (no problem fell due, no request arrived): a rate of
+        # 0 ÷ 0 is not a missing report, and not a figure either
+        nocase = df["complete"] & ~na & df["value"].isna() & df["denominator"].eq(0)
+        df.loc[nocase, "status"] = "nocase"
         add_changes(df)
         # a change computed on a figure short of its reporters compares a partial sum with a whole one:
         # withheld (the surfaces say N/M 已报 instead)

@@ -49,9 +49,11 @@ STANDINGS: dict[str, tuple[str, str]] = {
     "overdue": ("逾期未报", "overdue (not reported)"),
     "incomplete": ("部分未报", "incomplete (some counties not reported)"),
     "pending": ("未到报送期", "not yet due"),
+    "nocase": ("本期无事项", "no cases this period"),
     "no_data": ("无数据", "no data"),
 }
-STANDING_ORDER = {"ranked": 0, "small_sample": 1, "incomplete": 2, "overdue": 3, "pending": 4, "no_data": 5}
+STANDING_ORDER = {"ranked": 0, "small_sample": 1, "incomplete": 2, "overdue": 3, "pending": 4, "nocase": 5,
+                  "no_data": 6}
 
 
 class RankingError(ValueError):
@@ -233,16 +235,18 @@ def standings(rows: pd.DataFrame, up: bool, small_sample: SmallSampleMode = "sep
     pending = df["pending"].astype(bool) if "pending" in df else pd.Series(False, index=df.index)
     small = df["small_sample"].fillna(False).astype(bool)
     county = df["level"].isin(["county", "township"])  # leaves: not reporting is 逾期未报
+    nocase = df["denominator"].eq(0) if "denominator" in df else pd.Series(False, index=df.index)
     # a period whose reports are not yet due ranks no one: the early reporters are not the field
     df["standing"] = np.select(
         [
             pending,
+            ~has & complete & nocase,  # reported, nothing fell due: 0 ÷ 0 is neither good nor bad
             ~has & complete,
             ~has | (~complete & county),
             ~complete,
             small & (small_sample == "separate"),
         ],
-        ["pending", "no_data", "overdue", "incomplete", "small_sample"],
+        ["pending", "nocase", "no_data", "overdue", "incomplete", "small_sample"],
         "ranked",
     )
     ranked = df["standing"] == "ranked"

@@ -312,3 +312,34 @@ def test_unknown_field_is_rejected(raw: dict) -> None:
         parse_catalogue(raw)
     assert "instant_rate" in str(exc.value)
     assert "colour" in str(exc.value)
+
+
+# -- the small-sample floor ---------------------------------------------------------------------------
+def test_small_sample_floor_is_where_one_case_moves_a_rate_by_its_amber_band(cat: Catalogue) -> None:
+    # gap rule, 2-point amber band: one case in 50 moves the rate by exactly 2 points
+    assert cat.kpi("hotline_ontime_rate").min_denominator == 50
+    assert cat.kpi("share_fulfil_rate").min_denominator == 100  # 1-point band
+    assert cat.kpi("bad_rating_rate").min_denominator == 1000  # 0.1-point band
+    # attainment rule: the band is 5 % of the latest target (95 % attainment): 0.95 × 0.05 = 4.75 points
+    k = cat.kpi("netsec_risk_fix_rate")
+    assert max(k.targets, key=lambda t: t.year).value == 0.95 and k.min_denominator == 22  # 1/0.0475 = 21.05
+    # stocks are complete counts, not samples; a rate without a target has no band to protect
+    assert cat.kpi("major_app_rollout_rate").min_denominator is None
+    assert cat.kpi("zzd_active_rate").min_denominator is None
+    assert cat.kpi("materials_cut_rate").min_denominator is None
+    # a mean of durations is not a rate of cases: its floor is stated (with its reason in the YAML)
+    assert cat.kpi("share_approval_time").min_denominator == 20
+
+
+def test_small_sample_floor_stated_in_the_yaml_wins(raw: dict) -> None:
+    for k in raw["kpis"]:
+        if k["code"] == "hotline_ontime_rate":
+            k["min_denominator"] = 7
+    assert parse_catalogue(raw).kpi("hotline_ontime_rate").min_denominator == 7
+
+
+def test_every_rate_of_cases_with_a_target_has_a_floor(cat: Catalogue) -> None:
+    for k in cat.kpis:
+        flow = k.kind == "ratio" and cat.measure(k.denominator).aggregation == "sum"
+        if flow and k.format == "percent" and k.targets:
+            assert k.min_denominator and k.min_denominator >= 20, k.code

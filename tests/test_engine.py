@@ -269,3 +269,26 @@ def test_ratio_uses_only_regions_that_reported_numerator_and_denominator(store, 
     assert (city.numerator, city.denominator) == (80, 100)
     assert pd.isna(row(eng, "k_daily_ratio", B, "2023-01").value)
     assert row(eng, "k_daily", "330100", "2023-01").value == 160  # the count itself still sums both
+
+
+def test_a_zero_denominator_reported_in_full_is_no_cases_not_a_missing_report(store, eng):
+    from metrics.rankings import standings
+
+    # every 杭州 county files; 330105 had nothing fall due (0 of 0)
+    rows = [(r, m, JAN, v) for r in eng.geo.counties_of("330100") for m, v in (("flow_m", 45), ("base_m", 50))]
+    rows = [(r, m, d, 0 if r == B else v) for r, m, d, v in rows]
+    write(store, rows)
+    b = row(eng, "k_ratio", B, "2023-01")
+    assert b.complete and b.denominator == 0 and pd.isna(b.value)
+    assert b.status == "nocase" and pd.isna(b["rank"])
+    a = row(eng, "k_ratio", A, "2023-01")
+    assert a.status == "green" and a.rank_of == len(eng.geo.counties_of("330100")) - 1
+    # not reporting at all is still 缺报
+    clear(store)
+    write(store, [(A, "flow_m", JAN, 45), (A, "base_m", JAN, 50)])
+    assert row(eng, "k_ratio", B, "2023-01").status == "missing"
+    frame = pd.DataFrame({"value": [float("nan"), float("nan"), 0.9], "complete": [True, True, True],
+                          "denominator": [0.0, float("nan"), 50.0], "small_sample": [False] * 3,
+                          "level": ["county"] * 3, "kpi": ["k_ratio"] * 3, "format": ["percent"] * 3,
+                          "decimals": [1] * 3})
+    assert list(standings(frame, True, "separate")["standing"]) == ["nocase", "no_data", "ranked"]

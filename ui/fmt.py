@@ -16,9 +16,10 @@ STATUS_COLOURS = {
     "none": "#64748b",
     "missing": "#a855f7",
     "na": "#334155",
+    "nocase": "#475569",
 }
 # the same, as text colour on the dark background (grey tones lightened to stay readable)
-STATUS_TEXT = STATUS_COLOURS | {"none": "#94a3b8", "na": "#94a3b8"}
+STATUS_TEXT = STATUS_COLOURS | {"none": "#94a3b8", "na": "#94a3b8", "nocase": "#94a3b8"}
 GOOD, BAD, FLAT = "#22c55e", "#ef4444", "#94a3b8"
 
 

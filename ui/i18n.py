@@ -69,6 +69,7 @@ ZH: dict[str, str] = {
     "st_none": "无目标",
     "st_missing": "缺报",
     "st_na": "仅省级",
+    "st_nocase": "本期无事项",
     # systems
     "systems": "六大系统 + 基层智治 + 数据平台",
     "score": "综合得分",
@@ -209,6 +210,7 @@ EN: dict[str, str] = {
     "st_none": "No target",
     "st_missing": "Not reported",
     "st_na": "Province only",
+    "st_nocase": "No cases",
     "systems": "Six systems + grassroots + data platform",
     "score": "Score",
     "green_share": "On target {n}/{of}",

@@ -47,7 +47,7 @@ SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star", "hexagon",
 DASHES = ["solid", "dot", "dashdot", "longdash", "longdashdot"]
 GRID, AXIS_TEXT, MEDIAN = "#1e3a5f", "#cbd5e1", "#e2e8f0"
 LINK_TEXT = r"#n=(.*)$"  # LinkColumn display_text: the region name carried in the link's fragment
-OTHER_STANDINGS = ("incomplete", "overdue", "pending", "no_data")
+OTHER_STANDINGS = ("incomplete", "overdue", "pending", "nocase", "no_data")
 
 
 # -- populations --------------------------------------------------------------------------------
@@ -321,13 +321,14 @@ def coverage_line(table: pd.DataFrame, lang: str) -> str:
 
 
 def _summary(table: pd.DataFrame, ranked: pd.Series, lang: str) -> str:
+    nocase = int((table["standing"] == "nocase").sum())
     return t(
         "rankings_summary", lang, ranked=int(ranked.sum()), total=len(table),
         green=int((table.loc[ranked, "status"] == "green").sum()),
         small=int((table["standing"] == "small_sample").sum()) + int(table["small_sample"].fillna(False)
                                                                      .astype(bool)[ranked].sum()),
-        overdue=int(table["standing"].isin(OTHER_STANDINGS).sum()),
-    )
+        overdue=int(table["standing"].isin(OTHER_STANDINGS).sum()) - nocase,
+    ) + (t("rankings_nocase", lang, n=nocase) if nocase else "")
 
 
 # -- composite evaluation -----------------------------------------------------------------------
