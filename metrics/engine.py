@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from metrics import aggregate
+from metrics import aggregate, changes
 from metrics.catalogue import Catalogue
 from metrics.catalogue import catalogue as default_catalogue
 from metrics.evaluate import (
@@ -445,15 +445,20 @@ class MetricsEngine:
                     f = frame if q in full else frame[frame["measure_code"].isin(growth)]
                     folded[q] = aggregate.fold_period(f, q, self.catalogue, dc)
         cur = self._kpi_frame(folded, p, kpis)
-        prev = self._kpi_frame(folded, p.previous(), kpis)[["kpi", "region", "value"]]
-        yoy = self._kpi_frame(folded, p.year_ago(), kpis)[["kpi", "region", "value"]]
-        df = cur.merge(prev.rename(columns={"value": "prev_value"}), on=["kpi", "region"], how="left")
-        df = df.merge(yoy.rename(columns={"value": "yoy_value"}), on=["kpi", "region"], how="left")
+        earlier = {"prev": self._kpi_frame(folded, p.previous(), kpis), "yoy": self._kpi_frame(folded, p.year_ago(), kpis)}
+        df = cur.merge(earlier["prev"][["kpi", "region", "value"]].rename(columns={"value": "prev_value"}),
+                       on=["kpi", "region"], how="left")
+        df = df.merge(earlier["yoy"][["kpi", "region", "value"]].rename(columns={"value": "yoy_value"}),
+                      on=["kpi", "region"], how="left")
         ys = self._year_start(p)
         if ys is not None and ys in folded:
             base = self._kpi_frame(folded, ys, kpis, with_yoy_growth=False)[["kpi", "region", "value"]]
             df = df.merge(base.rename(columns={"value": "pace_base"}), on=["kpi", "region"], how="left")
         df = self._coverage(df, folded[p], p, members)
+        for name, frame in earlier.items():
+            lfl = changes.like_for_like(df, cur, frame, members, self.geo.counties, self.catalogue)
+            lfl = lfl.rename(columns={"change": f"change_{name}_lfl", "n": f"change_{name}_n"})
+            df = df.merge(lfl, on=["kpi", "region"], how="left")
         return self._evaluate(df, p, members)
 
     def _regions(self) -> list[str]:
@@ -599,6 +604,13 @@ class MetricsEngine:
         # a change computed on a figure short of its reporters compares a partial sum with a whole one:
         # withheld (the surfaces say N/M 已报 instead)
         df.loc[~df["complete"], ["change_prev", "change_yoy"]] = np.nan
+        # … unless it can be taken over the counties in both periods (metrics.changes), while most are in
+        for c in ("prev", "yoy"):
+            if f"change_{c}_lfl" in df:
+                lfl, n = df.pop(f"change_{c}_lfl").astype(float), df[f"change_{c}_n"].astype(float)
+                usable = (n >= 0.5 * df["n_expected"]) & ~df["pending"].astype(bool)
+                df[f"change_{c}"] = df[f"change_{c}"].fillna(lfl.where(usable))
+                df.loc[df[f"change_{c}"].isna() | df["complete"], f"change_{c}_n"] = np.nan
         # min_denominator is per month for flows; a stock denominator is compared as it is
         per_period = df["kpi"].map(self._denominator_months(p))
         floor = (df["min_denominator"] * per_period).fillna(-np.inf)

@@ -292,3 +292,23 @@ def test_a_zero_denominator_reported_in_full_is_no_cases_not_a_missing_report(st
                           "level": ["county"] * 3, "kpi": ["k_ratio"] * 3, "format": ["percent"] * 3,
                           "decimals": [1] * 3})
     assert list(standings(frame, True, "separate")["standing"]) == ["nocase", "no_data", "ranked"]
+
+
+def test_change_of_a_figure_short_of_a_county_is_like_for_like(store, eng):
+    """杭州 in February lacks one county: its 环比 is taken over the counties in both months, not
+    the partial sum against January's whole one (which would show the absent county as a fall)."""
+    hz = eng.geo.counties_of("330100")
+    jan = [(r, m, JAN, v) for r in hz for m, v in (("flow_m", 80), ("base_m", 100), ("stock_m", 10))]
+    feb = [(r, m, FEB, v) for r in hz[1:] for m, v in (("flow_m", 90), ("base_m", 100), ("stock_m", 11))]
+    write(store, jan + feb)
+    city = row(eng, "k_ratio", "330100", "2023-02")
+    assert not city.complete and city.n_reported == len(hz) - 1
+    assert city.change_prev == pytest.approx(0.9 - 0.8) and city.change_prev_n == len(hz) - 1
+    stock = row(eng, "k_stock", "330100", "2023-02")
+    assert stock.value == 11 * (len(hz) - 1)  # the figure itself stays the partial sum, flagged N/M
+    assert stock.change_prev == pytest.approx(0.1)  # not 11·12/(10·13) − 1 = −1.5 %
+    # a complete figure keeps its plain change and no basis
+    jan_city = row(eng, "k_ratio", "330100", "2023-01")
+    assert jan_city.complete and pd.isna(jan_city.change_prev_n)
+    # a county alone is never like-for-like: missing is missing
+    assert pd.isna(row(eng, "k_ratio", hz[0], "2023-02").change_prev)

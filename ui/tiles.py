@@ -179,6 +179,11 @@ def headline_tiles(
             continue
         g1, c1 = fmt.arrow(row["change_prev"], k.direction)
         g2, c2 = fmt.arrow(row["change_yoy"], k.direction)
+        # a change taken like for like over the counties in both periods is starred and explained
+        lfl = {c: int(row[f"change_{c}_n"]) for c in ("prev", "yoy") if fmt.is_num(row.get(f"change_{c}_n"))}
+        tooltip = explain(cat, k, row, lang)
+        if lfl:
+            tooltip += "\n" + t("change_lfl", lang, n=max(lfl.values()))
         reported = None
         if not bool(row["complete"]) and int(row["n_expected"]) > 1:
             reported = t("reported", lang, n=int(row["n_reported"]), of=int(row["n_expected"]))
@@ -186,10 +191,10 @@ def headline_tiles(
             kpi=k.code, system=k.system, name=k.name(lang), value=fmt.value(row["value"], k, lang),
             status=str(row["status"]), target=target_text(row, k, lang, short=True),
             attainment=fmt.percent(row["attainment"], 1) if fmt.is_num(row["target"]) else "—",
-            mom=(g1, c1, fmt.change(row["change_prev"], k, lang)),
-            yoy=(g2, c2, fmt.change(row["change_yoy"], k, lang)),
+            mom=(g1, c1, fmt.change(row["change_prev"], k, lang) + ("*" if "prev" in lfl else "")),
+            yoy=(g2, c2, fmt.change(row["change_yoy"], k, lang) + ("*" if "yoy" in lfl else "")),
             spark=spark, rank=_rank_text(bulk, row, k, scope, geo, lang),
-            tooltip=explain(cat, k, row, lang), as_of=fmt.text(row["as_of"]), reported=reported,
+            tooltip=tooltip, as_of=fmt.text(row["as_of"]), reported=reported,
             **_forecast_fields(fv.row_for(forecasts, k.code, scope), k, lang, reserve),
         ))
     return tiles
