@@ -600,6 +600,14 @@ class MetricsEngine:
         # 0 ÷ 0 is not a missing report, and not a figure either
         nocase = df["complete"] & ~na & df["value"].isna() & df["denominator"].eq(0)
         df.loc[nocase, "status"] = "nocase"
+        # a count summed over the counties in so far only grows as the rest arrive: one already at its
+        # target has met it (and, lower being better, one already over it has missed); otherwise it is
+        # undecided until the month is in, never judged on the partial sum
+        up = df["direction"] == "up"
+        partial_sum = (~df["complete"] & (df["kind"] == "simple") & (df["format"] != "percent")
+                       & (df["level"] != "county") & df["value"].notna() & df["target"].notna())
+        decided = np.where(up, df["status"] == "green", df["status"] == "red")
+        df.loc[partial_sum & ~decided, "status"] = "partial"
         add_changes(df)
         # a change computed on a figure short of its reporters compares a partial sum with a whole one:
         # withheld (the surfaces say N/M 已报 instead)

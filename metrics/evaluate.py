@@ -23,7 +23,7 @@ import pandas as pd
 
 from metrics.catalogue import Catalogue, Kpi
 
-STATUS_ORDER = {"green": 0, "amber": 1, "red": 2, "none": 3, "nocase": 4, "missing": 5, "na": 6}
+STATUS_ORDER = {"green": 0, "amber": 1, "red": 2, "partial": 3, "none": 4, "nocase": 5, "missing": 6, "na": 7}
 PUBLISHED_RULE_ZH = "状态、排名与榜单均按页面显示的数值判定（比率按百分数保留该指标的小数位，其余按其单位保留小数位，四舍五入一次）"
 PUBLISHED_RULE_EN = ("status, ranks and lists are judged on the figure as shown (rates at the KPI's decimals of a "
                      "percent, other values at its decimals of the unit, rounded once)")

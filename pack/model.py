@@ -29,7 +29,7 @@ from ui.texts import pack as texts
 GEO_FILE = Path(__file__).resolve().parent.parent / "data" / "geo" / "zj_counties.geojson"
 ROWS_PER_SLIDE = 10
 TONES = {  # shared palette (hex, no '#'): status colours readable on a projector
-    "green": "2E7D32", "amber": "E69500", "red": "C62828", "none": "607D8B", "missing": "9E9E9E", "na": "9E9E9E", "nocase": "9E9E9E",
+    "green": "2E7D32", "amber": "E69500", "red": "C62828", "none": "607D8B", "missing": "9E9E9E", "na": "9E9E9E", "nocase": "9E9E9E", "partial": "9E9E9E",
     "up": "2E7D32", "down": "C62828", "flat": "607D8B", "muted": "78909C",
 }
 QUINTILES = ["1B5E20", "66BB6A", "FDD835", "FB8C00", "C62828"]  # best fifth … worst fifth

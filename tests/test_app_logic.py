@@ -92,7 +92,7 @@ def test_headline_tiles_province(demo):
     tiles = headline_tiles(bulk, trend, CAT, GEO, PROVINCE, "zh")
     assert [x.kpi for x in tiles] == [k.code for k in CAT.headline_kpis()] and len(tiles) == 10
     for tl in tiles:
-        assert tl.status in ("green", "amber", "red", "none", "missing")
+        assert tl.status in ("green", "amber", "red", "partial", "none", "missing")
         assert len(tl.spark) == 12
         assert "口径" in tl.tooltip and "来源" in tl.tooltip and "数据截至" in tl.tooltip
     rate = next(x for x in tiles if x.kpi == "online_handling_rate")

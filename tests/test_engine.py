@@ -312,3 +312,21 @@ def test_change_of_a_figure_short_of_a_county_is_like_for_like(store, eng):
     assert jan_city.complete and pd.isna(jan_city.change_prev_n)
     # a county alone is never like-for-like: missing is missing
     assert pd.isna(row(eng, "k_ratio", hz[0], "2023-02").change_prev)
+
+
+def test_a_count_short_of_its_counties_is_judged_only_where_the_rest_cannot_change_it(store, eng):
+    # the province's count target is 100; only 杭州's counties have filed (the rest are overdue)
+    hz = eng.geo.counties_of("330100")
+    write(store, [(r, "flow_m", JAN, 5) for r in hz])
+    short = row(eng, "k_flow", "330000", "2023-01")
+    assert not short.complete and short.value == 5 * len(hz) < 100
+    assert short.status == "partial"  # more counties can only add: undecided, not red
+    down = row(eng, "k_down", "330000", "2023-01")  # lower is better, 100 at most: not over it yet
+    assert down.status == "partial"
+    clear(store)
+    write(store, [(r, "flow_m", JAN, 10) for r in hz])
+    assert row(eng, "k_flow", "330000", "2023-01").status == "green"  # already over: met whatever comes
+    assert row(eng, "k_down", "330000", "2023-01").status == "red"  # already over the ceiling: missed
+    # rates are judged as they stand (a partial set of counties is not biased one way)
+    write(store, [(r, "base_m", JAN, 100) for r in hz])
+    assert row(eng, "k_ratio", "330000", "2023-01").status != "partial"

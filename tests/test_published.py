@@ -143,7 +143,6 @@ def test_paced_target_from_the_previous_year_end():
 
 
 PROV = "330000"
-COUNTY = "330102"
 
 
 def pace_catalogue():
@@ -151,7 +150,8 @@ def pace_catalogue():
         "version": 1,
         "default_status": {"method": "attainment", "green": 1.0, "amber": 0.95},
         "systems": [{"code": "s", "order": 0, "name_zh": "测试", "name_en": "Test", "short_zh": "测", "short_en": "T"}],
-        "measures": [_measure("stock_m", "month", "last")],
+        # reported by the province itself: a complete figure (a county's alone would be a partial sum)
+        "measures": [_measure("stock_m", "month", "last", "province")],
         "kpis": [_kpi("k_stock", kind="simple", measure="stock_m", decimals=0,
                       targets=[{"year": 2025, "value": 120, "source": "seed"}])],
     })
@@ -166,8 +166,8 @@ def test_engine_judges_a_count_against_its_pro_rata_target(pace_store):
     from metrics.engine import MetricsEngine
 
     clear(pace_store)
-    rows_ = [(COUNTY, "stock_m", dt.date(2024, 12, 1), 60.0), (COUNTY, "stock_m", dt.date(2025, 10, 1), 105.0),
-             (COUNTY, "stock_m", dt.date(2025, 12, 1), 118.0)]
+    rows_ = [(PROV, "stock_m", dt.date(2024, 12, 1), 60.0), (PROV, "stock_m", dt.date(2025, 10, 1), 105.0),
+             (PROV, "stock_m", dt.date(2025, 12, 1), 118.0)]
     pace_store.write_batch(Batch(source="import"), pd.DataFrame(rows_, columns=["region_code", "measure_code",
                                                                                 "obs_date", "value"]))
     eng = MetricsEngine(pace_store, catalogue=pace_catalogue(), today=dt.date(2026, 3, 1))

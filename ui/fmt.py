@@ -17,6 +17,7 @@ STATUS_COLOURS = {
     "missing": "#a855f7",
     "na": "#334155",
     "nocase": "#475569",
+    "partial": "#c084fc",
 }
 # the same, as text colour on the dark background (grey tones lightened to stay readable)
 STATUS_TEXT = STATUS_COLOURS | {"none": "#94a3b8", "na": "#94a3b8", "nocase": "#94a3b8"}

@@ -71,6 +71,7 @@ ZH: dict[str, str] = {
     "st_missing": "缺报",
     "st_na": "仅省级",
     "st_nocase": "本期无事项",
+    "st_partial": "数据未齐",
     # systems
     "systems": "六大系统 + 基层智治 + 数据平台",
     "score": "综合得分",
@@ -213,6 +214,7 @@ EN: dict[str, str] = {
     "st_missing": "Not reported",
     "st_na": "Province only",
     "st_nocase": "No cases",
+    "st_partial": "Incomplete",
     "systems": "Six systems + grassroots + data platform",
     "score": "Score",
     "green_share": "On target {n}/{of}",

@@ -239,7 +239,9 @@ def system_scores(bulk: pd.DataFrame, cat: Catalogue, scope: str, lang: str) -> 
     for s in sorted(cat.systems, key=lambda s: s.order):
         codes = [k.code for k in cat.kpis_of(s.code)]
         rows = bulk[(bulk["region"] == scope) & bulk["kpi"].isin(codes)] if not bulk.empty else bulk
-        scored = rows[rows["target"].notna() & rows["value"].notna()] if not rows.empty else rows
+        # a count still short of its counties is undecided, not a shortfall (metrics.engine)
+        scored = rows[rows["target"].notna() & rows["value"].notna() & (rows["status"] != "partial")] \
+            if not rows.empty else rows
         n_green = int((scored["status"] == "green").sum()) if len(scored) else 0
         score = None
         if len(scored):
