@@ -37,7 +37,7 @@ COUNTY_PAGE = "pages/county.py"
 PANEL_KPIS = 5  # other headline KPIs in the side panel
 
 
-# -- model (cached per database and data version) -------------------------------------------------
+# -- model (cached per database, data version and scope) ------------------------------------------
 def window(period: Period) -> list[str]:
     """The slider's months: WINDOW months up to the period, not before the reform's first month."""
     last = period.end.replace(day=1)

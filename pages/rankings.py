@@ -1,7 +1,7 @@
 """赛马晾晒: KPI league tables, composite evaluations and red/black lists, one view at a time.
 
 The view, KPI, population, scheme and every option live in the URL, so a shared link reproduces
-the table. Numbers come from metrics.rankings (cached in ui.league); this file only lays out.
+the table. Numbers come from metrics.rankings through the read boundary; this file only lays out.
 """
 
 from __future__ import annotations

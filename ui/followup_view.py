@@ -2,7 +2,7 @@
 
 Entry points (tiles, the map's county panel, league rows, alerts, the county profile) call
 `instruct_button` / `open_dialog` with the figure's KPI and region; the dialog records the figure as
-the engine gives it now (`followup.service.figure_of`, through the user's scoped engine) and the
+the engine gives it now (`followup.service.figure_of`, through the user's reader) and the
 service checks the permission again when the instruction is issued. Markers are read per run (the
 follow-up tables change without a data version, so nothing here is cached across runs): the latest
 item on a (kpi, region) figure the user may see, with its state (overdue first).

@@ -3,7 +3,7 @@
 The numbers come from metrics.rankings; this module only shapes them for the screen (display
 frames, colours, plotly figures, labels) so the pages stay thin and the shaping can be unit-tested
 without a browser. The last section holds the few Streamlit helpers the two pages share: URL-bound
-multi-selects and number inputs, and cached wrappers keyed by database URL and data version.
+multi-selects and number inputs, and the reads the pages make (through the user's reader, ui.data).
 """
 
 from __future__ import annotations
