@@ -24,7 +24,7 @@ MAX_DEFAULT_KPIS = 4
 def expand(item: str) -> list[str]:
     """A city or peer-group code (or name) in the URL stands for its counties on the period's end."""
     try:
-        return resolve_counties(eng, item, ctx.period.end)
+        return resolve_counties(read.engine, item, ctx.period.end)
     except RankingError:
         return []
 
@@ -39,16 +39,16 @@ def add_group() -> None:
 
 ctx = get_ctx()
 lang = ctx.lang
-eng = data.engine()
-geo, cat = eng.geo, eng.catalogue
+read = data.reader()
+geo, cat = read.geo, read.catalogue
 period = ctx.period.label
 header(ctx, t("nav_compare", lang))
-bulk = data.bulk(ctx.period)
+bulk = read.bulk(ctx.period)
 if not data.has_data(bulk):
     c.empty_state(ctx)
     st.stop()
 
-counties = [x for x in sorted(geo.counties, key=lambda x: (geo.city_of(x), x)) if x in data.allowed()]  # issue #9
+counties = sorted(read.counties(), key=lambda x: (geo.city_of(x), x))  # the user's scope only
 home = ctx.scope if ctx.scope != PROVINCE else geo.cities[0]
 level = {m.code: m.level for m in cat.measures}
 heads = [k.code for k in cat.headline_kpis()]
@@ -63,7 +63,7 @@ with a:
         format_func=lambda x: f"{geo.get(x).name(lang)} · {geo.get(geo.city_of(x)).name(lang)}",
         placeholder=t("rankings_cmp_pick", lang),
     )
-groups = [g for g in lg.population_options(geo, ctx.period.end, cities=False) if g != "counties" and g.partition(":")[2] in data.allowed()]
+groups = read.groups(ctx.period.end)
 with b:
     st.selectbox(t("rankings_cmp_add", lang), groups, key="cmp_add",
                  format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
@@ -75,7 +75,7 @@ with d:
     kpis = lg.multi_select(t("rankings_cmp_kpis", lang), rankable, "kpis", default=default_kpis,
                            format_func=lambda x: cat.kpi(x).name(lang), placeholder=t("rankings_cmp_pick", lang))
 with e:
-    popts = lg.peer_options(geo, ctx.period.end, data.restriction())  # a scoped user: their own group only
+    popts = read.peer_options(ctx.period.end)  # a scoped user: their own group only
     asked = st.query_params.get("peers")
     if asked and asked not in popts and asked in lg.population_options(geo, ctx.period.end, cities=True):
         me = auth.current_quiet()

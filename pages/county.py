@@ -14,12 +14,12 @@ from ui.shell import header
 from ui.township_view import township_section
 
 ctx = get_ctx()
-eng = data.engine()
-geo, cat = eng.geo, eng.catalogue
-counties = sorted(geo.counties, key=lambda x: (geo.city_of(x), x))
+read = data.reader()
+geo, cat = read.geo, read.catalogue
+counties = sorted(read.counties(), key=lambda x: (geo.city_of(x), x))  # the user's scope only
 if ctx.scope != "330000":
-    counties = geo.counties_of(ctx.scope) + [x for x in counties if geo.city_of(x) != ctx.scope]
-counties = [x for x in counties if x in data.allowed()]  # the user's scope only (issue #9)
+    counties = [x for x in geo.counties_of(ctx.scope) if x in counties] + [x for x in counties
+                                                                          if geo.city_of(x) != ctx.scope]
 header(ctx, t("nav_county", ctx.lang))
 a, b = st.columns([1, 1])
 with a:
@@ -36,14 +36,14 @@ st.markdown(
     + f" · {t('peer_groups', ctx.lang)}: "
     + (("、" if ctx.lang == "zh" else ", ").join(geo.get(g).name(ctx.lang) for g in groups) or t("no_peer", ctx.lang))
 )
-bulk = data.bulk(ctx.period)
+bulk = read.bulk(ctx.period)
 if not data.has_data(bulk):
     c.empty_state(ctx)
     st.stop()
 n_missing = missing_count(bulk, county)
 if n_missing:
     st.warning(t("missing_reports", ctx.lang, n=n_missing), icon=":material/schedule:")
-trend = data.trend([k.code for k in cat.kpis], [county], ctx.period)
+trend = read.trend([k.code for k in cat.kpis], [county], ctx.period)
 table = profile_table(bulk, cat, geo, county, ctx.period, ctx.lang, trend=trend)
 with b:
     tkpi = c.kpi_picker(ctx, key="tkpi", label_key="trend_kpi")

@@ -44,7 +44,7 @@ header(ctx, t("nav_data_in", L))
 me = ui_auth.require("import", L)  # issue #9: office (any county) or a county officer (own county only)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@data.cached(max_entries=64)
 def _template(county: str, month: str) -> bytes:
     return template_bytes(county, month)
 

@@ -95,7 +95,7 @@ with left:
         st.markdown(md(fv.figure_text(item.figure, lang)))
         st.caption(t("followup_recorded_note", lang))
         try:  # the live figure beside it, when the user may read it
-            live = fs.figure_of(data.scoped_engine(), item.figure.kpi, item.figure.region, item.figure.period)
+            live = fs.figure_of(data.reader(), item.figure.kpi, item.figure.region, item.figure.period)
             if live.value != item.figure.value:
                 st.caption(t("followup_live", lang, value=fv.figure_value(live, lang)))
         except Exception:  # noqa: BLE001 - an officer has no read permission on the cockpit; the record suffices

@@ -21,7 +21,6 @@ from auth import policy
 from metrics.catalogue import Kpi
 from metrics.geography import PROVINCE
 from metrics.periods import Period, add_months
-from store.db import database_url
 from ui import auth as ui_auth
 from ui import components as c
 from ui import data, downloads, fmt, html, maps, urlstate
@@ -38,7 +37,7 @@ COUNTY_PAGE = "pages/county.py"
 PANEL_KPIS = 5  # other headline KPIs in the side panel
 
 
-# -- model (cached per database and data version) -------------------------------------------------
+# -- model (cached per database, data version and scope) ------------------------------------------
 def window(period: Period) -> list[str]:
     """The slider's months: WINDOW months up to the period, not before the reform's first month."""
     last = period.end.replace(day=1)
@@ -46,24 +45,23 @@ def window(period: Period) -> list[str]:
     return [f"{m:%Y-%m}" for m in months if m >= FIRST_MONTH] or [f"{last:%Y-%m}"]
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
-def _fixed_range(url: str, version: int, kpi: str, regions: tuple[str, ...], end: str,
-                 months: int) -> tuple[float, float] | None:
+@data.cached(max_entries=128)
+def _fixed_range(kpi: str, regions: tuple[str, ...], end: str, months: int) -> tuple[float, float] | None:
     """Min and max of the KPI over every month of the window and every region shown (display units)."""
-    tr = data.trend([kpi], list(regions), Period.parse(end), months)
+    tr = data.reader().trend([kpi], list(regions), Period.parse(end), months)
     return maps.value_range(tr["value"], data.engine().catalogue.kpi(kpi))
 
 
 def fixed_range(kpi: str, regions: list[str], months: list[str]) -> tuple[float, float] | None:
-    return _fixed_range(database_url(), data.version(), kpi, tuple(regions), months[-1], len(months))
+    return _fixed_range(kpi, tuple(regions), months[-1], len(months))
 
 
 def rows_of(kpi: str, month: str, regions: list[str]) -> pd.DataFrame:
-    return maps.region_rows(data.bulk(Period.parse(month)), kpi, regions)
+    return maps.region_rows(data.reader().bulk(Period.parse(month)), kpi, regions)
 
 
-@st.cache_resource(show_spinner=False, max_entries=96)
-def _flat_figure(url: str, version: int, kpi: str, month: str, regions: tuple[str, ...], kind: str, colour: str,
+@data.cached(shared=True, max_entries=96)
+def _flat_figure(kpi: str, month: str, regions: tuple[str, ...], kind: str, colour: str,
                  zrange: tuple[float, float] | None, lang: str, outline: tuple[str, ...], outline_name: str,
                  selected: str | None, zoomed: bool) -> dict:
     """The flat map as a plain figure dict (read-only), built once per view and data version."""
@@ -78,8 +76,8 @@ def _flat_figure(url: str, version: int, kpi: str, month: str, regions: tuple[st
     return fig.to_dict()
 
 
-@st.cache_resource(show_spinner=False, max_entries=48)
-def _deck(url: str, version: int, kpi: str, month: str, regions: tuple[str, ...], kind: str, colour: str,
+@data.cached(shared=True, max_entries=48)
+def _deck(kpi: str, month: str, regions: tuple[str, ...], kind: str, colour: str,
           zrange: tuple[float, float] | None, lang: str) -> pdk.Deck:
     eng = data.engine()
     return maps.deck_3d(rows_of(kpi, month, list(regions)), eng.catalogue.kpi(kpi), eng.geo, lang, kind, colour,
@@ -178,9 +176,9 @@ def side_panel(ctx: Ctx, county: str, kpi: str, month: str) -> None:
     p = Period.parse(month)
     reg = geo.get(county)
     k = cat.kpi(kpi)
-    r = maps.region_rows(data.bulk(p), kpi, [county]).iloc[0]
+    r = maps.region_rows(data.reader().bulk(p), kpi, [county]).iloc[0]
     colour = maps.status_colour(r["status"])
-    tr = data.trend([kpi], [county], p)
+    tr = data.reader().trend([kpi], [county], p)
     spark = [None if pd.isna(v) else float(v) for v in tr.sort_values("month")["value"]]
     groups = geo.peer_groups_of(county, p.end)
     sep = "、" if ctx.lang == "zh" else ", "
@@ -191,7 +189,7 @@ def side_panel(ctx: Ctx, county: str, kpi: str, month: str) -> None:
               groups=sep.join(geo.get(g).name(ctx.lang) for g in groups) or t("no_peer", ctx.lang))
     lines = maps.hover_lines(r, k, geo, ctx.lang)[2:]
     others = [x for x in cat.headline_kpis() if x.code != kpi][:PANEL_KPIS]
-    b = data.bulk(p)
+    b = data.reader().bulk(p)
     orow = b[b["region"].eq(county) & b["kpi"].isin([x.code for x in others])].set_index("kpi")
     trs = []
     for x in others:
@@ -263,13 +261,11 @@ geo, cat = eng.geo, eng.catalogue
 header(ctx, t("maps_title", ctx.lang))
 # Only regions in the signed-in user's scope are drawn (issue #9). The cached figures are keyed by
 # the regions they show, so one user's cached map can never be served to a user of another scope.
-ok = data.allowed()
-counties = [x for x in geo.counties if x in ok]
-cities = [x for x in geo.cities if x in ok]
-zooms = ([PROVINCE] if PROVINCE in ok else []) + cities
+read = data.reader()
+counties, cities, zooms = read.counties(), read.cities(), read.zooms()
 me = ui_auth.current_quiet()
 may_download = me is not None and policy.can(me.role, "download")
-if not counties or not data.has_data(data.bulk(ctx.period)):
+if not counties or not data.has_data(read.bulk(ctx.period)):
     c.empty_state(ctx)
     st.stop()
 
@@ -324,8 +320,8 @@ def body(as_fragment: bool) -> None:
         regions, kind, zoomed = cities, "cities", False
     else:
         zoomed = zoom != PROVINCE and zoom in cities
-        regions, kind = ([x for x in geo.counties_of(zoom) if x in ok] if zoomed else counties), "counties"
-    mbulk = data.bulk(p)
+        regions, kind = ([x for x in geo.counties_of(zoom) if x in counties] if zoomed else counties), "counties"
+    mbulk = read.bulk(p)
     eff = maps.effective_colour(mbulk, k, regions, colour)
     zrange = fixed_range(kpi, regions, months)
     group = maps.mountain_group(geo, p.end) if peer else None
@@ -341,16 +337,15 @@ def body(as_fragment: bool) -> None:
         if cov := maps.coverage_note(mbulk, kpi, regions, ctx.lang):  # the map colours what has arrived: say how much
             caption += " · " + cov
         st.html(f'<div class="panel-title">{escape(caption)}</div>')
-        url, ver = database_url(), data.version()
         codes = tuple(regions)
         if view == "3d":
-            deck = _deck(url, ver, kpi, month, codes, kind, eff, zrange, ctx.lang)
+            deck = _deck(kpi, month, codes, kind, eff, zrange, ctx.lang)
             key = f"maps_deck_{kind}"
             st.pydeck_chart(deck, key=key, on_select=partial(_picked, key, kind, codes),
                             selection_mode="single-object", height=DECK_HEIGHT, width="stretch")
         else:
             gname = geo.get(group).name(ctx.lang) if group else ""
-            fig = _flat_figure(url, ver, kpi, month, codes, kind, eff, zrange, ctx.lang, outline, gname,
+            fig = _flat_figure(kpi, month, codes, kind, eff, zrange, ctx.lang, outline, gname,
                                selected if kind == "counties" else None, zoomed)
             fig = fv.map_with_markers(maps.fresh(fig), kpi, codes, ctx.lang, kind)  # 批示督办 markers (#11 A)
             key = f"maps_flat_{kind}"

@@ -18,11 +18,11 @@ from ui.tiles import system_scores
 def overview_body() -> None:
     ctx = get_ctx()
     header(ctx, t("app_title", ctx.lang))
-    bulk = data.bulk(ctx.period)
+    bulk = data.reader().bulk(ctx.period)
     if not data.has_data(bulk):
         c.empty_state(ctx)
         return
-    prev = data.bulk(ctx.period.previous())
+    prev = data.reader().bulk(ctx.period.previous())
     tiles, scores, alerts = c.overview_model(ctx)
     c.headline_tiles(tiles, ctx)
     c.system_row(scores, ctx)
@@ -59,7 +59,7 @@ def kiosk_body() -> None:
     if view == "overview":
         overview_body()
         return
-    bulk = data.bulk(ctx.period)
+    bulk = data.reader().bulk(ctx.period)
     if not data.has_data(bulk):
         header(ctx, t("app_title", ctx.lang))
         c.empty_state(ctx)

@@ -52,7 +52,7 @@ period = ctx.period.label if span != "bimonth" else Period.bimonth(m.year, (m.mo
 st.subheader(t("pack_freeze_head", L))
 st.caption(t("pack_freeze_help", L))
 # a period short of county reports is frozen only after a confirmation that names who is missing
-cov = coverage_of(eng.bulk(period))
+cov = coverage_of(data.reader().bulk(period))
 force = True
 if not cov["complete"]:
     names = [geo.get(x).name(L) for x in cov["not_reported"]]

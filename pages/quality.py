@@ -13,7 +13,6 @@ from ingest import quality as q
 from ingest.templates import reported_measures
 from metrics.geography import PROVINCE
 from metrics.periods import Period
-from store.db import database_url
 from ui import auth, data, downloads, urlstate
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
@@ -25,16 +24,16 @@ MAX_NAMES = 6
 
 ctx = get_ctx()
 L = ctx.lang
-eng = data.engine()
+read = data.reader()
+eng = read.engine
 store, geo, cat = eng.store, eng.geo, eng.catalogue
 header(ctx, t("nav_quality", L))
 mname = {m.code: (m.name_en if L == "en" else m.name_zh) for m in reported_measures(cat)}
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _cells(url: str, version: int, rejections: int, end: str, n: int, city: str, today: str) -> pd.DataFrame:
+@data.cached(max_entries=32)
+def _cells(rejections: int, end: str, n: int, counties: tuple[str, ...], today: str) -> pd.DataFrame:
     """The grid, cached per data version and rejection log position (both move on any change)."""
-    counties = geo.counties if city == PROVINCE else geo.counties_of(city)
     counties = sorted(counties, key=lambda c: (geo.city_of(c), c))
     months = q.month_window(Period.parse(end).start, n)
     return q.quality_cells(store, months, counties, today=pd.Timestamp(today).date(), geo=geo, cat=cat)
@@ -70,7 +69,7 @@ def days(v) -> str:
 
 a, b, c = st.columns([2, 1.3, 3])
 with a:
-    copts = [x for x in [PROVINCE, *geo.cities] if x in data.allowed()] or [geo.city_of(ctx.scope) or PROVINCE]
+    copts = read.zooms() or [geo.city_of(ctx.scope) or PROVINCE]
     city = urlstate.select(t("data_q_city", L), copts, "city", default=ctx.scope if ctx.scope in copts else copts[0],
                            format_func=lambda x: t("province_scope", L) if x == PROVINCE else county_name(x))
 with b:
@@ -88,8 +87,9 @@ with c:
     if reporting is not None and end.start == reporting:
         st.caption(t("data_q_reporting", L, month=end.label, due=f"{q.due_date(reporting):%Y-%m-%d}"))
 
-cells = _cells(database_url(), data.version(), q.rejection_mark(store), end.label, n, city, eng.today.isoformat())
-cells = data.visible(cells, "county")  # a county officer sees only their own county (issue #9)
+mine = read.counties()  # a county officer sees only their own county
+shown = tuple(x for x in (geo.counties if city == PROVINCE else geo.counties_of(city)) if x in mine)
+cells = _cells(q.rejection_mark(store), end.label, n, shown, eng.today.isoformat())
 if cells.empty:
     st.info(t("data_q_empty", L))
     st.stop()
@@ -192,7 +192,7 @@ with detail_tab:
 
 # -- refused files that name no county (reform-office uploads) ----------------------------------------
 me = auth.current_quiet()  # a scoped reader: only the unattributed refusals they submitted themself
-loose = q.rejections(store, q.month_window(end.start, n), unattributed=True, allowed=data.restriction(),
+loose = q.rejections(store, q.month_window(end.start, n), unattributed=True, allowed=read.scope.restriction,
                      user=me.username if me else None)
 if not loose.empty:
     st.markdown(f"#### {t('data_q_unattributed', L)}")

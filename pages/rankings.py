@@ -1,7 +1,7 @@
 """赛马晾晒: KPI league tables, composite evaluations and red/black lists, one view at a time.
 
 The view, KPI, population, scheme and every option live in the URL, so a shared link reproduces
-the table. Numbers come from metrics.rankings (cached in ui.league); this file only lays out.
+the table. Numbers come from metrics.rankings through the read boundary; this file only lays out.
 """
 
 from __future__ import annotations
@@ -30,10 +30,8 @@ def table_height(n: int, cap: int = 640) -> int:
 
 def population_picker(key: str = "pop", cities: bool = True, kpi: str | None = None) -> str:
     """Who is raced; townships are offered for a KPI measured per township when there are figures."""
-    full = len(data.allowed()) >= len(geo.regions)  # a scoped user ranks within their scope (issue #9)
-    towns = kpi is not None and kpi in eng.township_kpis() and tv.has_figures(period)
-    opts = [o for o in lg.population_options(geo, ctx.period.end, cities, towns)
-            if full or o in ("counties", "townships") or o.partition(":")[2] in data.allowed()]
+    towns = kpi is not None and kpi in read.engine.township_kpis() and tv.has_figures(period)
+    opts = read.populations(ctx.period.end, cities, towns)  # a scoped user ranks within their scope
     default = lg.default_population(ctx.scope)
     return urlstate.select(t("rankings_population", lang), opts, key, default=default if default in opts else opts[0],
                            format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
@@ -229,13 +227,13 @@ def lists_view() -> None:
 
 ctx = get_ctx()
 lang = ctx.lang
-eng = data.engine()
-geo, cat = eng.geo, eng.catalogue
+read = data.reader()
+geo, cat = read.geo, read.catalogue
 book = schemes()
 period = ctx.period.label
 params = ctx.params()
 header(ctx, t("nav_rankings", lang))
-if not data.has_data(data.bulk(ctx.period)):
+if not data.has_data(read.bulk(ctx.period)):
     c.empty_state(ctx)
     st.stop()
 view = urlstate.select(t("rankings_view", lang), ["kpi", "scheme", "lists"], "rview", widget="segmented",

@@ -341,13 +341,13 @@ def test_unreachable_database_shows_a_banner_not_a_traceback(use_db):
 
 def test_outage_while_a_page_is_drawn_shows_the_banner(app_db, use_db, monkeypatch):
     """The frame got through, then the database went away under the page: a banner, not a traceback."""
-    import ui.data
+    from metrics.access import Reader
 
     def down(*_a, **_k):
         raise sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
 
     use_db(app_db)
-    monkeypatch.setattr(ui.data, "bulk", down)
+    monkeypatch.setattr(Reader, "bulk", down)
     for page in (None, "pages/county.py"):
         at = run(page)
         assert at.error and "数据库暂时无法连接" in at.error[0].value, page

@@ -238,8 +238,9 @@ def test_rankings_page_lists_counties_at_risk(app_db, use_db, monkeypatch):  # n
     import streamlit as st
 
     use_db(app_db)
-    monkeypatch.setattr(fcv, "_compute", lambda url, period, kpis, version: fake_frame())
-    monkeypatch.setattr(fcv, "_CACHED", None)
+    from metrics import access
+
+    monkeypatch.setattr(access, "_forecasts", lambda eng, month, kpis: fake_frame())
     st.cache_data.clear()  # the overview's tile model is cached per data version: rebuild it with this frame
     at = run("pages/rankings.py", rkpi="online_handling_rate")
     md = "\n".join(m.value for m in at.markdown)

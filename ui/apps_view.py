@@ -13,8 +13,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from metrics import apps as ma
-from metrics.periods import Period
-from store.db import database_url
 from ui import data, downloads, fmt
 from ui import system_model as sm
 from ui.i18n import t
@@ -24,29 +22,6 @@ from ui.system_dash import CHART_CONFIG, chart_title, on_chart_pick, on_row_pick
 STATE_COLOURS = {"live": "#22c55e", "in_progress": "#f59e0b", "not_started": "#334155"}
 STATE_Z = {"not_started": 0, "in_progress": 1, "live": 2, "not_applicable": float("nan")}  # n/a: a blank cell
 RATE_COLOURS = {"activity_rate": "#38bdf8", "real_activity_rate": "#a3e635", "satisfaction_rate": "#f472b6"}
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _register(url: str, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    eng = data.engine().store.engine
-    return ma.load_register(eng), ma.load_rollout(eng)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _league(url: str, version: int, period: str, regions: tuple[str, ...] | None) -> pd.DataFrame:
-    p = Period.parse(period)
-    usage = ma.load_usage(data.engine().store.engine, p.start, p.end)
-    reg, _ = _register(url, version)
-    return ma.league_table(usage, reg, p, list(regions) if regions is not None else None)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _rollout(url: str, version: int, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The matrix of all 90 counties and the summary (ranks among the 90) on the period's last day."""
-    geo = data.engine().geo
-    reg, ro = _register(url, version)
-    m = ma.rollout_matrix(ro, reg, Period.parse(period).end, geo.counties)
-    return m, ma.rollout_summary(m, geo)
 
 
 def _app_name(reg: pd.DataFrame, lang: str) -> dict[str, str]:
@@ -88,15 +63,14 @@ def league_figure(frame: pd.DataFrame, lang: str, height: int | None = None) -> 
 
 def apps_section(ctx: Ctx, drill: sm.Drill) -> None:
     """Register and league table of the major apps at the drill's city (usage is kept by city)."""
-    lang, url, version = ctx.lang, database_url(), data.version()
-    geo = data.engine().geo
-    reg, _ = _register(url, version)
+    lang, read = ctx.lang, data.reader()
+    geo = read.geo
+    reg = read.apps_register()
     if reg.empty:
         st.info(t("sys_no_apps", lang))
         return
     city = drill.city
-    regions = (city,) if city else None
-    league = _league(url, version, ctx.period.label, regions)
+    league = read.apps_league(ctx.period, city)
     where = sm.region_name(geo, city or drill.region, lang)
     frame = league_frame(league, lang)
     tot = ma.league_totals(league)
@@ -186,13 +160,13 @@ def matrix_figure(frame: pd.DataFrame, reg: pd.DataFrame, lang: str, selected: s
 
 def rollout_section(ctx: Ctx, drill: sm.Drill) -> None:
     """贯通: the counties of the drill (all 90 at the province) × the 31 apps, with rate and rank."""
-    lang, url, version = ctx.lang, database_url(), data.version()
-    geo = data.engine().geo
-    reg, _ = _register(url, version)
+    lang, read = ctx.lang, data.reader()
+    geo = read.geo
+    reg = read.apps_register()
     if reg.empty:
         st.info(t("sys_no_apps", lang))
         return
-    matrix, summary = _rollout(url, version, ctx.period.label)
+    matrix, summary = read.apps_rollout(ctx.period)
     counties = geo.counties if drill.level == "province" else geo.counties_of(drill.city or "")
     frame = matrix_frame(matrix, summary, counties, reg, lang)
     here = summary.set_index("region").loc[drill.region]

@@ -25,7 +25,7 @@ from ui import data
 from ui.html import md
 from ui.i18n import t
 
-SESSION_KEY = "_auth"
+SESSION_KEY = data.USER_KEY  # read by ui.data for the scope of every read
 COOKIE = cookie.NAME
 IDLE_MINUTES = float(os.environ.get("COCKPIT_SESSION_MINUTES", "30"))
 RECHECK_S = 60
@@ -64,12 +64,6 @@ def current() -> User | None:
         s.update(role=u.role, scope=u.scope_code, checked=now)
     s["seen"] = now
     return User(s["username"], s["role"], s["scope"])
-
-
-def allowed_regions() -> frozenset[str]:
-    """Region codes the signed-in user may read (none when nobody is signed in)."""
-    u = current_quiet()
-    return policy.scope_regions(u.scope_code) if u else frozenset()
 
 
 def current_quiet() -> User | None:
@@ -267,8 +261,8 @@ def guard_params(u: User, lang: str) -> None:
     inside a compound code (a problem code WT-<year>-<county>-<nnnn>); each refusal is one audit entry."""
     from ui import refusals
 
-    geo = data.engine().geo
-    allowed = policy.scope_regions(u.scope_code)
+    read = data.reader()
+    geo, allowed = read.geo, read.scope.regions
     for key in list(st.query_params.keys()):
         raws = [str(v) for v in st.query_params.get_all(key)]
         bad = policy.outside_scope(raws, geo, allowed)

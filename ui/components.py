@@ -15,7 +15,6 @@ import streamlit as st
 from metrics.geography import PROVINCE
 from metrics.periods import Period
 from metrics.summary import system_summary
-from store.db import database_url
 from ui import data, fmt, html, maps, ranking, urlstate
 from ui import forecast_view as fcv
 from ui.alerts import SCREENFUL, Alert, build_alerts, screenful
@@ -43,14 +42,14 @@ def empty_state(ctx: Ctx) -> None:
         st.info(t("empty_period", ctx.lang, period=ctx.period.label, latest=ctx.latest.label))
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
-def _overview_model(url: str, version: int, period: str, scope: str, lang: str):
-    eng = data.engine()
-    cat, geo, p = eng.catalogue, eng.geo, Period.parse(period)
-    bulk = data.bulk(p)
-    trend = data.trend([k.code for k in cat.headline_kpis()], [scope], p)
+@data.cached(max_entries=128)
+def _overview_model(period: str, scope: str, lang: str):
+    read = data.reader()
+    cat, geo, p = read.catalogue, read.geo, Period.parse(period)
+    bulk = read.bulk(p)
+    trend = read.trend([k.code for k in cat.headline_kpis()], [scope], p)
     return (
-        tiles_of(bulk, trend, cat, geo, scope, lang, fcv.forecasts(p, [k.code for k in cat.headline_kpis()])),
+        tiles_of(bulk, trend, cat, geo, scope, lang, read.forecasts(p, [k.code for k in cat.headline_kpis()])),
         system_scores(bulk, cat, scope, lang),
         build_alerts(bulk, cat, geo, scope, p, scope_counties(geo, scope), lang),
     )
@@ -58,7 +57,7 @@ def _overview_model(url: str, version: int, period: str, scope: str, lang: str):
 
 def overview_model(ctx: Ctx) -> tuple[list[Tile], list[SystemScore], list[Alert]]:
     """Headline tiles, system scores and alerts for the view (cached per data version)."""
-    return _overview_model(database_url(), data.version(), ctx.period.label, ctx.scope, ctx.lang)
+    return _overview_model(ctx.period.label, ctx.scope, ctx.lang)
 
 
 def headline_tiles(tiles: list[Tile], ctx: Ctx) -> None:
@@ -104,11 +103,11 @@ def kpi_picker(ctx: Ctx, key: str = "kpi", label_key: str = "map_kpi", county_on
                            format_func=lambda c: cat.kpi(c).name(ctx.lang))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _map_figure(url: str, version: int, period: str, kpi: str, scope: str, lang: str, colour: str, height: int) -> dict:
+@data.cached(shared=True, max_entries=64)
+def _map_figure(period: str, kpi: str, scope: str, lang: str, colour: str, height: int) -> dict:
     """The map as a plain figure dict, built once per view and data version (read-only)."""
     eng = data.engine()
-    bulk = data.bulk(Period.parse(period))
+    bulk = data.reader().bulk(Period.parse(period))
     fig = maps.county_map(bulk, eng.catalogue.kpi(kpi), scope_counties(eng.geo, scope), eng.geo, lang,
                           colour=colour, height=height)
     return fig.to_dict()
@@ -117,7 +116,7 @@ def _map_figure(url: str, version: int, period: str, kpi: str, scope: str, lang:
 def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "map") -> None:
     """The choropleth; a click on a county opens its profile."""
     eng = data.engine()
-    fig = _map_figure(database_url(), data.version(), ctx.period.label, kpi, ctx.scope, ctx.lang, colour, height)
+    fig = _map_figure(ctx.period.label, kpi, ctx.scope, ctx.lang, colour, height)
     from ui import followup_view as fv  # (imported here: followup_view builds on this module's neighbours)
 
     fig = fv.map_with_markers(maps.fresh(fig), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
@@ -132,11 +131,11 @@ def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "m
             code = code[0]
         if code in eng.geo.regions:
             st.switch_page(COUNTY, query_params=ctx.params(county=code))
-    effective = maps.effective_colour(data.bulk(ctx.period), eng.catalogue.kpi(kpi), scope_counties(eng.geo, ctx.scope),
+    effective = maps.effective_colour(data.reader().bulk(ctx.period), eng.catalogue.kpi(kpi), scope_counties(eng.geo, ctx.scope),
                                       colour)
     legend = maps.status_legend(ctx.lang) if effective == "status" else []
     # the map colours what has arrived: say how much, as the map page does
-    cov = maps.coverage_note(data.bulk(ctx.period), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
+    cov = maps.coverage_note(data.reader().bulk(ctx.period), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
     st.html(html.legend(legend) + f'<div class="legend" style="color:#64748b">{t("map_hint", ctx.lang)}</div>'
             + (f'<div class="legend" style="color:#f59e0b">{escape(cov)}</div>' if cov else ""))
 
@@ -262,7 +261,7 @@ def trend_chart(ctx: Ctx, county: str, kpi: str, height: int = 320) -> None:
     k = eng.catalogue.kpi(kpi)
     # a count (users, calls) of a county is not comparable with its city's or the province's total
     regions = comparison_regions(eng.geo, county, ctx.period) if k.format == "percent" else [county]
-    tr = data.trend([kpi], regions, ctx.period)
+    tr = data.reader().trend([kpi], regions, ctx.period)
     scale = 100.0 if k.format == "percent" else 1.0
     st.markdown(f"**{t('trend_title', ctx.lang, kpi=k.name(ctx.lang), county=eng.geo.get(county).name(ctx.lang))}**"
                 if k.format == "percent" else f"**{k.name(ctx.lang)} · {eng.geo.get(county).name(ctx.lang)}**")
@@ -292,7 +291,7 @@ def trend_chart(ctx: Ctx, county: str, kpi: str, height: int = 320) -> None:
 
 
 def bulk_row_target(ctx: Ctx, kpi: str, region: str) -> float | None:
-    b = data.bulk(ctx.period)
+    b = data.reader().bulk(ctx.period)
     r = b[(b["kpi"] == kpi) & (b["region"] == region)]
     if r.empty or not fmt.is_num(r.iloc[0]["target"]):
         return None

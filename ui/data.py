@@ -1,23 +1,35 @@
-"""The engine and its answers, cached for the Streamlit process (the only place that opens it).
+"""The app's one Streamlit cache module: the engine, the signed-in user's reader, and `cached`.
 
-The engine is created once per process and database URL (st.cache_resource). Frames are cached
-keyed by the engine's data_version, so new data invalidates them even when another process
-(import, scheduler) wrote it. `version()` is a real round trip that raises when the database is
-unreachable (the frame turns that into a banner); a failed engine creation is not cached, and a
-cached engine's pool reconnects by itself, so the app recovers without a restart. (Prefetching the overview's frames in background threads was
-measured and gave no gain on a 2-CPU host, so it is not done.)
+The engine is created once per process and database URL (st.cache_resource). Every read goes
+through `reader()`: the read boundary (metrics.access) for the signed-in user's scope, whose
+unscoped answers are cached here. `cached` is the one decorator for anything derived from the data
+(a figure, a view model): it keys on the database URL and the data version by itself, so new data
+invalidates every entry even when another process (import, scheduler) wrote it. `version()` is a
+real round trip that raises when the database is unreachable (the frame turns that into a banner);
+a failed engine creation is not cached, and a cached engine's pool reconnects by itself, so the app
+recovers without a restart. (Prefetching the overview's frames in background threads was measured
+and gave no gain on a 2-CPU host, so it is not done.)
+
+The signed-in user is read from the session state (USER_KEY, written by ui.auth): this module does
+not import ui.auth, which builds on it.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
 from metrics import MetricsEngine, open_engine
+from metrics.access import Reader, Scope, database_url
 from metrics.periods import Period
-from metrics.scoped import ScopedEngine, filter_regions
-from store.db import database_url
+
+F = TypeVar("F", bound=Callable[..., Any])
+USER_KEY = "_auth"  # the session state entry holding the signed-in user (ui.auth writes it)
 
 
 @st.cache_resource(show_spinner=False)
@@ -52,62 +64,73 @@ def describe_error(exc: BaseException) -> str:
     return name
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _bulk(url: str, period: str, version: int) -> pd.DataFrame:
-    return engine().bulk(Period.parse(period))
+# -- the cache ----------------------------------------------------------------------------------------
+def _store(fn: Callable[..., Any], shared: bool, max_entries: int) -> Callable[..., Any]:
+    """A Streamlit cache around `fn` keyed on (url, version, scope, arguments); `_eng` is not hashed."""
+    def keyed(url: str, version: int, scope: str | None, _eng: Any, args: tuple, kwargs: tuple) -> Any:
+        return fn(_eng, *args, **dict(kwargs)) if _eng is not None else fn(*args, **dict(kwargs))
+
+    # Streamlit tells caches apart by module and qualified name: give each its function's (and file, since
+    # every page script runs as the same module)
+    keyed.__module__ = f"{fn.__module__}:{getattr(fn, '__code__', None) and fn.__code__.co_filename}"
+    keyed.__qualname__, keyed.__name__ = fn.__qualname__, fn.__name__
+    deco = st.cache_resource if shared else st.cache_data
+    return deco(show_spinner=False, max_entries=max_entries)(keyed)
 
 
-def allowed() -> frozenset[str]:
-    """Region codes the signed-in user may read (issue #9; none when nobody is signed in)."""
-    from ui import auth
+def cached(fn: F | None = None, *, shared: bool = False, max_entries: int = 64) -> Any:
+    """Cache `fn` per database URL, data version, the signed-in user's scope and the arguments
+    (hashable ones: str, numbers, tuples). The scope is part of the key because `fn` reads through
+    `reader()`: one scope's answer is never served to another.
 
-    return auth.allowed_regions()
+    `shared`: the cached object itself is handed to every caller (st.cache_resource: no copy per hit,
+    for figure dicts and frames the callers never mutate); otherwise each caller gets a copy.
+    """
+    def wrap(f: F) -> F:
+        store = _store(f, shared, max_entries)
 
+        @functools.wraps(f)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return store(database_url(), version(), scope_code(), None, args, tuple(sorted(kwargs.items())))
 
-def restriction() -> frozenset[str] | None:
-    """The signed-in user's region codes, or None for a province-wide scope (nothing to filter)."""
-    ok = allowed()
-    return None if len(ok) >= len(engine().geo.regions) else ok
+        call.clear = store.clear  # type: ignore[attr-defined]
+        return call  # type: ignore[return-value]
 
-
-def visible(df: pd.DataFrame, column: str = "region") -> pd.DataFrame:
-    """`df` without rows about regions outside the signed-in user's scope (the scoped data layer)."""
-    ok = allowed()
-    if df is None or column not in getattr(df, "columns", ()) or len(ok) >= len(engine().geo.regions):
-        return df
-    return filter_regions(df, ok, column)
-
-
-def scoped_engine() -> ScopedEngine:
-    """The engine seen through the signed-in user's scope (for direct engine calls from pages)."""
-    return ScopedEngine(engine(), allowed())
+    return wrap(fn) if fn is not None else wrap
 
 
-def bulk(period: Period) -> pd.DataFrame:
-    """All KPIs x regions in the user's scope for the period (shared read-only frame: never mutate it)."""
-    return visible(_bulk(database_url(), period.label, version()))
+_MEMO: dict[Callable[..., Any], Callable[..., Any]] = {}
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _latest(url: str, version: int) -> str | None:
-    p = engine().latest_month()
-    return p.label if p else None
+def _memo(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The reader's memo: one cache per read function of metrics.access, with the hints it carries."""
+    got = _MEMO.get(fn)
+    if got is None:
+        store = _store(fn, getattr(fn, "cache_shared", False), getattr(fn, "cache_entries", 64))
+
+        def got(eng: MetricsEngine, *args: Any) -> Any:  # unscoped: shared by every scope
+            return store(database_url(), version(), None, eng, args, ())
+
+        _MEMO[fn] = got
+    return got
+
+
+# -- the signed-in user's reads ---------------------------------------------------------------------------
+def scope_code() -> str | None:
+    """The signed-in user's scope code (None when nobody is signed in)."""
+    s = st.session_state.get(USER_KEY)
+    return s["scope"] if s else None
+
+
+def reader() -> Reader:
+    """Every read for the signed-in user's scope (nobody signed in reads nothing)."""
+    eng = engine()
+    return Reader(eng, Scope.of(scope_code(), eng.geo), _memo)
 
 
 def latest() -> Period | None:
-    s = _latest(database_url(), version())
-    return Period.parse(s) if s else None
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def _trend(
-    url: str, kpis: tuple[str, ...], regions: tuple[str, ...], end: str, months: int, version: int
-) -> pd.DataFrame:
-    return engine().trend(list(kpis), list(regions), Period.parse(end), months)
-
-
-def trend(kpis: list[str], regions: list[str], end: Period, months: int = 12) -> pd.DataFrame:
-    return visible(_trend(database_url(), tuple(kpis), tuple(regions), end.label, months, version()))
+    """The latest month with data (the same for every scope)."""
+    return reader().latest()
 
 
 def has_data(df: pd.DataFrame) -> bool:

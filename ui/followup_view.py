@@ -2,7 +2,7 @@
 
 Entry points (tiles, the map's county panel, league rows, alerts, the county profile) call
 `instruct_button` / `open_dialog` with the figure's KPI and region; the dialog records the figure as
-the engine gives it now (`followup.service.figure_of`, through the user's scoped engine) and the
+the engine gives it now (`followup.service.figure_of`, through the user's reader) and the
 service checks the permission again when the instruction is issued. Markers are read per run (the
 follow-up tables change without a data version, so nothing here is cached across runs): the latest
 item on a (kpi, region) figure the user may see, with its state (overdue first).
@@ -78,9 +78,9 @@ def kpi_markers(kpis: Sequence[str]) -> dict[str, tuple[Item, int]]:
     """Per KPI: the latest visible item on any figure of it in the user's view, and how many are active
     (a tile is the scope's figure; the instructions on its regions belong to it too)."""
     out: dict[str, tuple[Item, int]] = {}
-    ok = data.allowed()
+    scope = data.reader().scope
     for (kpi, region), item in markers(kpis=kpis).items():
-        if region not in ok:
+        if not scope.allows(region):
             continue
         prev = out.get(kpi)
         n = (prev[1] if prev else 0) + (item.status in model.ACTIVE)
@@ -174,15 +174,15 @@ def _dialog(ctx: Ctx, kpi: str, region: str, source: str, period: str) -> None:
         st.error(t("followup_err_permission", lang))
         return
     if source == "tile":  # a tile is the scope's figure: the instruction may address the scope or a region in it
-        geo = data.engine().geo
-        ok = data.allowed()
-        opts = [region] + [c for c in (geo.cities if region == "330000" else []) if c in ok] + [
-            c for c in sorted(geo.counties, key=lambda x: (geo.city_of(x), x))
-            if c in ok and c != region and (region == "330000" or geo.city_of(c) == region)]
+        read = data.reader()
+        geo = read.geo
+        opts = [region] + [c for c in read.cities() if region == "330000"] + [
+            c for c in sorted(read.counties(), key=lambda x: (geo.city_of(x), x))
+            if c != region and (region == "330000" or geo.city_of(c) == region)]
         region = st.selectbox(t("followup_col_region", lang), opts, key="fu_region",
                               format_func=lambda c: region_name(c, lang))
     try:
-        fig = fs.figure_of(data.scoped_engine(), kpi, region, period)
+        fig = fs.figure_of(data.reader(), kpi, region, period)
     except (EngineError, PermissionError) as exc:
         st.error(t("followup_err_figure", lang, error=type(exc).__name__))
         return
@@ -267,7 +267,8 @@ def overdue_alerts(ctx: Ctx) -> list[Alert]:
     if u is None or not fs.policy.can(u.role, "followup"):
         return []
     fs.escalate_overdue(_store())
-    items = [i for i in fs.overdue(_store(), u) if i.figure.region in data.allowed()]
+    scope = data.reader().scope
+    items = [i for i in fs.overdue(_store(), u) if scope.allows(i.figure.region)]
     return followup_alerts(items, dt.date.today(), ctx.lang, kpi_name, region_name, owner_name)
 
 

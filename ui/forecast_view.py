@@ -14,7 +14,7 @@ from html import escape
 import pandas as pd
 
 from metrics.catalogue import Kpi
-from metrics.forecast import FORECAST_COLUMNS, at_risk, cutoff_of, year_end_forecasts
+from metrics.forecast import at_risk
 from metrics.periods import Period
 from ui import fmt
 from ui.i18n import t
@@ -105,33 +105,11 @@ def risk_frame(fc: pd.DataFrame, k: Kpi, regions: Iterable[str], names: dict[str
 
 
 # -- Streamlit -----------------------------------------------------------------------------------
-_CACHED = None
-
-
-def _compute(url: str, period: str, kpis: tuple[str, ...], version: int) -> pd.DataFrame:
-    from ui import data
-
-    return year_end_forecasts(data.engine(), Period.parse(period), kpis=list(kpis) or None)
-
-
 def forecasts(period: Period, kpis: Iterable[str] | None = None) -> pd.DataFrame:
-    """Forecasts from the period's last month for the user's regions (cached per data version).
+    """Forecasts from the period's last month for the user's regions (the read boundary, cached)."""
+    from ui import data  # here: the pack uses this module's texts without Streamlit
 
-    Computed for every region (the error scale is fitted over all of them), then scoped.
-    """
-    global _CACHED
-    import streamlit as st
-
-    from store.db import database_url
-    from ui import data
-
-    cut = cutoff_of(period, data.latest())
-    if cut is None:
-        return pd.DataFrame(columns=FORECAST_COLUMNS)
-    if _CACHED is None:
-        _CACHED = st.cache_resource(show_spinner=False, max_entries=32)(_compute)
-    month = Period.month(cut.year, cut.month).label
-    return data.visible(_CACHED(database_url(), month, tuple(sorted(kpis or ())), data.version()))
+    return data.reader().forecasts(period, kpis)
 
 
 def risk_section(ctx, k: Kpi, regions: list[str], level: str) -> None:

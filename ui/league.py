@@ -3,7 +3,7 @@
 The numbers come from metrics.rankings; this module only shapes them for the screen (display
 frames, colours, plotly figures, labels) so the pages stay thin and the shaping can be unit-tested
 without a browser. The last section holds the few Streamlit helpers the two pages share: URL-bound
-multi-selects and number inputs, and cached wrappers keyed by database URL and data version.
+multi-selects and number inputs, and the reads the pages make (through the user's reader, ui.data).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -21,18 +21,14 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from metrics.access import apply_overrides as apply_overrides  # population specs live with the read boundary
+from metrics.access import peer_options as peer_options
+from metrics.access import population_level as population_level
+from metrics.access import population_options as population_options
 from metrics.catalogue import Catalogue, Kpi
 from metrics.geography import PROVINCE, Geography
-from metrics.rankings import (
-    CompositeResult,
-    comparison_trends,
-    evaluate_scheme,
-    league_table,
-    peer_position,
-    red_black_lists,
-)
-from metrics.schemes import ListRule, SchemeBook, schemes
-from store.db import database_url
+from metrics.rankings import CompositeResult
+from metrics.schemes import ListRule, SchemeBook
 from ui import data, fmt, urlstate
 from ui.html import md
 from ui.i18n import t
@@ -51,32 +47,6 @@ OTHER_STANDINGS = ("incomplete", "overdue", "pending", "nocase", "no_data")
 
 
 # -- populations --------------------------------------------------------------------------------
-def population_options(geo: Geography, on: dt.date, cities: bool = True, townships: bool = False) -> list[str]:
-    """Who can be raced on `on`: all counties, the cities, a city's counties, the peer groups valid then,
-    and the townships (when the KPI is measured per township and there are township figures)."""
-    out = ["counties"] + (["cities"] if cities else [])
-    out += [f"city:{c}" for c in geo.cities]
-    out += [f"group:{g}" for g in geo.groups if geo.group_valid_on(g, on)]
-    return out + (["townships"] if townships else [])
-
-
-def peer_options(geo: Geography, on: dt.date, allowed: frozenset[str] | None) -> list[str]:
-    """The comparison's peer populations: all of them for the province; for a scoped reader only their
-    scope's own group — their city's counties (auth.policy: no province, no peer group mixing other
-    cities). A county scope gets its city, whose in-scope part is the county itself (metrics.rankings)."""
-    opts = population_options(geo, on, cities=False)
-    if allowed is None:
-        return opts
-    mine = [o for o in opts if o.startswith("city:") and o.partition(":")[2] in allowed]
-    counties = sorted(c for c in allowed if c in geo.regions and geo.get(c).level == "county")
-    return mine or [f"city:{geo.city_of(c)}" for c in counties[:1]]
-
-
-def population_level(spec: str) -> str:
-    """The level of the regions a population races (city, county or township)."""
-    return {"cities": "city", "townships": "township"}.get(spec.partition(":")[0], "county")
-
-
 def population_label(spec: str, geo: Geography, lang: str, on: dt.date) -> str:
     """The picker's label, with the head count so a reader knows the size of the race."""
     if spec == "counties":
@@ -452,21 +422,6 @@ def scheme_caption(res: CompositeResult, lang: str) -> str:
 
 
 # -- red and black lists ------------------------------------------------------------------------
-def apply_overrides(rules: Sequence[ListRule], n: int | None, k: int | None, m: int | None) -> list[ListRule]:
-    """The configured rules with N / K / M replaced where the user overrode them."""
-    out = []
-    for r in rules:
-        upd: dict[str, int] = {}
-        if n and r.rule in ("top_n", "bottom_n"):
-            upd["n"] = n
-        if k and r.rule == "consecutive_decline":
-            upd["k"] = k
-        if m and r.rule == "off_target":
-            upd["m"] = m
-        out.append(r.model_copy(update=upd) if upd else r)
-    return out
-
-
 def rule_title(r: ListRule, cat: Catalogue, book: SchemeBook, lang: str) -> str:
     """A list rule in words (e.g. 双月综合评价后5名), with the parameters in force."""
     if r.scheme:
@@ -805,60 +760,26 @@ def styled(sh: Shaped) -> Any:
     return sty.apply(paint, subset=list(cols)) if cols else sty
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _league(url: str, version: int, kpi: str, period: str, pop: str, small: str, mind: float | None) -> pd.DataFrame:
-    return league_table(data.engine(), kpi, period, pop, small_sample=small, min_denominator=mind)  # type: ignore[arg-type]
-
-
 def league(kpi: str, period: str, pop: str, small: str, mind: float | None) -> pd.DataFrame:
-    """league_table, cached per database, data version and view."""
-    table = _league(database_url(), data.version(), kpi, period, pop, small, mind)
-    town = population_level(pop) == "township"  # a township is in scope when its county is
-    return data.visible(table, "parent" if town else "region")  # in the user's scope only (issue #9)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _scheme(url: str, version: int, scheme: str, period: str, pop: str) -> CompositeResult:
-    return evaluate_scheme(data.engine(), scheme, period, pop)
+    """The league table in the user's scope (the read boundary, cached per data version)."""
+    return data.reader().league(kpi, period, pop, small, mind)
 
 
 def scheme(code: str, period: str, pop: str) -> CompositeResult:
-    """evaluate_scheme, cached per database, data version and view."""
-    res = _scheme(database_url(), data.version(), code, period, pop)
-    return replace(res, scores=data.visible(res.scores), components=data.visible(res.components))  # issue #9
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _lists(url: str, version: int, period: str, n: int | None, k: int | None, m: int | None) -> pd.DataFrame:
-    return red_black_lists(data.engine(), period, apply_overrides(schemes().lists, n, k, m))
+    """A scheme's scores and components in the user's scope."""
+    return data.reader().scheme(code, period, pop)
 
 
 def lists(period: str, n: int | None, k: int | None, m: int | None) -> pd.DataFrame:
-    """red_black_lists with the page's N/K/M overrides, cached per database and data version."""
-    return data.visible(_lists(database_url(), data.version(), period, n, k, m))  # in the user's scope only (issue #9)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _trends(url: str, version: int, counties: tuple[str, ...], kpis: tuple[str, ...], period: str, peers: str,
-            allowed: frozenset[str] | None) -> pd.DataFrame:
-    return comparison_trends(data.engine(), list(counties), list(kpis), period, 12, peers, allowed=allowed)
+    """The red and black lists with the page's N/K/M overrides, in the user's scope."""
+    return data.reader().lists(period, n, k, m)
 
 
 def trends(counties: list[str], kpis: list[str], period: str, peers: str) -> pd.DataFrame:
-    """comparison_trends over 12 months, cached per database, data version and selection; the peer median
-    of a scoped user is over their in-scope peers only (the data layer, metrics.rankings)."""
-    return data.visible(_trends(database_url(), data.version(), tuple(counties), tuple(kpis), period, peers,
-                                data.restriction()))
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _position(url: str, version: int, counties: tuple[str, ...], kpis: tuple[str, ...], period: str, peers: str,
-              allowed: frozenset[str] | None) -> pd.DataFrame:
-    return peer_position(data.engine(), list(counties), list(kpis), period, peers, allowed=allowed)
+    """The counties' 12-month trends beside their peers' median (over in-scope peers for a scoped user)."""
+    return data.reader().comparison(counties, kpis, period, peers)
 
 
 def position(counties: list[str], kpis: list[str], period: str, peers: str) -> pd.DataFrame:
-    """peer_position, cached per database, data version and selection; a scoped user's statistics are
-    over their in-scope peers only (the data layer, metrics.rankings)."""
-    return data.visible(_position(database_url(), data.version(), tuple(counties), tuple(kpis), period, peers,
-                                  data.restriction()))
+    """Each county's place among its peers (statistics over in-scope peers for a scoped user)."""
+    return data.reader().position(counties, kpis, period, peers)

@@ -11,26 +11,18 @@ from __future__ import annotations
 import base64
 from html import escape
 
-import streamlit as st
-
 from pack.freeze import get_freeze, list_freezes
 from pack.model import TONES, Deck, Slide, Table, build_deck, county_shapes, map_frame, project, tr
-from store.db import database_url
 from ui import data
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _deck(url: str, period: str, lang: str, freeze_id: int | None, version: int) -> Deck:
-    eng = data.engine()
+@data.cached(shared=True, max_entries=16)
+def deck(period: str, lang: str, freeze_id: int | None) -> Deck:
+    """The frozen deck (freeze_id) or the live one (None); a live one is rebuilt when the data version
+    moves (a frozen one too, to the same slides: its figures are the freeze's)."""
+    eng = data.engine()  # the pack is the province's: only province-scoped users reach these pages
     fz = get_freeze(eng.store.engine, freeze_id=freeze_id) if freeze_id else None
     return build_deck(eng, period, lang, fz)
-
-
-def deck(period: str, lang: str, freeze_id: int | None) -> Deck:
-    """The frozen deck (freeze_id) or the live one (None); a frozen deck never changes, a live one
-    is rebuilt when the data version moves."""
-    version = 0 if freeze_id else data.version()
-    return _deck(database_url(), period, lang, freeze_id, version)
 
 
 def default_freeze(period: str) -> int | None:

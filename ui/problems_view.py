@@ -12,8 +12,6 @@ import streamlit as st
 
 from metrics import problems as mp
 from metrics.geography import PROVINCE
-from metrics.periods import Period
-from store.db import database_url
 from ui import auth, data, downloads, fmt, refusals
 from ui import system_model as sm
 from ui.i18n import t
@@ -37,27 +35,6 @@ CSS = """
 .pv-tl .a {color:#94a3b8; margin-left:6px;}
 </style>
 """
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _problems(url: str, version: int) -> pd.DataFrame:
-    return mp.load_problems(data.engine().store.engine)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _regions(url: str, version: int, period: str) -> pd.DataFrame:
-    p = Period.parse(period)  # on-time closure over the period's due problems, as the KPI tile counts it
-    return mp.region_table(_problems(url, version), p.end, data.engine().geo, mp.config(), due_from=p.start)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _events(url: str, version: int, problem_id: int, allowed: frozenset[str] | None) -> pd.DataFrame:
-    return mp.load_scoped_events(data.engine().store.engine, problem_id, allowed)
-
-
-def scoped_problems(url: str, version: int) -> pd.DataFrame:
-    """The register in the signed-in user's scope (a scoped user reads only their regions' problems)."""
-    return mp.in_scope(_problems(url, version), data.restriction())
 
 
 def _tile(label: str, value: str, sub: str = "") -> str:
@@ -120,14 +97,14 @@ def list_frame(df: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def problems_section(ctx: Ctx, drill: sm.Drill) -> None:
-    lang, url, version = ctx.lang, database_url(), data.version()
-    geo, cfg = data.engine().geo, mp.config()
+    lang, read = ctx.lang, data.reader()
+    geo, cfg = read.geo, mp.config()
     st.html(CSS)
-    allp = scoped_problems(url, version)
+    allp = read.problems()
     if allp.empty:
         st.info(t("sys_no_problems", lang))
         return
-    table = data.visible(_regions(url, version, ctx.period.label))  # in-scope regions only
+    table = read.problem_regions(ctx.period)  # in-scope regions only
     here = table.set_index("region").loc[drill.region]
     where = sm.region_name(geo, drill.region, lang)
     rank = (t("sys_rank_of", lang, rank=int(here["rank"]), of=int(here["rank_of"]))
@@ -187,8 +164,8 @@ def problems_section(ctx: Ctx, drill: sm.Drill) -> None:
 
 
 def problem_list(ctx: Ctx, drill: sm.Drill, allp: pd.DataFrame) -> None:
-    lang, url, version = ctx.lang, database_url(), data.version()
-    geo, cfg = data.engine().geo, mp.config()
+    lang, read = ctx.lang, data.reader()
+    geo, cfg = read.geo, mp.config()
     chart_title(t("sys_pb_list_title", lang, region=sm.region_name(geo, drill.region, lang)))
     a, b, c, d = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
     with a:
@@ -229,7 +206,7 @@ def problem_list(ctx: Ctx, drill: sm.Drill, allp: pd.DataFrame) -> None:
     downloads.buttons(lf, f"problems_list_{drill.region}_{ctx.period.label}", lang, "dl_pblist")
     chosen = st.query_params.get("problem")
     try:  # looked up in the whole register, so that a problem outside the scope is refused, not "not found"
-        p = mp.find_problem(_problems(url, version), chosen, data.restriction())
+        p = read.problem(chosen)
     except PermissionError as exc:
         u = auth.current_quiet()
         refusals.deny(u, f"problem={chosen}", f"problem outside scope: {exc}",
@@ -239,7 +216,7 @@ def problem_list(ctx: Ctx, drill: sm.Drill, allp: pd.DataFrame) -> None:
     if p is None:
         st.caption(t("sys_pb_pick", lang))
         return
-    ev = _events(url, version, int(p["id"]), data.restriction())
+    ev = read.problem_events(int(p["id"]))
     ev = ev[ev["event_date"] <= ctx.period.end] if not ev.empty else ev
     state = mp.status_at(p["found_date"], p["deadline"], p["closed_date"], ctx.period.end)
     title = p["title_en"] if lang == "en" else p["title_zh"]

@@ -13,17 +13,16 @@ retries every RETRY_S seconds and reruns the app as soon as the database answers
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, replace
 from html import escape
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from auth import policy
 from metrics.geography import PROVINCE, geography
 from metrics.periods import Period, add_months, last_complete_month
-from store.db import database_url
-from ui import auth, data, theme, urlstate
+from ui import data, theme, urlstate
 from ui.i18n import t
 
 FIRST_MONTH = dt.date(2021, 1, 1)  # the reform's first reporting month
@@ -57,12 +56,6 @@ class Ctx:
         return urlencode(self.params(**extra))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _in_progress(url: str, version: int) -> list[tuple[str, int, int]]:
-    """Months newer than the latest month that hold reports: (month, counties in, counties expected)."""
-    return [(p.label, n, of) for p, n, of in data.engine().reporting_months()]
-
-
 def month_options(latest: Period | None, today: dt.date | None = None) -> list[str]:
     """Months from the latest with data back to the reform's start, newest first."""
     last = latest or last_complete_month(today)
@@ -73,7 +66,7 @@ def month_options(latest: Period | None, today: dt.date | None = None) -> list[s
     return out or [last.label]
 
 
-@st.cache_resource(show_spinner=False)
+@functools.cache
 def favicon():
     """Drawn locally (a material-icon or emoji favicon would be fetched from a CDN)."""
     from PIL import Image, ImageDraw
@@ -110,12 +103,11 @@ def frame() -> Ctx:
         months = month_options(latest)
         # the month being reported is offered too, first, marked 数据未齐 with its coverage; the default
         # stays the latest month (engine.latest_month), the same on every surface
-        progress = _in_progress(database_url(), data.version())
+        progress = data.reader().reporting_months()  # (month, counties in, counties expected)
         labels = {m: t("period_in_progress", lang, month=m, n=n, of=of) for m, n, of in progress}
         period = urlstate.select(t("period", lang), [m for m, _, _ in progress] + months, "period",
                                  default=months[0], format_func=lambda m: labels.get(m, m))
-        user = auth.current_quiet()  # a scoped user is offered only their scope (issue #9)
-        scopes = policy.scope_choices(user.scope_code, eng.geo) if user else [PROVINCE, *eng.geo.cities]
+        scopes = data.reader().views()  # a scoped user is offered only their scope
         scope = urlstate.select(
             t("scope", lang), scopes, "scope", default=scopes[0],
             format_func=lambda c: t("province_scope", lang) if c == PROVINCE else eng.geo.get(c).name(lang),

@@ -24,7 +24,6 @@ import streamlit as st
 from metrics.geography import PROVINCE
 from metrics.periods import Period
 from metrics.summary import kpi_summary, system_summary
-from store.db import database_url
 from ui import components as c
 from ui import data, downloads, fmt, maps, urlstate
 from ui import system_model as sm
@@ -102,17 +101,17 @@ def on_row_pick(key: str, codes: list[str], param: str) -> None:
 
 
 # -- cached view data ----------------------------------------------------------------------------
-@st.cache_data(show_spinner=False, max_entries=256)
-def _kpi_frames(url: str, version: int, period: str, kpi: str, scope: str, city: str | None, county: str | None,
+@data.cached(max_entries=256)
+def _kpi_frames(period: str, kpi: str, scope: str, city: str | None, county: str | None,
                 lang: str) -> dict[str, pd.DataFrame]:
     """Trend, breakdown and distribution frames of one KPI at one drill position (per data version)."""
     eng = data.engine()
     cat, geo, p = eng.catalogue, eng.geo, Period.parse(period)
     k = cat.kpi(kpi)
     drill = sm.resolve_drill(geo, scope, city, county)
-    bulk = data.bulk(p)
+    bulk = data.reader().bulk(p)
     regions = [PROVINCE] if sm.province_only(k, cat) else sm.comparison_regions(geo, drill, k)
-    trend = data.trend([kpi], regions, p)
+    trend = data.reader().trend([kpi], regions, p)
     return {
         "trend": sm.trend_frame(trend, k, regions, geo, lang),
         "breakdown": sm.breakdown_frame(bulk, k, geo, drill, lang),
@@ -120,21 +119,21 @@ def _kpi_frames(url: str, version: int, period: str, kpi: str, scope: str, city:
     }
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
-def _overview(url: str, version: int, period: str, system: str, scope: str, city: str | None, county: str | None,
+@data.cached(max_entries=128)
+def _overview(period: str, system: str, scope: str, city: str | None, county: str | None,
               lang: str) -> pd.DataFrame:
     eng = data.engine()
     cat, geo, p = eng.catalogue, eng.geo, Period.parse(period)
     drill = sm.resolve_drill(geo, scope, city, county)
-    trend = data.trend([k.code for k in cat.kpis_of(system)], [drill.region], p)
-    return sm.overview_frame(data.bulk(p), cat, geo, system, drill, lang, trend)
+    trend = data.reader().trend([k.code for k in cat.kpis_of(system)], [drill.region], p)
+    return sm.overview_frame(data.reader().bulk(p), cat, geo, system, drill, lang, trend)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _map(url: str, version: int, period: str, kpi: str, counties: tuple[str, ...], lang: str, height: int) -> dict:
+@data.cached(shared=True, max_entries=64)
+def _map(period: str, kpi: str, counties: tuple[str, ...], lang: str, height: int) -> dict:
     """The county map as a plain figure dict (read-only; built once per view and data version)."""
     eng = data.engine()
-    fig = maps.county_map(data.bulk(Period.parse(period)), eng.catalogue.kpi(kpi), list(counties), eng.geo, lang,
+    fig = maps.county_map(data.reader().bulk(Period.parse(period)), eng.catalogue.kpi(kpi), list(counties), eng.geo, lang,
                           colour="status", height=height)
     return fig.to_dict()
 
@@ -210,14 +209,14 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
     eng = data.engine()
     cat, geo = eng.catalogue, eng.geo
     k = cat.kpi(kpi)
-    lang, url, version = ctx.lang, database_url(), data.version()
+    lang = ctx.lang
     city, county = drill.city, drill.county
     where = sm.region_name(geo, drill.region, lang)
     stem = f"{system}_{drill.region}_{ctx.period.label}"
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        ov = _overview(url, version, ctx.period.label, system, ctx.scope, city, county, lang)
+        ov = _overview(ctx.period.label, system, ctx.scope, city, county, lang)
         chart_title(t("sys_overview_title", lang, region=where, n=len(ov)))
         codes = ov["code"].tolist()
         key = f"ov_{system}_{drill.region}_{kpi}"
@@ -229,7 +228,7 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
     with right:
         kpi_card(ctx, kpi, drill, bulk)
 
-    frames = _kpi_frames(url, version, ctx.period.label, kpi, ctx.scope, city, county, lang)
+    frames = _kpi_frames(ctx.period.label, kpi, ctx.scope, city, county, lang)
     only_province = sm.province_only(k, cat)
     a, b, m = st.columns(3, gap="medium")
     with a:
@@ -267,7 +266,7 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
         else:
             counties = tuple(geo.counties if drill.level == "province" else geo.counties_of(drill.city or ""))
             key = f"map_{kpi}_{drill.region}"
-            fig = maps.fresh(_map(url, version, ctx.period.label, kpi, counties, lang, 330))
+            fig = maps.fresh(_map(ctx.period.label, kpi, counties, lang, 330))
             if drill.county:
                 fig = _outline(fig, drill.county)
             st.plotly_chart(fig, key=key,
@@ -348,7 +347,7 @@ def render(ctx: Ctx) -> None:
         else:
             section = "kpis"
             set_params(section=None)
-    bulk = data.bulk(ctx.period)
+    bulk = data.reader().bulk(ctx.period)
     if not data.has_data(bulk):
         c.empty_state(ctx)
         return

@@ -14,9 +14,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from metrics.periods import Period
-from metrics.townships import visible_townships
-from store.db import database_url
 from ui import data, downloads, fmt, maps, urlstate
 from ui.i18n import t
 from ui.shell import Ctx
@@ -25,28 +22,14 @@ PARAM = "township"
 CHART_CONFIG = {"displayModeBar": False, "displaylogo": False, "scrollZoom": False}
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _townships(url: str, period: str, version: int) -> pd.DataFrame:
-    """All townships' KPIs for the period (one engine call, cached per data version)."""
-    return data.engine().township_bulk(Period.parse(period))
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _trend(url: str, kpi: str, regions: tuple[str, ...], end: str, version: int) -> pd.DataFrame:
-    return data.engine().trend([kpi], list(regions), Period.parse(end), 12)
-
-
 def has_figures(period: str) -> bool:
     """Whether the database holds township figures for the period (the township demo is opt-in)."""
-    if not data.engine().geo.townships:
-        return False
-    return bool(_townships(database_url(), period, data.version())["value"].notna().any())
+    return data.reader().has_townships(period)
 
 
 def county_townships(ctx: Ctx, county: str) -> pd.DataFrame:
     """The county's township rows the signed-in user may read (empty when there are no figures)."""
-    df = _townships(database_url(), ctx.period.label, data.version())
-    rows = visible_townships(df[df["county"] == county], data.allowed())
+    rows = data.reader().townships(ctx.period, county)
     return rows if rows["value"].notna().any() else rows.iloc[0:0]
 
 
@@ -161,7 +144,7 @@ def _bar(table: pd.DataFrame, rows: pd.DataFrame, ctx: Ctx, kpi: str, picked: st
 def _trend_chart(ctx: Ctx, county: str, township: str, kpi: str) -> None:
     eng = data.engine()
     geo, k = eng.geo, eng.catalogue.kpi(kpi)
-    tr = _trend(database_url(), kpi, (township, county), ctx.period.label, data.version())
+    tr = data.reader().township_trend(kpi, township, county, ctx.period)
     if tr["value"].notna().any():  # months before the first figures (the demo starts in 2021-01) are left out
         tr = tr[tr["month"] >= tr.loc[tr["value"].notna(), "month"].min()]
     scale = 100.0 if k.format == "percent" else 1.0
@@ -187,7 +170,7 @@ def township_section(ctx: Ctx, county: str) -> None:
     eng = data.engine()
     geo, cat, L = eng.geo, eng.catalogue, ctx.lang
     code = st.query_params.get(PARAM)
-    if code and code in geo.townships and geo.townships[code].parent_code not in data.allowed():
+    if code and code in geo.townships and not data.reader().township_allowed(code):
         _refuse(ctx, code)
     if not geo.townships_of(county):
         return
