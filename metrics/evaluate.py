@@ -1,11 +1,12 @@
 """Targets, attainment, red/amber/green status and ranks: all direction-aware, all vectorised.
 
-Everything is judged on the figure as published (`publish`, metrics.formats): a value is rounded once, to the
-precision the screen prints it with — rates to the KPI's `decimals` places of a percent (93.0%),
-other values to `decimals` places of their unit — by Python's decimal formatting of the stored
-float, the very rounding `f"{v * 100:.1f}%"` does. Status, attainment, gap, ranks and lists all read
-that rounded figure, so two regions that show the same number always get the same status and rank,
-and a figure that shows its target exactly (95.0% against 95%) has met it.
+Everything is judged on the figure as published (`publish`, defined with the formatter in
+metrics.formats): a value is rounded once, to the precision the screen prints it with — rates to
+the KPI's `decimals` places of a percent (93.0%), other values to `decimals` places of their unit —
+by Python's decimal formatting of the stored float, the very rounding `f"{v * 100:.1f}%"` does.
+Status, attainment, gap, ranks (metrics.ranks) and lists all read that rounded figure, so two
+regions that show the same number always get the same status and rank, and a figure that shows
+its target exactly (95.0% against 95%) has met it.
 
 序时进度 (`pace_fraction`, `paced_target`): a count, stock or cumulative KPI with a year-end target
 is judged during the year against the share of the year's change due by the period's end — linear
