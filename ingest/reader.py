@@ -26,6 +26,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from ingest.formats import ImportFormat
 from ingest.messages import Issue
 from metrics.catalogue import Catalogue
 
@@ -79,7 +80,7 @@ class Formula:
 class Grid:
     """One sheet's cells: `frame` has positional columns and 1-based spreadsheet row numbers as index."""
 
-    kind: Literal["xlsx", "csv"]
+    kind: ImportFormat
     sheet: str
     frame: pd.DataFrame
     merged: list[tuple[str, int, int]] = field(default_factory=list)  # (A1:B2, min_row, max_row)
@@ -89,7 +90,7 @@ class Grid:
 
 
 # -- sniffing and reading ---------------------------------------------------------------------------
-def sniff(data: bytes, name: str) -> str:
+def sniff(data: bytes, name: str) -> ImportFormat:
     """'xlsx' or 'csv', or raise a ReadError that names what the file is instead."""
     head = data[:8192]
     if head.startswith(OLE2_MAGIC):

@@ -6,7 +6,6 @@ page only translates column headers.
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import pandas as pd
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from ingest.importer import ImportReport
 from ingest.messages import Lang
 from ingest.validate import EARLIEST_REPORT
 from metrics.catalogue import Catalogue
+from metrics.formats import plain
 from metrics.geography import Geography
 from metrics.periods import add_months, last_complete_month
 from store import Store
@@ -82,10 +82,7 @@ def file_months(rep: ImportReport) -> list[str]:
 
 def fmt_value(v: float | None) -> str:
     """A stored figure as people write it (no 1.2e+05, no trailing zeros); '—' when there is none."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    v = float(v)
-    return f"{v:,.0f}" if v.is_integer() else f"{v:,.6f}".rstrip("0").rstrip(".")
+    return plain(v)
 
 
 def batch_history(store: Store, region: str | None = None, limit: int = 200,

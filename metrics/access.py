@@ -27,10 +27,11 @@ from metrics import apps as ma
 from metrics import problems as mp
 from metrics.engine import KpiResult, MetricsEngine
 from metrics.forecast import FORECAST_COLUMNS, cutoff_of, year_end_forecasts
-from metrics.geography import PROVINCE, Geography
+from metrics.geography import PROVINCE, Geography, geography
 from metrics.periods import Period
 from metrics.rankings import (
     CompositeResult,
+    Population,
     comparison_trends,
     evaluate_scheme,
     league_table,
@@ -142,8 +143,8 @@ def peer_options(geo: Geography, on: dt.date, allowed: frozenset[str] | None) ->
 
 
 def population_level(spec: str) -> str:
-    """The level of the regions a population races (city, county or township)."""
-    return {"cities": "city", "townships": "township"}.get(spec.partition(":")[0], "county")
+    """The level of the regions a population races (city, county or township); an invalid spec is refused."""
+    return Population.parse(spec, geography()).level
 
 
 def apply_overrides(rules: Sequence[ListRule], n: int | None, k: int | None, m: int | None) -> list[ListRule]:

@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from metrics.formats import publish
 from metrics.geography import PROVINCE, Geography
 from metrics.periods import Period
+from metrics.ranks import competition_rank, rank_published
 from store.schema_apps import app_rollout, app_usage, major_app
 
 STOCKS = ("users_authorised", "users_active", "users_real_active")  # last value in the period
@@ -31,6 +33,7 @@ RATES: dict[str, tuple[str, str]] = {
 }
 RATE_KPIS = {"activity_rate": "app_activity_rate", "real_activity_rate": "app_real_activity_rate",
              "satisfaction_rate": "app_satisfaction"}
+RATE_DECIMALS = 1  # every rate here is shown (and so ranked) at one decimal of a percent: 93.1%
 ROLLOUT_STATES = ("live", "in_progress", "not_started", "not_applicable")
 
 
@@ -92,8 +95,8 @@ def add_rates(df: pd.DataFrame) -> pd.DataFrame:
 
 def league_table(usage: pd.DataFrame, register: pd.DataFrame, period: Period,
                  regions: list[str] | None = None) -> pd.DataFrame:
-    """One row per app over `regions` (None: all): the three rates, a rank on each (1 = best),
-    and the overall rank on the mean of the three ranks (ties broken by activity rate)."""
+    """One row per app over `regions` (None: all): the three rates, a rank on each (1 = best, on the
+    rate as shown), and the overall rank on the mean of the three ranks (ties broken by activity rate)."""
     per = period_usage(usage, period, regions)
     tot = per.groupby("app_code")[list(STOCKS + FLOWS)].sum()
     reg = register.set_index("code")
@@ -102,10 +105,11 @@ def league_table(usage: pd.DataFrame, register: pd.DataFrame, period: Period,
     out = out.merge(reg[["name_zh", "name_en", "system_code", "owner_zh", "owner_en", "launch_date"]],
                     left_on="app_code", right_index=True)
     for rate in RATES:
-        out[f"rank_{rate}"] = out[rate].rank(method="min", ascending=False)
+        out[f"rank_{rate}"] = rank_published(out[rate], "percent", RATE_DECIMALS)
     mean_rank = out[[f"rank_{r}" for r in RATES]].mean(axis=1, skipna=False)
-    key = mean_rank - out["activity_rate"].fillna(0) * 1e-6  # the tie-break
-    out["rank"] = key.rank(method="min")
+    shown_activity = publish(out["activity_rate"], "percent", RATE_DECIMALS)
+    key = mean_rank - shown_activity.fillna(0) * 1e-6  # the tie-break, on the activity rate as shown
+    out["rank"] = competition_rank(key, up=False)
     out["rank_of"] = float(key.notna().sum())
     return out.sort_values(["rank", "app_code"], na_position="last").reset_index(drop=True)
 
@@ -162,6 +166,6 @@ def rollout_summary(matrix: pd.DataFrame, geo: Geography) -> pd.DataFrame:
     out["rate"] = out["live"] / out["required"].where(out["required"] > 0)
     is_c = out["level"] == "county"
     out["rank"] = np.nan
-    out.loc[is_c, "rank"] = out.loc[is_c, "rate"].rank(method="min", ascending=False)
+    out.loc[is_c, "rank"] = rank_published(out.loc[is_c, "rate"], "percent", RATE_DECIMALS)
     out["rank_of"] = float(is_c.sum())
     return out

@@ -381,21 +381,10 @@ class MetricsEngine:
         return self._evaluate_townships(df, p)
 
     def _evaluate_townships(self, df: pd.DataFrame, p: Period) -> pd.DataFrame:
-        """Targets, status, changes, small samples and ranks (province-wide and within the county)."""
-        df = df.merge(self._attrs, on="kpi", how="left")
-        df = attach_targets(df, self.catalogue, p.end.year)
-        df["level"] = "township"
-        everywhere = {k.code for k in self.catalogue.kpis if k.targets_everywhere}
-        mask_targets(df, ~df["kpi"].isin(everywhere))
-        df["published"] = published(df)
-        df["attainment"] = published_attainment(df)
-        df["pace_gap"] = df["pace_base"] = np.nan  # a township is judged on the year: nothing is paced
-        df["status"] = status(df, self.catalogue)
-        add_changes(df)
-        floor = (df["min_denominator"] * df["kpi"].map(self._denominator_months(p))).fillna(-np.inf)
-        df["small_sample"] = df["denominator"].fillna(np.inf).lt(floor)
-        # nor is anyone ranked in a month whose reports are not yet due (the early reporters only)
-        df["rankable"] = df["complete"] & ~df["small_sample"] & ~df["pending"]
+        """The county rules (`_judge`), on the year (a township is judged on the year: nothing is paced);
+        ranks province-wide among townships and within each county."""
+        df["pace_base"] = np.nan
+        df = self._judge(df, p, p.end.year, "township")
         everyone = pd.Series(True, index=df.index)
         df["rank"], df["rank_of"] = rank_within(df, everyone)
         df["rank_county"], df["rank_county_of"] = rank_within(df, everyone, by=["kpi", "county"])
@@ -578,11 +567,13 @@ class MetricsEngine:
         df["pending"] = len(due_months) == 0 and p.grain != "day"
         return df
 
-    def _evaluate(self, df: pd.DataFrame, p: Period, members: pd.DataFrame) -> pd.DataFrame:
+    def _judge(self, df: pd.DataFrame, p: Period, when: int | dt.date, level: str | dict[str, str]) -> pd.DataFrame:
+        """Targets, status, changes, small samples and who may be ranked: one set of rules for every
+        level, counties and townships alike. `when` is what targets are judged against (the period's
+        last day, so counts are paced; or a year); `level` one level for all rows or a map by region."""
         df = df.merge(self._attrs, on="kpi", how="left")
-        df = attach_targets(df, self.catalogue, p.end)
-        level = {c: r.level for c, r in self.geo.regions.items()}
-        df["level"] = df["region"].map(level)
+        df = attach_targets(df, self.catalogue, when)
+        df["level"] = level if isinstance(level, str) else df["region"].map(level)
         # a count target (3.0M daily actives, 30 future factories) is the province's; rates apply everywhere
         everywhere = {k.code for k in self.catalogue.kpis if k.targets_everywhere}
         count_below = ~df["kpi"].isin(everywhere) & (df["region"] != PROVINCE)
@@ -623,11 +614,17 @@ class MetricsEngine:
         per_period = df["kpi"].map(self._denominator_months(p))
         floor = (df["min_denominator"] * per_period).fillna(-np.inf)
         small = df["denominator"].fillna(np.inf).lt(floor)
-        df["small_sample"] = small & (df["level"] == "county")
+        df["small_sample"] = small & df["level"].isin(["county", "township"])  # the leaves that report
         # fairness: a county that did not report in full, or whose rate rests on a handful of
         # cases, is neither crowned nor shamed (the rankings module shows it separately)
         # nor is anyone ranked in a month whose reports are not yet due (the early reporters only)
         df["rankable"] = df["complete"] & ~df["small_sample"] & ~df["pending"]
+        return df
+
+    def _evaluate(self, df: pd.DataFrame, p: Period, members: pd.DataFrame) -> pd.DataFrame:
+        """The rules of `_judge` on the period's last day; ranks among counties, among cities and in each
+        peer group valid then."""
+        df = self._judge(df, p, p.end, {c: r.level for c, r in self.geo.regions.items()})
         for lvl in ("county", "city"):
             r, n = rank_within(df, df["level"] == lvl)
             df.loc[df["level"] == lvl, "rank"] = r

@@ -1,11 +1,12 @@
 """Targets, attainment, red/amber/green status and ranks: all direction-aware, all vectorised.
 
-Everything is judged on the figure as published (`publish`): a value is rounded once, to the
-precision the screen prints it with — rates to the KPI's `decimals` places of a percent (93.0%),
-other values to `decimals` places of their unit — by Python's decimal formatting of the stored
-float, the very rounding `f"{v * 100:.1f}%"` does. Status, attainment, gap, ranks and lists all read
-that rounded figure, so two regions that show the same number always get the same status and rank,
-and a figure that shows its target exactly (95.0% against 95%) has met it.
+Everything is judged on the figure as published (`publish`, defined with the formatter in
+metrics.formats): a value is rounded once, to the precision the screen prints it with — rates to
+the KPI's `decimals` places of a percent (93.0%), other values to `decimals` places of their unit —
+by Python's decimal formatting of the stored float, the very rounding `f"{v * 100:.1f}%"` does.
+Status, attainment, gap, ranks (metrics.ranks) and lists all read that rounded figure, so two
+regions that show the same number always get the same status and rank, and a figure that shows
+its target exactly (95.0% against 95%) has met it.
 
 序时进度 (`pace_fraction`, `paced_target`): a count, stock or cumulative KPI with a year-end target
 is judged during the year against the share of the year's change due by the period's end — linear
@@ -22,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from metrics.catalogue import Catalogue, Kpi
+from metrics.formats import display_scale, publish, publish_one
+from metrics.ranks import competition_rank, ranked_count
 
 STATUS_ORDER = {"green": 0, "amber": 1, "red": 2, "partial": 3, "none": 4, "nocase": 5, "missing": 6, "na": 7}
 PUBLISHED_RULE_ZH = "状态、排名与榜单均按页面显示的数值判定（比率按百分数保留该指标的小数位，其余按其单位保留小数位，四舍五入一次）"
@@ -30,28 +33,6 @@ PUBLISHED_RULE_EN = ("status, ranks and lists are judged on the figure as shown 
 
 
 # -- the figure as published ---------------------------------------------------------------------
-def _scale(fmt: str) -> float:
-    return 100.0 if fmt == "percent" else 1.0
-
-
-def publish_one(v: float | None, fmt: str, decimals: int) -> float:
-    """One value as published, back in its stored unit (0.93 for 93.0%); NaN stays NaN."""
-    if v is None or not np.isfinite(v):
-        return np.nan if v is None or np.isnan(v) else float(v)
-    s = _scale(fmt)
-    return float(f"{v * s:.{int(decimals)}f}") / s
-
-
-def publish(values, fmt: str | pd.Series, decimals: int | pd.Series) -> pd.Series:
-    """Values rounded to their published precision (vectorised over rows of mixed KPIs)."""
-    v = pd.Series(values, dtype=float) if not isinstance(values, pd.Series) else values.astype(float)
-    n = len(v)
-    fmts = fmt.tolist() if isinstance(fmt, pd.Series) else [fmt] * n
-    decs = decimals.tolist() if isinstance(decimals, pd.Series) else [decimals] * n
-    out = [publish_one(x, f, 1 if d is None or d != d else d) for x, f, d in zip(v.tolist(), fmts, decs, strict=True)]
-    return pd.Series(out, index=v.index, dtype=float)
-
-
 def published(df: pd.DataFrame, column: str = "value") -> pd.Series:
     """A bulk frame's column as published (needs the `format` and `decimals` columns)."""
     if column == "value" and "published" in df:  # computed once per frame by the engine
@@ -66,7 +47,7 @@ def met_threshold(target: float, fmt: str, decimals: int, up: bool) -> float:
 
     For forecasts: "will meet the target" means the December figure, as it will be shown, meets it.
     """
-    s = _scale(fmt)
+    s = display_scale(fmt)
     half = 0.5 * 10.0 ** -int(decimals) / s
     t = publish_one(target, fmt, decimals)
     return t - half if up else t + half
@@ -203,35 +184,17 @@ def status(df: pd.DataFrame, catalogue: Catalogue) -> pd.Series:
     return out
 
 
-# -- ranks -----------------------------------------------------------------------------------------
-def rank_key(values, up: bool | pd.Series = True) -> pd.Series:
-    """Sort key where smaller is better, on values already published (or scores already rounded).
-
-    The last 12 decimals are dropped so that equal figures reached by different sums (0.1 + 0.2
-    and 0.3) tie: the published rounding fixes what is shown, this fixes float noise left after it.
-    """
-    v = pd.Series(values, dtype=float) if not isinstance(values, pd.Series) else values.astype(float)
-    return pd.Series(np.round(np.where(up, -v, v), 12), index=v.index)
-
-
-def competition_rank(values, up: bool = True) -> pd.Series:
-    """Competition ranks (1, 2, 2, 4), best first; NaN values get no rank. The one rank rule."""
-    return rank_key(values, up).rank(method="min", na_option="keep")
-
-
+# -- ranks (the rule itself is metrics.ranks) -------------------------------------------------------
 def rank_within(df: pd.DataFrame, mask: pd.Series, by: str | list[str] = "kpi") -> tuple[pd.Series, pd.Series]:
     """Competition ranks (1, 2, 2, 4) within groups of `by`, best first, for rows in `mask`,
-    on the published figure (see `competition_rank`).
+    on the published figure, and how many are ranked in each group (see metrics.ranks).
 
     Only rows with a value and complete data take part; others get no rank.
     """
     ok = mask & df["value"].notna() & df["rankable"]
-    sub = df.loc[ok]
-    key = rank_key(published(sub), (sub["direction"] == "up").to_numpy())
-    sub = sub.assign(_key=key)
-    rank = sub.groupby(by)["_key"].rank(method="min")
-    n = sub.groupby(by)["_key"].transform("count")
-    return rank.reindex(df.index), n.reindex(df.index)
+    shown, up = published(df), df["direction"] == "up"
+    groups = [df[c] for c in ([by] if isinstance(by, str) else by)]
+    return competition_rank(shown, up, among=ok, by=groups), ranked_count(shown, among=ok, by=groups)
 
 
 def kpi_attributes(catalogue: Catalogue) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from metrics.geography import PROVINCE, Geography
 from metrics.periods import add_months
+from metrics.ranks import rank_published
 from store.schema_apps import problem, problem_event
 
 CONFIG_PATH = Path(__file__).parent / "definitions" / "problems.yaml"
@@ -34,6 +35,7 @@ COMPONENT_PARTS: dict[str, tuple[str, str]] = {
     "not_overdue_share": ("open_in_time", "open"),
     "self_found_share": ("self_found_in_window", "found_in_window"),
 }
+INDEX_DECIMALS = 1  # the index is shown (and so ranked) at one decimal: 87.3
 COUNT_COLUMNS = ["found", "closed", "open", "overdue", "open_in_time", "due_in_window", "closed_ontime",
                  "found_in_window", "self_found_in_window"]
 
@@ -197,7 +199,8 @@ def with_rates(counts: pd.DataFrame, cfg: ProblemConfig) -> pd.DataFrame:
 
 def region_table(problems: pd.DataFrame, on: dt.date, geo: Geography, cfg: ProblemConfig | None = None,
                  counties: list[str] | None = None, due_from: dt.date | None = None) -> pd.DataFrame:
-    """Every county, city and the province: counts, rates, index; counties and cities ranked by the index.
+    """Every county, city and the province: counts, rates, index; counties and cities ranked by the index
+    as shown (metrics.ranks: two counties showing 87.3 share a rank).
     With `due_from` (the period's first day) the on-time rate is the period's, as the KPI tile shows it."""
     cfg = cfg or config()
     cc = county_counts(problems, on, cfg.window_months, counties or geo.counties, due_from)
@@ -212,14 +215,9 @@ def region_table(problems: pd.DataFrame, on: dt.date, geo: Geography, cfg: Probl
     out["rank"], out["rank_of"] = np.nan, np.nan
     for level in ("county", "city"):  # counties among the counties, cities among the cities
         at = out["level"] == level
-        out.loc[at, "rank"] = competition_rank(out.loc[at, "index"])
+        out.loc[at, "rank"] = rank_published(out.loc[at, "index"], "decimal", INDEX_DECIMALS)
         out.loc[at, "rank_of"] = float(out.loc[at, "index"].notna().sum())
     return out
-
-
-def competition_rank(values: pd.Series) -> pd.Series:
-    """1, 2, 2, 4 … highest first; missing values unranked."""
-    return values.rank(method="min", ascending=False)
 
 
 # -- reading the register -----------------------------------------------------------------------

@@ -32,11 +32,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from metrics import formats
 from metrics.catalogue import Kpi
 from metrics.engine import EngineError, MetricsEngine
-from metrics.evaluate import competition_rank, publish, publish_one, published, rank_key
+from metrics.evaluate import publish, publish_one, published
 from metrics.geography import Geography
 from metrics.periods import Period, add_months
+from metrics.ranks import competition_rank, rank_key
 from metrics.schemes import ListRule, Scheme, SchemeBook, schemes
 
 SCORE_DECIMALS = 1  # composite scores are published (and so ranked) at one decimal: 得分 97.3
@@ -163,7 +165,7 @@ def wilson_interval(successes, n, z: float = Z95) -> tuple[np.ndarray, np.ndarra
 
 
 def _better_key(values: pd.Series | np.ndarray, up: bool) -> np.ndarray:
-    """Sort key where smaller is better (metrics.evaluate.rank_key: the one rank rule)."""
+    """Sort key where smaller is better (metrics.ranks.rank_key: the one rank rule)."""
     return rank_key(pd.Series(np.asarray(values, dtype=float)), up).to_numpy()
 
 
@@ -180,14 +182,9 @@ def rank_change(rank: pd.Series, prev_rank: pd.Series) -> pd.DataFrame:
 
 
 def format_value(kpi: Kpi, v: float | None, extra: int = 0) -> str:
-    """A KPI value as people read it (93.1%, 1,234) for reasons and captions; `extra` decimals more."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    if kpi.format == "percent":
-        return f"{v * 100:.{kpi.decimals + extra}f}%"
-    if kpi.format == "integer" and not extra:
-        return f"{v:,.0f}"
-    return f"{v:,.{(0 if kpi.format == 'integer' else kpi.decimals) + extra}f}"
+    """A value in a list reason (93.1%, 1,234,567): every digit and no unit, since one reason text serves
+    both languages; `extra` decimals more when a streak's steps would otherwise print alike."""
+    return formats.value(v, kpi, unit=False, short=False, extra=extra)
 
 
 def _format_path(kpi: Kpi, values: Sequence[float]) -> list[str]:
@@ -250,11 +247,11 @@ def standings(rows: pd.DataFrame, up: bool, small_sample: SmallSampleMode = "sep
         "ranked",
     )
     ranked = df["standing"] == "ranked"
-    shown = published(df)  # ranked on the figure as published, like every rank (metrics.evaluate)
-    df["rank"] = competition_rank(shown.where(ranked), up)
+    shown = published(df)  # ranked on the figure as published, like every rank (metrics.ranks)
+    df["rank"] = competition_rank(shown, up, among=ranked)
     df["rank_of"] = int(ranked.sum())
     is_small = df["standing"] == "small_sample"
-    df["rank_small"] = competition_rank(shown.where(is_small), up)
+    df["rank_small"] = competition_rank(shown, up, among=is_small)
     return df
 
 
@@ -553,9 +550,9 @@ def score_scheme(rows: pd.DataFrame, scheme: Scheme, regions: Sequence[str]) -> 
     )
     shown = sc["score"].map(lambda x: publish_one(x, "decimal", SCORE_DECIMALS))
     ranked = sc["standing"] == "ranked"
-    sc["rank"] = competition_rank(shown.where(ranked), up=True)
+    sc["rank"] = competition_rank(shown, up=True, among=ranked)
     sc["rank_of"] = int(ranked.sum())
-    sc["rank_small"] = competition_rank(shown.where(sc["standing"] == "small_sample"), up=True)
+    sc["rank_small"] = competition_rank(shown, up=True, among=sc["standing"] == "small_sample")
     tier = _tiers(sc, scheme)
     sc["tier"] = (tier + 1).astype("Int64")
     sc["tier_zh"] = tier.map(lambda i: scheme.tiers.labels_zh[int(i)] if pd.notna(i) else None)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from metrics import formats
 from metrics.catalogue import Catalogue, Kpi
 from metrics.geography import PROVINCE, Geography
 
@@ -100,39 +101,6 @@ def kpi_facts(bulk: pd.DataFrame, kpi: Kpi, region: str, geo: Geography) -> KpiF
 
 
 # -- wording ---------------------------------------------------------------------------------
-# (threshold, scale, suffix, decimals), smallest first: 万/亿 in Chinese, k/M/B in English
-_TIERS = {
-    "zh": ((1e4, 1e4, "万", 1), (1e8, 1e8, "亿", 2)),
-    "en": ((1e4, 1e3, "k", 1), (1e6, 1e6, "M", 2), (1e9, 1e9, "B", 2)),
-}
-
-
-def compact(v: float, lang: str, decimals: int = 0) -> str:
-    """Large counts as 万/亿 (zh) or k/M/B (en); small ones with thousands separators (the app's ui.fmt uses it too).
-
-    The unit is chosen after rounding, so a value never prints as "10000.0万" or "1000.0k" or
-    "10,000": it moves up to the next unit (1.00亿, 1.00M, 1.0万) when its rounded digits reach it.
-    """
-    a, sign = abs(v), "-" if v < 0 else ""
-    tiers = _TIERS["en" if lang == "en" else "zh"]
-    if float(f"{a:.{decimals}f}") < tiers[0][0]:
-        return f"{v:,.{decimals}f}"
-    i = max((j for j, tier in enumerate(tiers) if a >= tier[0]), default=0)
-    # move up while the rounded digits reach the next unit (9999.96万 prints as 1.00亿, not 10000.0万)
-    while i + 1 < len(tiers) and float(f"{a / tiers[i][1]:.{tiers[i][3]}f}") * tiers[i][1] >= tiers[i + 1][0]:
-        i += 1
-    _, scale, suffix, d = tiers[i]
-    return f"{sign}{a / scale:.{d}f}{suffix}"
-
-
-def format_value(v: float, kpi: Kpi, lang: str) -> str:
-    """91.2% for rates; 145.7万人 / 1.46M users for counts."""
-    if kpi.format == "percent":
-        return f"{v * 100:.{kpi.decimals}f}%"
-    num = compact(v, lang, kpi.decimals)
-    return f"{num}{kpi.unit('zh')}" if lang == "zh" else f"{num} {kpi.unit('en')}"
-
-
 def _points(x: float, kpi: Kpi) -> str:
     return f"{abs(x) * 100:.{kpi.decimals}f}"
 
@@ -164,7 +132,7 @@ def _gap_text(f: KpiFacts, kpi: Kpi, lang: str) -> str | None:
         size = f"{_points(f.shortfall, kpi)}{'个百分点' if lang == 'zh' else ' pts'}"
         at_target = _is_flat(f.shortfall, kpi)
     else:
-        size = format_value(abs(f.shortfall), kpi, lang)
+        size = formats.value(abs(f.shortfall), kpi, lang)
         at_target = f.shortfall == 0
     up = kpi.direction == "up"
     if lang == "zh":
@@ -213,7 +181,7 @@ def kpi_sentence(f: KpiFacts, kpi: Kpi, geo: Geography, lang: str = "zh", grain:
                 else f"{name} is measured for the province only")
     if f.value is None:
         return f"{name}本期无数据" if lang == "zh" else f"{name}: no data for this period"
-    head = f"{name} {format_value(f.value, kpi, lang)}"
+    head = f"{name} {formats.value(f.value, kpi, lang)}"
     parts = [p for p in (_change_text(f, kpi, lang, grain), _gap_text(f, kpi, lang)) if p]
     tail = [p for p in (_children_text(f, geo, lang), _rank_text(f, geo, lang)) if p]
     if f.n_missing:

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 
 from metrics.catalogue import Catalogue, Kpi
 from metrics.engine import MetricsEngine
+from metrics.formats import compact
+from metrics.formats import value as format_value
 from metrics.geography import PROVINCE, Geography
-from metrics.summary import compact, format_value
+from metrics.geometry import read_boundaries
 from pack.freeze import Freeze, coverage_of, frozen_tables, pack_tables, problems_day
 from ui.texts import pack as texts
 
-GEO_FILE = Path(__file__).resolve().parent.parent / "data" / "geo" / "zj_counties.geojson"
 ROWS_PER_SLIDE = 10
 TONES = {  # shared palette (hex, no '#'): status colours readable on a projector
     "green": "2E7D32", "amber": "E69500", "red": "C62828", "none": "607D8B", "missing": "9E9E9E", "na": "9E9E9E", "nocase": "9E9E9E", "partial": "9E9E9E",
@@ -375,7 +374,7 @@ def footnote_fit(text: str, width: float, measure: Callable[[str, float], float]
 def county_shapes(tolerance: float = 0.004) -> dict[str, list[list[tuple[float, float]]]]:
     """County outlines from data/geo, projected (x = lon·cos φ0, y = lat) and decimated so a map
     draws as a few thousand vector points: crisp at any zoom, no browser or image renderer needed."""
-    data = json.loads(GEO_FILE.read_text(encoding="utf-8"))
+    data = read_boundaries("counties")
     cos0 = math.cos(math.radians(29.2))
     out: dict[str, list[list[tuple[float, float]]]] = {}
     for f in data["features"]:

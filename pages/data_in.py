@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from auth import audit, policy
+from ingest.formats import IMPORT_FORMATS
 from ingest.importer import ImportOptions, ImportReport, analyse, import_bytes, rollback
 from ingest.quality import record_rejection
 from ingest.reader import DEFAULT_MAX_BYTES
@@ -102,7 +103,7 @@ done = st.session_state.pop("data_done", None)
 if done:
     st.success(done, icon=":material/check_circle:")
 n_up = st.session_state.setdefault("data_upload_n", 0)
-up = st.file_uploader(t("data_upload", L), type=["xlsx", "csv"], key=f"data_upload_{n_up}",
+up = st.file_uploader(t("data_upload", L), type=list(IMPORT_FORMATS), key=f"data_upload_{n_up}",
                       help=t("data_upload_help", L), max_upload_size=DEFAULT_MAX_BYTES // 2**20)
 
 

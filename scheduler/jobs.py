@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ingest.formats import IMPORT_SUFFIXES
 from scheduler.history import JobResult
 from store import Store
 from store.schema import import_batch, meta, observation, region, rollup_month
@@ -26,7 +27,7 @@ from store.store import county_month_select, current_observations
 log = logging.getLogger("scheduler.jobs")
 
 REPORT_DUE_DAY = 15  # as metrics.engine.REPORT_DUE_DAY (not imported: keeps this process light)
-SUFFIXES = {".csv", ".xlsx"}
+SUFFIXES = IMPORT_SUFFIXES
 COUNTY_FILE = re.compile(r"^(\d{6})_")
 PERIOD_IN_NAME = re.compile(r"(20\d\d)-?(0[1-9]|1[0-2])(?!\d)")
 # Test hook: seconds to pause inside the rollup refresh transaction, after the delete and before the

@@ -282,3 +282,25 @@ def test_a_change_that_prints_as_zero_is_flat():
     k = catalogue().kpi("online_handling_rate")
     assert arrow(-0.0002, "up")[0] == "▬" and "-0.0" not in change(-0.0002, k)
     assert arrow(-0.002, "up")[0] == "▼" and "-0.2" in change(-0.002, k)
+
+
+def test_overview_best_and_worst_five_agree_with_the_league_table_on_every_rank(demo):
+    """The overview's 前五/后五 read the engine's bulk ranks, the 赛马 page the league table: for every
+    rankable KPI, each county holds the same rank (and the same "of") in both, ties included."""
+    from metrics.rankings import RankingError, league_table
+
+    eng, p, bulk, prev = demo
+    compared = 0
+    for k in CAT.kpis:
+        try:
+            table = league_table(eng, k.code, p, "counties", trend_months=1)
+        except RankingError:  # province-level only: neither screen ranks it
+            continue
+        ranked = county_ranking(bulk, prev, k.code, GEO.counties)
+        league = table[table["standing"] == "ranked"].set_index("region")
+        assert ranked.set_index("region")["rank"].astype(int).to_dict() == league["rank"].astype(int).to_dict(), k.code
+        best, worst = best_worst(ranked, 5)
+        for r in pd.concat([best, worst]).itertuples():
+            assert (r.rank, r.rank_of) == (league.loc[r.region, "rank"], league.loc[r.region, "rank_of"]), k.code
+        compared += len(ranked)
+    assert compared > 1000  # most KPIs of the demo rank most of the 90 counties

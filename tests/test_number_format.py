@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.summary import compact
+from metrics.formats import compact
 
 
 @pytest.mark.parametrize(("value", "zh", "en"), [

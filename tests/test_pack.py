@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from pptx import Presentation
 
 from metrics.engine import MetricsEngine
+from metrics.formats import value as format_value
 from metrics.geography import PROVINCE
 from metrics.periods import Period
-from metrics.summary import format_value
 from pack import __main__ as cli
 from pack.export import deck_for, render
 from pack.freeze import changed_since_freeze, freeze_period, frozen_tables, get_freeze, pack_files

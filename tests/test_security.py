@@ -269,9 +269,13 @@ def test_the_server_never_looks_up_its_external_ip(monkeypatch) -> None:
 
 
 def test_upload_widget_accepts_only_xlsx_and_csv() -> None:
+    from ingest.formats import IMPORT_FORMATS, IMPORT_SUFFIXES
+    from scheduler.jobs import SUFFIXES
+
+    assert IMPORT_FORMATS == ("xlsx", "csv") and SUFFIXES == IMPORT_SUFFIXES == {".xlsx", ".csv"}
     src = (ROOT / "pages" / "data_in.py").read_text(encoding="utf-8")
     calls = re.findall(r"st\.file_uploader\((.*?)\)\n", src, re.S)
-    assert calls and all('type=["xlsx", "csv"]' in c for c in calls)
+    assert calls and all("type=list(IMPORT_FORMATS)" in c for c in calls)  # the one list, nothing else
 
 
 def test_secrets_file_and_local_data_are_ignored() -> None:

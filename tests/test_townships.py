@@ -186,6 +186,21 @@ def test_township_bulk_columns_ranks_and_coverage(town_url):
         eng.township_bulk(PERIOD, county="330100")  # a city
 
 
+def test_townships_are_judged_by_the_county_rules(town_url):
+    """One code path judges counties and townships: a change computed on a figure short of its
+    months compares a partial sum with a whole one, so it is withheld for a township as for a
+    county (the township copy of the rules used to show it)."""
+    eng = _engine(town_url)
+    p = Period.bimonth(2021, 2)  # March and April; the overdue counties' townships filed March only
+    tb = eng.township_bulk(p)
+    partial = tb[~tb["complete"] & tb["value"].notna()]
+    assert len(partial) > 0
+    assert partial["change_prev"].isna().all() and partial["change_yoy"].isna().all()
+    assert tb.loc[tb["complete"], "change_prev"].notna().any()
+    county = eng.bulk(p)
+    assert county.loc[~county["complete"], "change_prev"].isna().all()
+
+
 def test_township_trend(town_url):
     eng = _engine(town_url)
     town = eng.geo.townships_of(XIHU)[0]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
+from metrics import formats
 from metrics.catalogue import Kpi
-from metrics.summary import compact  # one formatting of large counts for the app and the summaries
 from ui.i18n import t
 
 # Status colours: saturated enough for a dark wall screen, distinguishable in daylight.
@@ -24,28 +24,17 @@ STATUS_TEXT = STATUS_COLOURS | {"none": "#94a3b8", "na": "#94a3b8", "nocase": "#
 GOOD, BAD, FLAT = "#22c55e", "#ef4444", "#94a3b8"
 
 
-def is_num(x: object) -> bool:
-    return x is not None and isinstance(x, int | float) and not (isinstance(x, float) and math.isnan(x))
+is_num = formats.is_num
 
 
 def value(v: float | None, kpi: Kpi, lang: str = "zh", short: bool = True) -> str:
-    """A KPI value with its unit: 85.3%, 145.7万人, 1.46M users; '—' when missing."""
-    if not is_num(v):
-        return "—"
-    if kpi.format == "percent":
-        return f"{v * 100:.{kpi.decimals}f}%"
-    num = compact(v, lang, kpi.decimals) if short else f"{v:,.{kpi.decimals}f}"
-    unit = kpi.unit(lang)
-    return f"{num}{unit}" if lang == "zh" else f"{num} {unit}"
+    """A KPI value with its unit: 85.3%, 145.7万人, 1.46M users; '—' when missing (metrics.formats)."""
+    return formats.value(v, kpi, lang, short=short)
 
 
 def number(v: float | None, kpi: Kpi, lang: str = "zh") -> str:
     """The value without unit (tables whose header carries the unit)."""
-    if not is_num(v):
-        return "—"
-    if kpi.format == "percent":
-        return f"{v * 100:.{kpi.decimals}f}%"
-    return compact(v, lang, kpi.decimals)
+    return formats.value(v, kpi, lang, unit=False)
 
 
 SHOWN_AS_ZERO = 0.0005  # a change that prints as 0.0 (points or %) is flat, not up or down
@@ -95,7 +84,4 @@ def status_label(status: str, lang: str = "zh") -> str:
     return t(f"st_{status}", lang)
 
 
-def percent(a: float | None, decimals: int = 0) -> str:
-    if not is_num(a) or math.isinf(a):
-        return "—"
-    return f"{a * 100:.{decimals}f}%"
+percent = formats.percent

@@ -27,7 +27,7 @@ from metrics.access import population_level as population_level
 from metrics.access import population_options as population_options
 from metrics.catalogue import Catalogue, Kpi
 from metrics.geography import PROVINCE, Geography
-from metrics.rankings import CompositeResult
+from metrics.rankings import CompositeResult, Population
 from metrics.schemes import ListRule, SchemeBook
 from ui import data, fmt, urlstate
 from ui.html import md
@@ -49,23 +49,23 @@ OTHER_STANDINGS = ("incomplete", "overdue", "pending", "nocase", "no_data")
 # -- populations --------------------------------------------------------------------------------
 def population_label(spec: str, geo: Geography, lang: str, on: dt.date) -> str:
     """The picker's label, with the head count so a reader knows the size of the race."""
-    if spec == "counties":
+    pop = Population.parse(spec, geo)
+    if pop.kind == "counties":
         return t("rankings_pop_counties", lang, n=len(geo.counties))
-    if spec == "cities":
+    if pop.kind == "cities":
         return t("rankings_pop_cities", lang, n=len(geo.cities))
-    if spec == "townships":  # the count depends on the reader's scope: the caption gives it
+    if pop.kind == "townships":  # the count depends on the reader's scope: the caption gives it
         return t("rankings_pop_townships", lang)
-    kind, _, code = spec.partition(":")
-    if kind == "city":
+    code = pop.code or ""
+    if pop.kind == "city":
         return t("rankings_pop_city", lang, city=geo.get(code).name(lang), n=len(geo.counties_of(code)))
     return t("rankings_pop_group", lang, group=geo.get(code).name(lang), n=len(geo.members(code, on)))
 
 
 def population_short(spec: str, geo: Geography, lang: str) -> str:
     """A short name for chart legends ("全省", "杭州市", "山区26县")."""
-    if spec in ("counties", "cities", "townships"):
-        return t("province_scope", lang)
-    return geo.get(spec.partition(":")[2]).name(lang)
+    pop = Population.parse(spec, geo)
+    return t("province_scope", lang) if pop.code is None else geo.get(pop.code).name(lang)
 
 
 def default_population(scope: str) -> str:
@@ -75,11 +75,11 @@ def default_population(scope: str) -> str:
 
 def population_counties(spec: str, geo: Geography, on: dt.date) -> list[str]:
     """The counties of a county population (peer groups by their membership on `on`)."""
-    kind, _, code = spec.partition(":")
-    if kind == "city":
-        return geo.counties_of(code)
-    if kind == "group":
-        return geo.members(code, on)
+    pop = Population.parse(spec, geo)
+    if pop.kind == "city":
+        return geo.counties_of(pop.code or "")
+    if pop.kind == "group":
+        return geo.members(pop.code or "", on)
     return geo.counties
 
 

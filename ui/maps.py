@@ -13,12 +13,10 @@ months. Everything here is pure (no Streamlit), so tests can compare colours wit
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -26,10 +24,10 @@ import pydeck as pdk
 
 from metrics.catalogue import Kpi
 from metrics.geography import Geography
+from metrics.geometry import read_boundaries
 from ui import fmt
 from ui.i18n import t
 
-GEO_DIR = Path(__file__).resolve().parent.parent / "data" / "geo"
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 # Plotly's geo module fetches a world topojson even with all base layers hidden: serve an empty one.
 TOPOJSON_URL = "app/static/topojson/"
@@ -67,8 +65,7 @@ def _rewind(polygon: list) -> list:
 @lru_cache(maxsize=2)
 def boundaries(kind: str = "counties") -> dict:
     """The shipped boundary file (data/geo/zj_<kind>.geojson), rings rewound for d3 (read-only)."""
-    with open(GEO_DIR / f"zj_{kind}.geojson", encoding="utf-8") as fh:
-        fc = json.load(fh)
+    fc = read_boundaries(kind)  # type: ignore[arg-type]
     for f in fc["features"]:
         g = f["geometry"]
         if g["type"] == "Polygon":
