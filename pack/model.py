@@ -24,7 +24,7 @@ from metrics.engine import MetricsEngine
 from metrics.geography import PROVINCE, Geography
 from metrics.summary import compact, format_value
 from pack.freeze import Freeze, coverage_of, frozen_tables, pack_tables, problems_day
-from ui.texts import pack as texts
+from pack.texts import tr
 
 GEO_FILE = Path(__file__).resolve().parent.parent / "data" / "geo" / "zj_counties.geojson"
 ROWS_PER_SLIDE = 10
@@ -34,11 +34,6 @@ TONES = {  # shared palette (hex, no '#'): status colours readable on a projecto
 }
 QUINTILES = ["1B5E20", "66BB6A", "FDD835", "FB8C00", "C62828"]  # best fifth … worst fifth
 NA_FILL = "CFD8DC"
-
-
-def tr(key: str, lang: str, **kw: object) -> str:
-    text = (texts.EN if lang == "en" else texts.ZH)[key]
-    return text.format(**kw) if kw else text
 
 
 @dataclass
@@ -653,9 +648,8 @@ def _forecast_slides(engine: MetricsEngine, p, known_at: dt.datetime | None, cat
     counties least likely to meet a headline target. Computed from the data as known at the freeze
     (now for a live deck), so a frozen deck does not move; none when the period leaves nothing to
     project (December, not yet complete) or nothing has a target."""
-    from metrics.forecast import at_risk, cutoff_of, year_end_forecasts
+    from metrics.forecast import at_risk, cutoff_of, prob_text, year_end_forecasts
     from metrics.periods import Period
-    from ui.forecast_view import prob_text
 
     latest = engine.latest_month()
     cut = cutoff_of(p, latest)

@@ -20,6 +20,7 @@ from metrics.geography import PROVINCE
 from metrics.periods import Period
 from metrics.summary import format_value
 from pack import __main__ as cli
+from pack import texts
 from pack.export import deck_for, render
 from pack.freeze import changed_since_freeze, freeze_period, frozen_tables, get_freeze, pack_files
 from pack.model import build_deck, slide_text
@@ -29,7 +30,6 @@ from store.schema import observation
 from tests.conftest import REQUIRE_SERVERS
 from tests.helpers import engine_for, scratch_store
 from tests.test_app_pages import DEMO_TODAY, app_db, demo_db_url, html_text, navigation_mode, run, use_db  # noqa: F401
-from ui.texts import pack as texts
 
 A, B = "330102", "330105"
 OCT = dt.date(2026, 10, 1)

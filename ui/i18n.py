@@ -1,14 +1,20 @@
-"""Every user-facing string of the app, one dict per language (a translation is this file).
+"""The app's shell strings and its entry to the one text mechanism (the `i18n` package).
 
 `t(key, lang, **kw)` formats the string; an unknown key raises KeyError in tests rather than
-showing a code to a leader. KPI, system and region names come from the catalogue and geography.
+showing a code to a leader. The shell's own strings are here; each feature area keeps its table in
+ui/texts/<area>.py, the pack's in pack/texts.py, and all register into `i18n`. KPI, system and
+region names come from the catalogue and geography.
 """
 
 from __future__ import annotations
 
-LANGS = ("zh", "en")
+import pack.texts  # noqa: F401 - registers the pack's strings, which the pack pages show
+import ui.texts  # noqa: F401 - registers every feature area's strings
+from i18n import EN, LANGS, ZH, register, tr
 
-ZH: dict[str, str] = {
+__all__ = ["EN", "LANGS", "ZH", "t"]
+
+_ZH: dict[str, str] = {
     # shell
     "app_title": "数字化改革 · 一屏掌控",
     "app_subtitle": "浙江省数字化改革领导驾驶舱",
@@ -151,7 +157,7 @@ ZH: dict[str, str] = {
     "type_自治县": "自治县",
 }
 
-EN: dict[str, str] = {
+_EN: dict[str, str] = {
     "app_title": "Digital reform · One-screen cockpit",
     "app_subtitle": "Zhejiang digital reform leadership cockpit",
     "demo_badge": "Demo data",
@@ -287,22 +293,5 @@ EN: dict[str, str] = {
 }
 
 
-def _merge() -> None:
-    """Each feature area keeps its strings in ui/texts/<area>.py (ZH and EN dicts); a key is defined once."""
-    from ui.texts import AREAS
-
-    for mod in AREAS:
-        for mine, theirs in ((ZH, mod.ZH), (EN, mod.EN)):
-            clash = mine.keys() & theirs.keys()
-            if clash:
-                raise KeyError(f"{mod.__name__} redefines {sorted(clash)}")
-            mine.update(theirs)
-
-
-_merge()
-STRINGS = {"zh": ZH, "en": EN}
-
-
-def t(key: str, lang: str = "zh", **kw: object) -> str:
-    text = STRINGS["en" if lang == "en" else "zh"][key]
-    return text.format(**kw) if kw else text
+register(__name__, _ZH, _EN)
+t = tr

@@ -1,8 +1,12 @@
 """Strings of the pack pages and of the meeting pack itself (keys prefixed `pack_`).
 
-pack/model.py reads these dicts directly (no Streamlit), so the slides, the PPTX and the PDF use the
-same wording as the app.
+They live with the pack and register into the one text mechanism (`i18n`), so the slides, the PPTX,
+the PDF and the app's pack pages use the same wording, and the scheduler's pack job needs no UI.
 """
+
+from i18n import register, tr
+
+__all__ = ["EN", "ZH", "tr"]  # tr: importing it from here guarantees the pack's strings are registered
 
 ZH: dict[str, str] = {
     "pack_span": "定版范围",
@@ -315,3 +319,5 @@ EN: dict[str, str] = {
                     "its past errors. {more}",
     "pack_fc_more": "{n} more below 50%.",
 }
+
+register(__name__, ZH, EN)
