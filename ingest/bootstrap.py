@@ -60,7 +60,7 @@ def create_demo_database(
 
 
 def seed_demo_extras(store: Store, today: dt.date | None = None) -> list[int]:
-    """What a demo has beyond the figures, for `./cockpit run`'s first start and `python -m metrics demo`
+    """What a demo has beyond the figures, for `./cockpit run`'s first start and `python -m ingest demo`
     alike: the demo sign-in accounts and the 批示督办 items (only into a demo without items yet)."""
     if not store.is_demo():
         return []
