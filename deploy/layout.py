@@ -31,60 +31,16 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from deploy import health
 from deploy.db_roles import ensure_app_role
+from deploy.state import LOOPBACK, Part, State, state_dir, state_file
 from store.db import ROOT
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/cockpit"
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/bin/nginx")
-LOOPBACK = "127.0.0.1"
-
-
-@dataclass
-class Part:
-    """One process of the layout as recorded in layout.json."""
-
-    name: str
-    kind: str  # replica | scheduler | nginx
-    pid: int
-    log: str
-    port: int | None = None
-    marker: str = ""  # a string its /proc cmdline must contain (when no start time was recorded)
-    start_ticks: int = 0  # /proc/<pid>/stat start time: a recycled pid has another one
-
-
-@dataclass
-class State:
-    database_url: str
-    proxy_port: int
-    parts: list[Part] = field(default_factory=list)
-    started_at: str = ""
-    state_dir: str = ""
-
-    def replicas(self) -> list[Part]:
-        return [p for p in self.parts if p.kind == "replica"]
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
-
-    @classmethod
-    def load(cls, path: Path) -> State | None:
-        if not path.is_file():
-            return None
-        d = json.loads(path.read_text())
-        return cls(d["database_url"], d["proxy_port"], [Part(**p) for p in d["parts"]], d.get("started_at", ""),
-                   d.get("state_dir", ""))
-
-
-def state_dir() -> Path:
-    return Path(os.environ.get("COCKPIT_DEPLOY_DIR") or ROOT / "var" / "deploy")
-
-
-def state_file(base: Path | None = None) -> Path:
-    return (base or state_dir()) / "layout.json"
 
 
 # -- environment ---------------------------------------------------------------------------------
@@ -380,8 +336,6 @@ def up(args: argparse.Namespace) -> int:
 
 
 def _wait_healthy(state: State, timeout: float, proxy: bool) -> None:
-    from deploy import health
-
     deadline = time.monotonic() + timeout
     while True:
         dead = [p.name for p in state.parts if not alive(p)]
@@ -420,8 +374,6 @@ def down(_args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from deploy import health
-
     state = State.load(state_file())
     if state is None:
         print(json.dumps({"ok": False, "error": "the layout is not up"}))
