@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from scheduler.history import JobResult
+from scheduler.texts import tr
 from store import Store
 from store.schema import import_batch, meta, observation, region, rollup_month
 from store.schema_jobs import freshness_alert, snapshot, snapshot_item
@@ -83,7 +84,7 @@ def drop_folder(store: Store, folder: str | Path, *, today: dt.date | None = Non
         prior = store.batches_with_checksum(checksum)
         if prior:
             b = prior[0]
-            _move(path, folder, "processed", [f"文件内容此前已导入（批次 {b['id']}，{b['committed_at']}），未重复导入。"])
+            _move(path, folder, "processed", [tr("sched_already_imported", "zh", batch=b["id"], at=b["committed_at"])])
             done["duplicate"] += 1
             continue
         as_county = None
@@ -92,7 +93,7 @@ def drop_folder(store: Store, folder: str | Path, *, today: dt.date | None = Non
             try:
                 as_county = resolve_county(m.group(1))
             except KeyError as exc:
-                _move(path, folder, "rejected", [f"文件名中的区划代码 {m.group(1)} 不是有效的县（市、区）代码，请按“县级代码_期间”命名（如 330102_2026-10.xlsx）。", f"({exc})"])
+                _move(path, folder, "rejected", [tr("sched_bad_county_in_name", "zh", code=m.group(1)), f"({exc})"])
                 done["rejected"] += 1
                 continue
         rep = import_file(path, store, as_county=as_county, user=user,
@@ -269,7 +270,7 @@ def check_freshness(store: Store, *, today: dt.date | None = None, measures: lis
         existing = {r.region_code: r for r in conn.execute(
             sa.select(fa.region_code, fa.status).where(fa.kind == "overdue_report", fa.period == period))}
         for code in sorted(set(counties) - reported):
-            msg = f"{counties[code]}（{code}）{period} 月报逾期未报（截止 {due:%Y-%m-%d}）"
+            msg = tr("sched_overdue_report", "zh", county=counties[code], code=code, period=period, due=f"{due:%Y-%m-%d}")
             row = existing.get(code)
             if row is None:
                 conn.execute(freshness_alert.insert().values(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pack.texts  # noqa: F401 - registers the pack's strings, which the pack pages show
 import ui.texts  # noqa: F401 - registers every feature area's strings
-from i18n import EN, LANGS, ZH, register, tr
+from i18n import EN, LANGS, ZH, Text, register, tr
 
 __all__ = ["EN", "LANGS", "ZH", "t"]
 
@@ -157,7 +157,7 @@ _ZH: dict[str, str] = {
     "type_自治县": "自治县",
 }
 
-_EN: dict[str, str] = {
+_EN: dict[str, Text] = {
     "app_title": "Digital reform · One-screen cockpit",
     "app_subtitle": "Zhejiang digital reform leadership cockpit",
     "demo_badge": "Demo data",
@@ -249,11 +249,15 @@ _EN: dict[str, str] = {
     "no_alerts": "No alerts for this period",
     "al_off_target": "{kpi} off target: {value} (target {target})",
     "al_falling": "{kpi} falling month on month: {change}",
-    "al_overdue": "{county} overdue ({n} KPIs not reported)",
-    "al_small_swings": "{kpi}: {n} small-sample counties swung sharply ({counties}); few cases, not listed one by one",
+    "al_overdue": {"one": "{county} overdue ({n} KPI not reported)",
+                  "other": "{county} overdue ({n} KPIs not reported)"},
+    "al_small_swings": {"one": "{kpi}: {n} small-sample county swung sharply ({counties}); few cases, not listed one by one",
+                       "other": "{kpi}: {n} small-sample counties swung sharply ({counties}); few cases, not listed one by one"},
     "al_off_pace": "{kpi} behind pace: {value} (pro-rata target {target})",
-    "al_off_target_more": "{n} more headline KPIs off target: {kpis}",
-    "alerts_more": "{n} more alerts not shown",
+    "al_off_target_more": {"one": "{n} more headline KPI off target: {kpis}",
+                          "other": "{n} more headline KPIs off target: {kpis}"},
+    "alerts_more": {"one": "{n} more alert not shown",
+                   "other": "{n} more alerts not shown"},
     "al_stale": "{kpi}: data only through {as_of}",
     "al_drop": "{county}: sharp drop in {kpi} {change}",
     "al_small": "{county}: {kpi} small sample",
@@ -268,7 +272,8 @@ _EN: dict[str, str] = {
     "county_rank": "Provincial rank",
     "peer_rank": "Rank in group",
     "trend_kpi": "Trend KPI",
-    "missing_reports": "{n} KPIs not reported for this period",
+    "missing_reports": {"one": "{n} KPI not reported for this period",
+                       "other": "{n} KPIs not reported for this period"},
     "trend_title": "{kpi}: {county}, city, province and peer group",
     "kpi": "KPI",
     "system": "System",
@@ -278,7 +283,8 @@ _EN: dict[str, str] = {
     "sparkline": "12 months",
     "pick_system": "System",
     "system_title": "{system}",
-    "system_table": "{scope} · {period} · {n} KPIs",
+    "system_table": {"one": "{scope} · {period} · {n} KPI",
+                    "other": "{scope} · {period} · {n} KPIs"},
     "regions_of_kpi": "By region: {kpi}",
     "pick_kpi": "KPI",
     "region": "Region",
