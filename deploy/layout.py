@@ -24,19 +24,23 @@ import contextlib
 import datetime as dt
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from deploy import health
 from deploy.db_roles import ensure_app_role
 from deploy.state import LOOPBACK, Part, State, state_dir, state_file
-from store.db import ROOT
+from store.db import ROOT, _normalise, make_engine
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/cockpit"
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
@@ -81,10 +85,6 @@ def child_env(database_url: str, base: Path) -> dict[str, str]:
 # -- database ------------------------------------------------------------------------------------
 def ensure_database(url: str) -> bool:
     """Create the server database named in `url` when missing; True when it was created."""
-    import sqlalchemy as sa
-
-    from store.db import _normalise, make_engine
-
     u = sa.engine.make_url(_normalise(url))
     if u.get_backend_name() == "sqlite" or not u.database:
         return False
@@ -190,8 +190,6 @@ def _prepare_nginx(nginx: str, base: Path, port: int, replica_ports: list[int], 
     tmp = prefix / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:  # workers run as nobody: they write request bodies to the temp folders
-        import pwd
-
         nobody = pwd.getpwnam("nobody")
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (tmp / sub).mkdir(exist_ok=True)
@@ -206,8 +204,6 @@ def _prepare_nginx(nginx: str, base: Path, port: int, replica_ports: list[int], 
 
 
 def _port_free(port: int) -> bool:
-    import socket
-
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -21,7 +21,7 @@ def main(argv: list[str]) -> None:
     os.environ.setdefault("COCKPIT_LOG_FORMAT", "json")
     logs.setup_streamlit()
     logging.getLogger("cockpit.serve").info(json.dumps({"event": "replica_start", "options": argv}))
-    from streamlit.web import cli
+    from streamlit.web import cli  # after the log set-up, so Streamlit's first messages are JSON too
 
     sys.argv = ["streamlit", "run", str(ROOT / "server.py"), "--logger.hideWelcomeMessage", "true", *argv]
     cli.main()

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from ingest.bootstrap import create_demo_database, seed_demo_extras
 from ingest.importer import ImportOptions, ImportReport, import_file, resolve_county, rollback
+from ingest.quality import record_rejection
 from ingest.templates import template_bytes
 from metrics.periods import PeriodError
 from store import Store, migrate
@@ -127,8 +128,6 @@ def main(argv: list[str] | None = None) -> int:
             rep = import_file(args.file, store, as_county=county, user=args.user, preview=args.preview,
                               options=opts, on_behalf=args.on_behalf)
             if rep.errors and not args.preview:
-                from ingest.quality import record_rejection
-
                 record_rejection(store, rep, source="cli", region_code=county, user=args.user)
             if args.json:
                 print(json.dumps({"summary": rep.summary(args.lang), "batch_id": rep.batch_id,

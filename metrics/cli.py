@@ -42,7 +42,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_value(args: argparse.Namespace) -> int:
-    from metrics import open_engine
+    from metrics import open_engine  # looked up when run, so a caller (tests) can substitute the engine
 
     eng = open_engine()
     period = args.period or eng.latest_month()

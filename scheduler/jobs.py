@@ -17,6 +17,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from followup.service import escalate_overdue
+from ingest.importer import ImportOptions, import_file, resolve_county
+from ingest.quality import record_rejection
+from ingest.templates import reported_measures
+from metrics.periods import latest_due_month
 from scheduler.history import JobResult
 from scheduler.texts import tr
 from store import Store
@@ -64,9 +69,6 @@ def drop_folder(store: Store, folder: str | Path, *, today: dt.date | None = Non
     whose bytes were already imported (same sha256) is not imported again. Files younger than
     `min_age` seconds may still be being written and wait for the next run.
     """
-    from ingest.importer import ImportOptions, import_file, resolve_county
-    from ingest.quality import record_rejection
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     candidates = [(p, False) for p in sorted(folder.iterdir())]
@@ -224,8 +226,6 @@ def _add_months(d: dt.date, n: int) -> dt.date:
 
 def due_month(today: dt.date) -> dt.date:
     """The latest month whose county reports are due: the engine's one definition of the latest month."""
-    from metrics.periods import latest_due_month
-
     return latest_due_month(today)
 
 
@@ -247,8 +247,6 @@ def check_freshness(store: Store, *, today: dt.date | None = None, measures: lis
     not count.
     """
     if measures is None:
-        from ingest.templates import reported_measures
-
         measures = [m.code for m in reported_measures()]
     today = today or dt.date.today()
     month = due_month(today)
@@ -343,7 +341,5 @@ def take_snapshot(store: Store, *, on: dt.date | None = None) -> JobResult:
 def escalate_followups(store: Store) -> JobResult:
     """批示督办 (#11): record the escalation of items that became overdue, whether or not anyone opens a
     page (the alerts panel and the meeting pack read the recorded level)."""
-    from followup.service import escalate_overdue
-
     ids = escalate_overdue(store)
     return JobResult(rows_affected=len(ids), detail={"escalated": ids[:50]})
