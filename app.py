@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import streamlit as st
 
+import applog as logs
 from auth import policy
-from deploy import logs
 from ui import auth, data, refusals, shell
 from ui.i18n import t
 

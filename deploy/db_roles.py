@@ -21,6 +21,8 @@ import secrets
 
 import sqlalchemy as sa
 
+from store.db import _normalise, make_engine
+
 APPEND_ONLY = ("audit_log",)
 DATA_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 LOG_PRIVILEGES = "SELECT, INSERT"
@@ -38,8 +40,6 @@ def ensure_app_role(owner_url: str, role: str = "cockpit_app", password: str | N
 
     `password` None keeps a generated one for a new account (trust or socket authentication then
     decides; set COCKPIT_APP_DB_PASSWORD in production)."""
-    from store.db import _normalise, make_engine
-
     url = sa.engine.make_url(_normalise(owner_url))
     backend = url.get_backend_name()
     if backend == "sqlite":

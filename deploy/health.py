@@ -22,6 +22,9 @@ import urllib.request
 
 import sqlalchemy as sa
 
+from deploy.state import LOOPBACK, State, state_file
+from scheduler.status import lease
+from store import Store
 from store.db import make_engine
 
 
@@ -42,8 +45,6 @@ def _http(url: str, timeout: float) -> dict:
 
 def check_database(engine: sa.engine.Engine) -> dict:
     """A real query on the table every page reads first (meta.data_version)."""
-    from store import Store
-
     t0 = time.perf_counter()
     try:
         version = int(Store(engine).get_meta("data_version", "0") or 0)
@@ -58,8 +59,6 @@ def check_database(engine: sa.engine.Engine) -> dict:
 
 def check_scheduler(engine: sa.engine.Engine) -> dict:
     """The lease is live: exactly the condition under which a scheduler acts."""
-    from scheduler.status import lease
-
     try:
         ls = lease(engine)
     except sa.exc.SQLAlchemyError as exc:
@@ -94,8 +93,6 @@ def check(database_url: str | None, proxy: str | None = None, replicas: list[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    from deploy.layout import LOOPBACK, State, state_file
-
     ap = argparse.ArgumentParser(prog="python -m deploy.health", description=__doc__.splitlines()[0])
     ap.add_argument("--database-url", help="default: the layout's, else $DATABASE_URL")
     ap.add_argument("--proxy", help="the proxy's base URL (checks /healthz and /healthz/replica/N)")

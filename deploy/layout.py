@@ -24,67 +24,27 @@ import contextlib
 import datetime as dt
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from deploy import health
 from deploy.db_roles import ensure_app_role
-from store.db import ROOT
+from deploy.state import LOOPBACK, Part, State, state_dir, state_file
+from store.db import ROOT, _normalise, make_engine
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/cockpit"
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/bin/nginx")
-LOOPBACK = "127.0.0.1"
-
-
-@dataclass
-class Part:
-    """One process of the layout as recorded in layout.json."""
-
-    name: str
-    kind: str  # replica | scheduler | nginx
-    pid: int
-    log: str
-    port: int | None = None
-    marker: str = ""  # a string its /proc cmdline must contain (when no start time was recorded)
-    start_ticks: int = 0  # /proc/<pid>/stat start time: a recycled pid has another one
-
-
-@dataclass
-class State:
-    database_url: str
-    proxy_port: int
-    parts: list[Part] = field(default_factory=list)
-    started_at: str = ""
-    state_dir: str = ""
-
-    def replicas(self) -> list[Part]:
-        return [p for p in self.parts if p.kind == "replica"]
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
-
-    @classmethod
-    def load(cls, path: Path) -> State | None:
-        if not path.is_file():
-            return None
-        d = json.loads(path.read_text())
-        return cls(d["database_url"], d["proxy_port"], [Part(**p) for p in d["parts"]], d.get("started_at", ""),
-                   d.get("state_dir", ""))
-
-
-def state_dir() -> Path:
-    return Path(os.environ.get("COCKPIT_DEPLOY_DIR") or ROOT / "var" / "deploy")
-
-
-def state_file(base: Path | None = None) -> Path:
-    return (base or state_dir()) / "layout.json"
 
 
 # -- environment ---------------------------------------------------------------------------------
@@ -125,10 +85,6 @@ def child_env(database_url: str, base: Path) -> dict[str, str]:
 # -- database ------------------------------------------------------------------------------------
 def ensure_database(url: str) -> bool:
     """Create the server database named in `url` when missing; True when it was created."""
-    import sqlalchemy as sa
-
-    from store.db import _normalise, make_engine
-
     u = sa.engine.make_url(_normalise(url))
     if u.get_backend_name() == "sqlite" or not u.database:
         return False
@@ -234,8 +190,6 @@ def _prepare_nginx(nginx: str, base: Path, port: int, replica_ports: list[int], 
     tmp = prefix / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:  # workers run as nobody: they write request bodies to the temp folders
-        import pwd
-
         nobody = pwd.getpwnam("nobody")
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (tmp / sub).mkdir(exist_ok=True)
@@ -250,8 +204,6 @@ def _prepare_nginx(nginx: str, base: Path, port: int, replica_ports: list[int], 
 
 
 def _port_free(port: int) -> bool:
-    import socket
-
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -380,8 +332,6 @@ def up(args: argparse.Namespace) -> int:
 
 
 def _wait_healthy(state: State, timeout: float, proxy: bool) -> None:
-    from deploy import health
-
     deadline = time.monotonic() + timeout
     while True:
         dead = [p.name for p in state.parts if not alive(p)]
@@ -420,8 +370,6 @@ def down(_args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from deploy import health
-
     state = State.load(state_file())
     if state is None:
         print(json.dumps({"ok": False, "error": "the layout is not up"}))

@@ -4,6 +4,7 @@
     python -m ingest import FILE --as COUNTY [--preview] [--user NAME] [--on-behalf NAME] [--lang en] [--json]
     python -m ingest import FILE --feed [--preview]          # platform feed: any county, from 2016
     python -m ingest rollback BATCH_ID [--user NAME]
+    python -m ingest demo [--seed N] [--json]            # (re)create DATABASE_URL's database with demo data
 
 Exit codes: 0 done (or previewed), 1 the file was refused (nothing written), 2 usage error
 (unknown county, period or batch), 3 database failure.
@@ -12,13 +13,17 @@ Exit codes: 0 done (or previewed), 1 the file was refused (nothing written), 2 u
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import json
+import os
 import sys
 
 import sqlalchemy as sa
 
+from ingest.bootstrap import create_demo_database, seed_demo_extras
 from ingest.importer import ImportOptions, ImportReport, import_file, resolve_county, rollback
+from ingest.quality import record_rejection
 from ingest.templates import template_bytes
 from metrics.periods import PeriodError
 from store import Store, migrate
@@ -48,7 +53,23 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("batch_id", type=int)
     r.add_argument("--user", default=None, help="who rolls back, for the audit log (default cli:<OS user>)")
     r.add_argument("--lang", choices=["zh", "en"], default="zh")
+    d = sub.add_parser("demo", help="(re)create the database named by DATABASE_URL with demo data")
+    d.add_argument("--seed", type=int, default=2021)
+    d.add_argument("--json", action="store_true")
     return p
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """The demo database as the first start makes it: figures, registers, townships and the demo extras."""
+    # COCKPIT_DEMO_TODAY pins "today" (the history runs to the month before it): for tests and demos
+    today = os.environ.get("COCKPIT_DEMO_TODAY")
+    day = dt.date.fromisoformat(today) if today else None
+    stats = create_demo_database(seed=args.seed, today=day)
+    stats["instructions"] = len(seed_demo_extras(Store(), day))  # as the first start does
+    print(json.dumps(stats, ensure_ascii=False) if args.json else
+          f"demo database ready ({stats['dialect']}): {stats['observations']:,} observations in "
+          f"{stats['batches']:,} batches through {stats['last_month']}, {stats['total_s']} s")
+    return 0
 
 
 def _print_report(rep: ImportReport, lang: str) -> None:
@@ -87,10 +108,12 @@ def main(argv: list[str] | None = None) -> int:
                 fh.write(data)
             print(f"wrote {args.output} ({len(data)} bytes)")
             return 0
+        if args.cmd == "demo":
+            return _demo(args)
         store = Store()
         if migrate.current_revision(store.engine) is None:
             print(f"database error: {store.engine.url.render_as_string(hide_password=True)} has no schema yet; "
-                  "start the app once (./cockpit run) or run `python -m metrics demo`", file=sys.stderr)
+                  "start the app once (./cockpit run) or run `python -m ingest demo`", file=sys.stderr)
             return 3
         if args.cmd == "import":
             if not args.as_county and not args.feed:
@@ -105,8 +128,6 @@ def main(argv: list[str] | None = None) -> int:
             rep = import_file(args.file, store, as_county=county, user=args.user, preview=args.preview,
                               options=opts, on_behalf=args.on_behalf)
             if rep.errors and not args.preview:
-                from ingest.quality import record_rejection
-
                 record_rejection(store, rep, source="cli", region_code=county, user=args.user)
             if args.json:
                 print(json.dumps({"summary": rep.summary(args.lang), "batch_id": rep.batch_id,

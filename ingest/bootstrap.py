@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from auth.accounts import ensure_demo_accounts
+from followup import demo as followup_demo
 from ingest.demo import generate
 from ingest.demo_apps import load_demo_registers
 from metrics.catalogue import Catalogue
@@ -42,9 +44,7 @@ def create_demo_database(
             "demo_overdue": ",".join(data.overdue),
         },
     )
-    from auth.accounts import ensure_demo_accounts  # demo sign-in for each role (issue #9)
-
-    ensure_demo_accounts(store)
+    ensure_demo_accounts(store)  # demo sign-in for each role
     t3 = time.perf_counter()
     return {
         "dialect": store.dialect,
@@ -60,13 +60,10 @@ def create_demo_database(
 
 
 def seed_demo_extras(store: Store, today: dt.date | None = None) -> list[int]:
-    """What a demo has beyond the figures, for `./cockpit run`'s first start and `python -m metrics demo`
+    """What a demo has beyond the figures, for `./cockpit run`'s first start and `python -m ingest demo`
     alike: the demo sign-in accounts and the 批示督办 items (only into a demo without items yet)."""
     if not store.is_demo():
         return []
-    from auth.accounts import ensure_demo_accounts
-    from followup import demo as followup_demo
-
     ensure_demo_accounts(store)
     return followup_demo.seed(store, today)
 

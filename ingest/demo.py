@@ -22,12 +22,14 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import holidays
 import numpy as np
 import pandas as pd
 
+from ingest.demo_apps import applicable
+from ingest.demo_character import character
+from ingest.demo_problems import generate_problems
 from ingest.templates import platform_fed
 from metrics.catalogue import Catalogue, Measure
 from metrics.geography import PROVINCE, Geography
@@ -40,7 +42,6 @@ SPRING_FESTIVAL = {
     2024: dt.date(2024, 2, 10), 2025: dt.date(2025, 1, 29), 2026: dt.date(2026, 2, 17),
     2027: dt.date(2027, 2, 6), 2028: dt.date(2028, 1, 26),
 }
-CHARACTER_PATH = Path(__file__).resolve().parent.parent / "data" / "regions" / "county_character.csv"
 # per-resident volume -> the county character that drives it (data/regions/county_character.md);
 # measures not listed scale with population alone
 CHARACTER_DRIVERS = {
@@ -76,12 +77,6 @@ def working_days(first: dt.date, last: dt.date) -> np.ndarray:
     cal = holidays.China(years=range(first.year, last.year + 1))
     days = pd.date_range(first, last, freq="D").date
     return np.array([cal.is_working_day(d) for d in days])
-
-
-@lru_cache(maxsize=2)
-def character(path: Path = CHARACTER_PATH) -> pd.DataFrame:
-    """The county character table (an estimate; see data/regions/county_character.md)."""
-    return pd.read_csv(path, dtype={"code": str}).set_index("code")
 
 
 def drivers(geo: Geography, counties: list[str]) -> dict[str, np.ndarray]:
@@ -314,8 +309,6 @@ def generate(
     gen = _Generator(catalogue, geo, seed, end_month)
     values = gen.run()
     if "major_apps_required" in values:  # the apps that apply to each county (seed 004's 31, less n/a ones)
-        from ingest.demo_apps import applicable
-
         need = applicable(list(gen.counties))
         values["major_apps_required"] = np.tile(
             np.array([len(need[c]) for c in gen.counties], dtype=float)[:, None], (1, len(gen.months)))
@@ -325,8 +318,6 @@ def generate(
                 values[m.code] = gen.draw(m)
     problems = events = None
     if any(m.code in PROBLEM_MEASURES for m in catalogue.measures):
-        from ingest.demo_problems import generate_problems
-
         problems, events = generate_problems(geo, seed, month_end(end_month))
         counted = problem_measures(problems, list(gen.counties), list(gen.months))
         for code, arr in counted.items():

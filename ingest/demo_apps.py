@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from ingest.demo_character import character
+from ingest.demo_problems import generate_problems
 from metrics.geography import Geography
 from metrics.periods import month_end
 from store import Store
@@ -99,8 +101,6 @@ class AppsDemo:
 def applicable(counties: list[str]) -> dict[str, list[str]]:
     """The major apps required of each county (seed 004: 31 provincial major apps, less those whose
     subject the county lacks, from data/regions/county_character.csv; unknown counties need all)."""
-    from ingest.demo import character
-
     try:
         ch = character()
     except FileNotFoundError:
@@ -271,8 +271,6 @@ def load_demo_registers(store: Store, obs: pd.DataFrame, geo: Geography, seed: i
     """Generate and write the app and problem registers for a demo database built from `obs`. `problems`
     and `events` are the register the demo's problem KPIs were counted from (ingest.demo.generate);
     without them the register is drawn again for the span of `obs`."""
-    from ingest.demo_problems import generate_problems
-
     apps = generate_apps(obs, geo, seed)
     if problems is None or events is None:
         last = pd.to_datetime(obs["obs_date"]).max().date() if len(obs) else dt.date.today()

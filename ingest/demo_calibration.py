@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ingest.demo import DemoData, character, generate
+from ingest.demo import DemoData, generate, working_days
+from ingest.demo_character import character
 from metrics.catalogue import Catalogue, Kpi
 from metrics.catalogue import catalogue as default_catalogue
 from metrics.geography import Geography, geography
@@ -148,7 +149,6 @@ def measure(data: DemoData, cat: Catalogue, geo: Geography) -> dict[str, float]:
     znm = _month(obs, cat, "znm_codes_issued", MONTH).reindex(counties) / pop
     out["chunan_vs_shangcheng_znm"] = float(znm[CHUNAN] / znm[SHANGCHENG])
     # 浙政钉: daily actives ÷ the month's activated accounts, province, working days vs days off
-    from ingest.demo import working_days
 
     act = obs[obs["measure_code"] == "zzd_active_users"].groupby("obs_date")["value"].sum()
     acc = obs[obs["measure_code"] == "zzd_activated_accounts"].groupby("obs_date")["value"].sum()

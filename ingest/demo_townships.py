@@ -34,6 +34,7 @@ from metrics.catalogue import catalogue as default_catalogue
 from metrics.geography import Geography, geography
 from metrics.townships import township_measures
 from store import Store
+from store.db import database_url
 from store.schema import import_batch, observation, region
 
 META_KEY = "demo_townships"
@@ -193,8 +194,6 @@ def add_townships(
 
 
 def main(argv: list[str] | None = None) -> None:
-    from store.db import database_url
-
     ap = argparse.ArgumentParser(description="Add the township breakdown (demo) to the demo database")
     ap.add_argument("--seed", type=int, default=2021)
     args = ap.parse_args(argv)

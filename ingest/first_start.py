@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     if store.is_demo():
         demo_users = accounts.ensure_demo_accounts(store)
         print("» demo sign-in: " + ", ".join(f"{n} / {pw}" for n, pw, _, _ in demo_users))
-        from ingest.bootstrap import seed_demo_extras  # the same extras as `python -m metrics demo`
+        from ingest.bootstrap import seed_demo_extras  # the same extras as `python -m ingest demo`
 
         if items := seed_demo_extras(store):
             print(f"» demo instructions (批示督办): {len(items)} items")

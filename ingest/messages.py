@@ -3,7 +3,10 @@
 County data officers read the Chinese; the English is for the log and for developers. Messages
 are `str.format` templates keyed by a stable code, so tests and the app can match on the code
 and never on wording. `loc` (row/column) is rendered by `where()` so every message names the
-cell the same way.
+cell the same way. The messages and cell locations register into the one text mechanism
+(`i18n`); an English message may be a pair of plural forms chosen by `n`. The Excel template's
+own text (TEMPLATE_TEXT, TEMPLATE_RULES) is the Chinese content of a document, not an interface
+string, and stays here as it is.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from i18n import Text, register, template, tr
+
 Lang = Literal["zh", "en"]
 Severity = Literal["error", "warning", "info"]
 
-MESSAGES: dict[str, dict[str, str]] = {
+MESSAGES: dict[str, dict[str, Text]] = {
     # -- the file as a whole -------------------------------------------------------------------
     "file_too_large": {
         "zh": "文件过大：{size_mb:.1f} MB，超过上限 {limit_mb:.0f} MB。请只提交本期报表，或分多个文件导入。",
@@ -82,7 +87,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "columns_ignored": {
         "zh": "第 {row} 行表头中的 {n} 列不是指标，未导入：{columns}。",
-        "en": "{n} columns of the header in row {row} are not measures and were not imported: {columns}.",
+        "en": {"one": "{n} column of the header in row {row} is not a measure and was not imported: {columns}.",
+               "other": "{n} columns of the header in row {row} are not measures and were not imported: {columns}."},
     },
     "note_rows": {
         "zh": "数据下方第 {rows} 行只有文字（如“{example}”），视为说明，未导入。",
@@ -211,7 +217,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "more_of_kind": {
         "zh": "另有 {n} 处同类问题（{code}），未逐条列出。",
-        "en": "{n} more issues of the same kind ({code}) not listed.",
+        "en": {"one": "{n} more issue of the same kind ({code}) not listed.",
+               "other": "{n} more issues of the same kind ({code}) not listed."},
     },
     "duplicate_file": {
         "zh": "此文件与批次 {batch_id}（{when} 由 {who} 导入）内容完全相同，可能是重复提交。",
@@ -219,7 +226,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "nothing_changed": {
         "zh": "文件中的 {n} 个数值与已入库数据完全相同，无需写入。",
-        "en": "all {n} values equal the stored figures; nothing to write.",
+        "en": {"one": "the {n} value equals the stored figure; nothing to write.",
+               "other": "all {n} values equal the stored figures; nothing to write."},
     },
     "blank_cells": {
         "zh": "有 {n} 个指标单元格未填写（如 {example}），视为未报送。",
@@ -240,7 +248,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "rolled_back": {
         "zh": "批次 {batch_id} 已撤销（{n} 行），相关数值恢复为此前的有效值。",
-        "en": "batch {batch_id} rolled back ({n} rows); the previous values are current again.",
+        "en": {"one": "batch {batch_id} rolled back ({n} row); the previous value is current again.",
+               "other": "batch {batch_id} rolled back ({n} rows); the previous values are current again."},
     },
     "rollback_missing": {"zh": "批次 {batch_id} 不存在。", "en": "batch {batch_id} does not exist."},
     "rollback_not_committed": {
@@ -254,6 +263,10 @@ LOC = {
     "zh": {"cell": "第 {row} 行 {col} 列", "row": "第 {row} 行", "header": "（{header}）"},
     "en": {"cell": "row {row}, column {col}", "row": "row {row}", "header": " ({header})"},
 }
+
+register(__name__,
+         {k: str(m["zh"]) for k, m in MESSAGES.items()} | {f"loc_{k}": v for k, v in LOC["zh"].items()},
+         {k: m["en"] for k, m in MESSAGES.items()} | {f"loc_{k}": v for k, v in LOC["en"].items()})
 
 # The one rule on formulas, word for word in the template (subtitle and rule 5) and the README:
 # Excel and LibreOffice always save a formula's result beside it, and that result is the figure the
@@ -308,21 +321,20 @@ def num(x: float) -> str:
 
 def text(key: str, lang: Lang = "zh", /, **params: Any) -> str:
     """The message `key` in `lang`, filled with `params` (missing params stay visible, not crash)."""
-    template = MESSAGES[key][lang]
+    text_ = template(key, lang, params.get("n"))
     try:
-        return template.format(**params)
+        return text_.format(**params)
     except (KeyError, IndexError, ValueError):
-        return template + " " + repr(params)
+        return text_ + " " + repr(params)
 
 
 def where(row: int | None, col: str | None = None, header: str | None = None, lang: Lang = "zh") -> str:
     """The cell location in the wording every message uses."""
     if row is None:
         return ""
-    t = LOC[lang]
-    out = t["cell"].format(row=row, col=col) if col else t["row"].format(row=row)
+    out = tr("loc_cell", lang, row=row, col=col) if col else tr("loc_row", lang, row=row)
     if header:
-        out += t["header"].format(header=header)
+        out += tr("loc_header", lang, header=header)
     return out
 
 

@@ -1,4 +1,4 @@
-"""`python -m metrics`: list the catalogue, compute a value, (re)create the demo database.
+"""`python -m metrics`: list the catalogue, compute a value (the demo database: `python -m ingest demo`).
 
 Errors in the question (unknown KPI, region or period) print one line and exit with 2; database
 problems exit with 3. No tracebacks for people.
@@ -42,7 +42,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_value(args: argparse.Namespace) -> int:
-    from metrics import open_engine
+    from metrics import open_engine  # looked up when run, so a caller (tests) can substitute the engine
 
     eng = open_engine()
     period = args.period or eng.latest_month()
@@ -79,23 +79,6 @@ def cmd_value(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    import os
-
-    from ingest.bootstrap import create_demo_database, seed_demo_extras
-    from store import Store
-
-    # COCKPIT_DEMO_TODAY pins "today" (the history runs to the month before it): for tests and demos
-    today = os.environ.get("COCKPIT_DEMO_TODAY")
-    day = dt.date.fromisoformat(today) if today else None
-    stats = create_demo_database(seed=args.seed, today=day)
-    stats["instructions"] = len(seed_demo_extras(Store(), day))  # as the first start does
-    print(json.dumps(stats, ensure_ascii=False) if args.json else
-          f"demo database ready ({stats['dialect']}): {stats['observations']:,} observations in "
-          f"{stats['batches']:,} batches through {stats['last_month']}, {stats['total_s']} s")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m metrics", description="Zhejiang digital-reform KPI engine")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -110,10 +93,6 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--known-at", default=None, help="as known at this moment (default: now)")
     pv.add_argument("--json", action="store_true")
     pv.set_defaults(func=cmd_value)
-    pd_ = sub.add_parser("demo", help="(re)create the database named by DATABASE_URL with demo data")
-    pd_.add_argument("--seed", type=int, default=2021)
-    pd_.add_argument("--json", action="store_true")
-    pd_.set_defaults(func=cmd_demo)
     return p
 
 

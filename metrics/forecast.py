@@ -397,6 +397,19 @@ def at_risk(fc: pd.DataFrame, kpi: str, regions: Iterable[str] | None = None, be
 # -- back-test --------------------------------------------------------------------------------------
 
 
+def prob_text(p: float | None) -> str:
+    """A probability as a whole percent; the ends say ≥99% / ≤1% (an empirical 100% is not certainty).
+
+    Here, beside the numbers, so the app and the meeting pack word it the same way."""
+    if p is None or not isinstance(p, int | float) or p != p:  # None, not a number, or NaN
+        return "—"
+    if p >= 0.995:
+        return "≥99%"
+    if p <= 0.005:
+        return "≤1%"
+    return f"{p * 100:.0f}%"
+
+
 def backtest(values: pd.DataFrame, years: Iterable[int], cut_months: Iterable[int], cat: Catalogue | None = None,
              levels: dict[str, str] | None = None) -> pd.DataFrame:
     """Forecast from each (year, cut-off month) using only data up to it; join December's truth."""

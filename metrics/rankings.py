@@ -32,7 +32,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from metrics import formats
+from metrics import formats, texts
 from metrics.catalogue import Kpi
 from metrics.engine import EngineError, MetricsEngine
 from metrics.evaluate import publish, publish_one, published
@@ -124,17 +124,13 @@ class Population:
         return geo.members(r.code, on)
 
     def label(self, geo: Geography, lang: str = "zh") -> str:
-        if self.kind == "counties":
-            return "all counties of Zhejiang" if lang == "en" else "全省县（市、区）"
-        if self.kind == "cities":
-            return "the 11 cities" if lang == "en" else "全省11个设区市"
+        if self.kind in ("counties", "cities"):
+            return texts.tr(f"pop_{self.kind}", lang)
         if self.kind == "townships" and self.code is None:
-            return "all townships of Zhejiang (demo)" if lang == "en" else "全省乡镇（街道）（演示）"
+            return texts.tr("pop_townships_all", lang)
         name = geo.get(self.code or "").name(lang)
-        if self.kind == "townships":
-            return f"townships of {name} (demo)" if lang == "en" else f"{name}各乡镇（街道）（演示）"
-        if self.kind == "city":
-            return f"counties of {name}" if lang == "en" else f"{name}各县（市、区）"
+        if self.kind in ("townships", "city"):
+            return texts.tr("pop_townships_of" if self.kind == "townships" else "pop_counties_of", lang, name=name)
         return name
 
     @property

@@ -20,12 +20,9 @@ import pandas as pd
 from metrics import formats
 from metrics.catalogue import Catalogue, Kpi
 from metrics.geography import PROVINCE, Geography
+from metrics.texts import tr
 
-PREVIOUS = {  # grain -> (zh, en) name of the 环比 period
-    "month": ("上月", "the previous month"), "bimonth": ("上一双月", "the previous two months"),
-    "quarter": ("上季度", "the previous quarter"),
-    "year": ("上年", "the previous year"), "ytd": ("上期", "the previous period"), "day": ("前一日", "the previous day"),
-}
+GRAINS_WITH_PREVIOUS = ("month", "bimonth", "quarter", "year", "ytd", "day")  # the 环比 period has a name
 ON_TARGET = "green"
 RATED = ("green", "amber", "red")
 
@@ -112,16 +109,13 @@ def _is_flat(x: float, kpi: Kpi) -> bool:
 def _change_text(f: KpiFacts, kpi: Kpi, lang: str, grain: str) -> str | None:
     if f.change is None:
         return None
-    prev_zh, prev_en = PREVIOUS.get(grain, PREVIOUS["ytd"])
+    prev = tr(f"sum_prev_{grain if grain in GRAINS_WITH_PREVIOUS else 'ytd'}", lang)
     pct = kpi.format == "percent"
     amount = _points(f.change, kpi) if pct else f"{abs(f.change) * 100:.1f}"
     if float(amount) == 0.0:
-        return f"与{prev_zh}持平" if lang == "zh" else f"flat on {prev_en}"
-    up = f.change > 0
-    if lang == "zh":
-        verb = ("提升" if up else "下降") if pct else ("增长" if up else "下降")
-        return f"较{prev_zh}{verb}{amount}{'个百分点' if pct else '%'}"
-    return f"{'up' if up else 'down'} {amount}{' pts' if pct else '%'} on {prev_en}"
+        return tr("sum_flat", lang, prev=prev)
+    key = f"sum_{'up' if f.change > 0 else 'down'}_{'pts' if pct else 'pct'}"
+    return tr(key, lang, prev=prev, amount=amount)
 
 
 def _gap_text(f: KpiFacts, kpi: Kpi, lang: str) -> str | None:
@@ -129,37 +123,27 @@ def _gap_text(f: KpiFacts, kpi: Kpi, lang: str) -> str | None:
         return None
     pct = kpi.format == "percent"
     if pct:
-        size = f"{_points(f.shortfall, kpi)}{'个百分点' if lang == 'zh' else ' pts'}"
+        size = tr("sum_points", lang, v=_points(f.shortfall, kpi))
         at_target = _is_flat(f.shortfall, kpi)
     else:
         size = formats.value(abs(f.shortfall), kpi, lang)
         at_target = f.shortfall == 0
     up = kpi.direction == "up"
-    if lang == "zh":
-        if at_target:
-            return "达到年度目标"
-        if f.shortfall > 0:
-            return f"距年度目标差{size}" if up else f"高于年度目标值{size}"
-        return f"{'超出' if up else '优于'}年度目标{size}"
     if at_target:
-        return "at the annual target"
+        return tr("sum_at_target", lang)
     if f.shortfall > 0:
-        return f"{size} short of the annual target" if up else f"{size} above the annual target"
-    return f"{size} {'above' if up else 'better than'} the annual target"
+        return tr("sum_short" if up else "sum_over_ceiling", lang, size=size)
+    return tr("sum_beyond" if up else "sum_better", lang, size=size)
 
 
 def _children_text(f: KpiFacts, geo: Geography, lang: str) -> str | None:
     if f.child_level is None:
         return None
-    unit_zh = "个市" if f.child_level == "city" else "个区县"
-    unit_en = "cities" if f.child_level == "city" else "counties"
+    level = "city" if f.child_level == "city" else "county"
     if f.n_children:
-        if lang == "zh":
-            return f"{f.n_children}{unit_zh}中{f.n_children_on_target}个达标"
-        return f"{f.n_children_on_target} of {f.n_children} {unit_en} on target"
+        return tr(f"sum_children_{level}", lang, n=f.n_children, k=f.n_children_on_target)
     if f.best_child:
-        name = geo.get(f.best_child).name(lang)
-        return f"{name}居{unit_zh[1:]}首位" if lang == "zh" else f"{name} leads the {unit_en}"
+        return tr(f"sum_leads_{level}", lang, name=geo.get(f.best_child).name(lang))
     return None
 
 
@@ -169,25 +153,21 @@ def _rank_text(f: KpiFacts, geo: Geography, lang: str) -> str | None:
     level = geo.get(f.region).level
     if level not in ("city", "county"):
         return None
-    if lang == "zh":
-        return f"全省{f.rank_of}个{'市' if level == 'city' else '区县'}中排第{f.rank}位"
-    return f"ranked {f.rank} of {f.rank_of} {'cities' if level == 'city' else 'counties'}"
+    return tr(f"sum_rank_{level}", lang, rank=f.rank, of=f.rank_of)
 
 
 def kpi_sentence(f: KpiFacts, kpi: Kpi, geo: Geography, lang: str = "zh", grain: str = "month") -> str:
     name = kpi.name(lang)
     if f.province_only:
-        return (f"{name}为全省统计口径，无分地区数据" if lang == "zh"
-                else f"{name} is measured for the province only")
+        return tr("sum_province_only", lang, name=name)
     if f.value is None:
-        return f"{name}本期无数据" if lang == "zh" else f"{name}: no data for this period"
+        return tr("sum_no_data", lang, name=name)
     head = f"{name} {formats.value(f.value, kpi, lang)}"
     parts = [p for p in (_change_text(f, kpi, lang, grain), _gap_text(f, kpi, lang)) if p]
     tail = [p for p in (_children_text(f, geo, lang), _rank_text(f, geo, lang)) if p]
     if f.n_missing:
-        tail.append(f"{f.n_missing}个区县逾期未报" if lang == "zh" else
-                    f"{f.n_missing} {'county' if f.n_missing == 1 else 'counties'} not reported")
-    sep, semi = ("，", "；") if lang == "zh" else (", ", "; ")
+        tail.append(tr("sum_missing", lang, n=f.n_missing))
+    sep, semi = tr("sum_sep", lang), tr("sum_semi", lang)
     text = sep.join([head, *parts])
     return text + (semi + sep.join(tail) if tail else "")
 
@@ -208,20 +188,13 @@ def system_summary(bulk: pd.DataFrame, cat: Catalogue, system: str, region: str,
     rated = rows[rows["status"].isin(RATED) & rows["target"].notna()]
     n = {s: int((rated["status"] == s).sum()) for s in RATED}
     if rated.empty:
-        return (f"{name}：{len(kpis)}项指标，本地区本期无可对照目标的数据" if lang == "zh"
-                else f"{name}: {len(kpis)} KPIs, none with a target and a value here this period")
+        return tr("sum_system_no_rated", lang, name=name, n=len(kpis))
     worst_txt = ""
     off = rated[rated["status"] != ON_TARGET]
     if len(off):
         w = off.loc[off["attainment"].astype(float).idxmin()]
         k = cat.kpi(str(w["kpi"]))
         gap = _gap_text(kpi_facts(bulk, k, region, geo), k, lang)
-        if lang == "zh":
-            worst_txt = f"；差距最大的是{k.name('zh')}（{gap}）" if gap else ""
-        else:
-            worst_txt = f"; furthest off: {k.name('en')} ({gap})" if gap else ""
-    if lang == "zh":
-        return (f"{name}：{len(kpis)}项指标中有目标的{len(rated)}项，{n['green']}项达标、{n['amber']}项接近、"
-                f"{n['red']}项未达标{worst_txt}")
-    return (f"{name}: of {len(rated)} KPIs with a target ({len(kpis)} in all), {n['green']} on target, "
-            f"{n['amber']} near, {n['red']} off{worst_txt}")
+        worst_txt = tr("sum_system_worst", lang, kpi=k.name(lang), gap=gap) if gap else ""
+    return tr("sum_system", lang, name=name, total=len(kpis), n=len(rated), green=n["green"], amber=n["amber"],
+              red=n["red"], worst=worst_txt)

@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from ingest.safety import neutralise_frame
 from metrics import problems as problem_lists
 from metrics.engine import EngineError, MetricsEngine
 from metrics.periods import Period
-from metrics.rankings import LIST_COLUMNS, RankingError, evaluate_scheme, league_table, red_black_lists
+from metrics.rankings import LIST_COLUMNS, RankingError, evaluate_scheme, for_download, league_table, red_black_lists
 from store.schema import import_batch, observation
 from store.schema_pack import freeze, freeze_item, pack_file
 
@@ -344,9 +345,6 @@ def _rolled_back_at(note: str | None) -> dt.datetime | None:
 
 def changes_csv(changes: pd.DataFrame) -> bytes:
     """UTF-8 with BOM (Excel), batch lists joined, text cells neutralised against formula injection."""
-    from ingest.safety import neutralise_frame
-    from metrics.rankings import for_download
-
     buf = io.StringIO()
     neutralise_frame(for_download(changes)).to_csv(buf, index=False)
     return buf.getvalue().encode("utf-8-sig")

@@ -17,14 +17,18 @@ from functools import lru_cache
 
 import pandas as pd
 
+from followup.model import escalation_level
+from followup.service import state_at
 from metrics.catalogue import Catalogue, Kpi
 from metrics.engine import MetricsEngine
+from metrics.forecast import at_risk, cutoff_of, prob_text, year_end_forecasts
 from metrics.formats import compact
 from metrics.formats import value as format_value
 from metrics.geography import PROVINCE, Geography
 from metrics.geometry import read_boundaries
+from metrics.periods import Period
 from pack.freeze import Freeze, coverage_of, frozen_tables, pack_tables, problems_day
-from ui.texts import pack as texts
+from pack.texts import tr
 
 ROWS_PER_SLIDE = 10
 TONES = {  # shared palette (hex, no '#'): status colours readable on a projector
@@ -33,11 +37,6 @@ TONES = {  # shared palette (hex, no '#'): status colours readable on a projecto
 }
 QUINTILES = ["1B5E20", "66BB6A", "FDD835", "FB8C00", "C62828"]  # best fifth … worst fifth
 NA_FILL = "CFD8DC"
-
-
-def tr(key: str, lang: str, **kw: object) -> str:
-    text = (texts.EN if lang == "en" else texts.ZH)[key]
-    return text.format(**kw) if kw else text
 
 
 @dataclass
@@ -614,9 +613,6 @@ def _followup_slide(engine: MetricsEngine, when: dt.datetime | None, cat: Catalo
                     lang: str) -> Slide:
     """批示督办 (issue #11 A): open instructions as they stood at the freeze (now for a live deck), the
     escalated (通报) and overdue first; rebuilt from the items' history, so a frozen deck does not move."""
-    from followup.model import escalation_level
-    from followup.service import state_at
-
     when = when or dt.datetime.now().replace(microsecond=0)
     rows_all = [(i, s, d) for i, s, d in state_at(engine.store.engine, when) if s != "closed"]
     n_over = sum(1 for _, _, d in rows_all if d > 0)
@@ -652,10 +648,6 @@ def _forecast_slides(engine: MetricsEngine, p, known_at: dt.datetime | None, cat
     counties least likely to meet a headline target. Computed from the data as known at the freeze
     (now for a live deck), so a frozen deck does not move; none when the period leaves nothing to
     project (December, not yet complete) or nothing has a target."""
-    from metrics.forecast import at_risk, cutoff_of, year_end_forecasts
-    from metrics.periods import Period
-    from ui.forecast_view import prob_text
-
     latest = engine.latest_month()
     cut = cutoff_of(p, latest)
     if cut is None and latest is not None and p.grain != "day" and p.end.replace(day=1) > latest.start \

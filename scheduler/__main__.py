@@ -19,8 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from deploy import logs
-from deploy.logs import JsonFormatter  # noqa: F401 - kept importable from here
+import applog as logs
 from scheduler.service import JOB_IDS, Config, Service
 from store import Store
 
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drop-folder", type=Path, help="the drop folder (default $COCKPIT_DROP_DIR or var/drop)")
     ap.add_argument("--database-url", help="default $DATABASE_URL or the embedded SQLite file")
     args = ap.parse_args(argv)
-    logs.setup_process(logging.INFO)  # JSON lines on stdout (deploy/logs.py, shared with the app)
+    logs.setup_process(logging.INFO)  # JSON lines on stdout (applog/, shared with the app)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     cfg = Config()
     if args.drop_folder:

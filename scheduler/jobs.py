@@ -17,8 +17,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from followup.service import escalate_overdue
 from ingest.formats import IMPORT_SUFFIXES
+from ingest.importer import ImportOptions, import_file, resolve_county
+from ingest.quality import record_rejection
+from ingest.templates import reported_measures
+from metrics.periods import latest_due_month
 from scheduler.history import JobResult
+from scheduler.texts import tr
 from store import Store
 from store.schema import import_batch, meta, observation, region, rollup_month
 from store.schema_jobs import freshness_alert, snapshot, snapshot_item
@@ -64,9 +70,6 @@ def drop_folder(store: Store, folder: str | Path, *, today: dt.date | None = Non
     whose bytes were already imported (same sha256) is not imported again. Files younger than
     `min_age` seconds may still be being written and wait for the next run.
     """
-    from ingest.importer import ImportOptions, import_file, resolve_county
-    from ingest.quality import record_rejection
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     candidates = [(p, False) for p in sorted(folder.iterdir())]
@@ -84,7 +87,7 @@ def drop_folder(store: Store, folder: str | Path, *, today: dt.date | None = Non
         prior = store.batches_with_checksum(checksum)
         if prior:
             b = prior[0]
-            _move(path, folder, "processed", [f"文件内容此前已导入（批次 {b['id']}，{b['committed_at']}），未重复导入。"])
+            _move(path, folder, "processed", [tr("sched_already_imported", "zh", batch=b["id"], at=b["committed_at"])])
             done["duplicate"] += 1
             continue
         as_county = None
@@ -93,7 +96,7 @@ def drop_folder(store: Store, folder: str | Path, *, today: dt.date | None = Non
             try:
                 as_county = resolve_county(m.group(1))
             except KeyError as exc:
-                _move(path, folder, "rejected", [f"文件名中的区划代码 {m.group(1)} 不是有效的县（市、区）代码，请按“县级代码_期间”命名（如 330102_2026-10.xlsx）。", f"({exc})"])
+                _move(path, folder, "rejected", [tr("sched_bad_county_in_name", "zh", code=m.group(1)), f"({exc})"])
                 done["rejected"] += 1
                 continue
         rep = import_file(path, store, as_county=as_county, user=user,
@@ -224,8 +227,6 @@ def _add_months(d: dt.date, n: int) -> dt.date:
 
 def due_month(today: dt.date) -> dt.date:
     """The latest month whose county reports are due: the engine's one definition of the latest month."""
-    from metrics.periods import latest_due_month
-
     return latest_due_month(today)
 
 
@@ -247,8 +248,6 @@ def check_freshness(store: Store, *, today: dt.date | None = None, measures: lis
     not count.
     """
     if measures is None:
-        from ingest.templates import reported_measures
-
         measures = [m.code for m in reported_measures()]
     today = today or dt.date.today()
     month = due_month(today)
@@ -270,7 +269,7 @@ def check_freshness(store: Store, *, today: dt.date | None = None, measures: lis
         existing = {r.region_code: r for r in conn.execute(
             sa.select(fa.region_code, fa.status).where(fa.kind == "overdue_report", fa.period == period))}
         for code in sorted(set(counties) - reported):
-            msg = f"{counties[code]}（{code}）{period} 月报逾期未报（截止 {due:%Y-%m-%d}）"
+            msg = tr("sched_overdue_report", "zh", county=counties[code], code=code, period=period, due=f"{due:%Y-%m-%d}")
             row = existing.get(code)
             if row is None:
                 conn.execute(freshness_alert.insert().values(
@@ -343,7 +342,5 @@ def take_snapshot(store: Store, *, on: dt.date | None = None) -> JobResult:
 def escalate_followups(store: Store) -> JobResult:
     """批示督办 (#11): record the escalation of items that became overdue, whether or not anyone opens a
     page (the alerts panel and the meeting pack read the recorded level)."""
-    from followup.service import escalate_overdue
-
     ids = escalate_overdue(store)
     return JobResult(rows_affected=len(ids), detail={"escalated": ids[:50]})

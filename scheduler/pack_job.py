@@ -23,6 +23,8 @@ def pack_dir() -> Path:
 
 
 def pack_after_freeze(store: Store, folder: Path | None = None, langs: tuple[str, ...] = ("zh",)) -> JobResult:
+    # loaded when a pack is due, not at start: the deck libraries (python-pptx, fpdf2) would slow the
+    # scheduler's start and every health check, which imports the scheduler's job table
     from metrics.engine import MetricsEngine
     from pack.export import FORMATS, render, write
     from pack.freeze import unpacked_freezes

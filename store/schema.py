@@ -10,17 +10,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-CODE = sa.String(24)  # region codes: GB/T 2260 (6 digits), townships (9-12), peer-group keys
-MEASURE = sa.String(64)
+# Each feature keeps its tables in its own module on the shared metadata (store/tables_base.py);
+# importing them here puts every table on `metadata`, which migrations and create_all read.
+from store import schema_apps, schema_auth, schema_followup, schema_ingest, schema_jobs, schema_pack  # noqa: F401
+from store.tables_base import CODE, MEASURE, metadata
 
 region = sa.Table(
     "region",
@@ -102,11 +95,3 @@ meta = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(255), nullable=False),
 )
-
-# scheduler tables (and the rejected-imports log) live in their own modules but share this metadata
-from store import schema_apps as _schema_apps  # noqa: E402,F401
-from store import schema_auth as _schema_auth  # noqa: E402,F401
-from store import schema_followup as _schema_followup  # noqa: E402,F401
-from store import schema_ingest as _schema_ingest  # noqa: E402,F401
-from store import schema_jobs as _schema_jobs  # noqa: E402,F401
-from store import schema_pack as _schema_pack  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Tables of the major applications and the 七张问题清单 (issue #4): item-level registers that the
 monthly KPI observations cannot hold (which app is live in which county, which problem is open).
 
-They share `store.schema.metadata`, so Alembic's compare sees them; migration 0004 creates them.
+They share `store.tables_base.metadata`, so Alembic's compare sees them; migration 0004 creates them.
 Status of a rollout or a problem *at a date* follows from the dates kept here (started/live,
 found/deadline/closed), so any past period can be shown as it was; `problem.status` is the
 status at the last update, kept for quick filtering.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from store.schema import CODE, metadata
+from store.tables_base import CODE, metadata
 
 # The register of provincial major applications (省级重大应用).
 major_app = sa.Table(

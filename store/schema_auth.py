@@ -1,6 +1,6 @@
 """Tables of sign-in and audit (issue #9): local accounts and the append-only audit log.
 
-They share `store.schema.metadata` so Alembic's compare sees them; migration 0006 creates them
+They share `store.tables_base.metadata` so Alembic's compare sees them; migration 0006 creates them
 (and, on SQLite and PostgreSQL, triggers that refuse UPDATE and DELETE on audit_log).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from store.schema import CODE, metadata
+from store.tables_base import CODE, metadata
 
 # One row per local account. Failed sign-ins are counted here (throttle survives restarts and is
 # shared by every app process); `is_demo` marks the demo accounts production refuses to run with.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from store.schema import CODE, metadata
+from store.tables_base import CODE, metadata
 
 followup_item = sa.Table(
     "followup_item",

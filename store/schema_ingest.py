@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from store.schema import CODE, metadata
+from store.tables_base import CODE, metadata
 
 import_rejection = sa.Table(
     "import_rejection",

@@ -1,5 +1,5 @@
 """Tables of the scheduler process (issue #7): run history, the single-scheduler lease, freshness
-alerts, nightly snapshots and a little job state. They share `store.schema.metadata`, so Alembic's
+alerts, nightly snapshots and a little job state. They share `store.tables_base.metadata`, so Alembic's
 compare sees them; migration 0002 creates them.
 """
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from store.schema import CODE, MEASURE, metadata
+from store.tables_base import CODE, MEASURE, metadata
 
 # One row per attempt of a job: a retried failure leaves its failed attempts beside the success.
 job_run = sa.Table(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from store.schema import metadata
+from store.tables_base import metadata
 
 # MySQL's TEXT stops at 64 KB; a chunk of frozen rows may be larger
 LONG_TEXT = sa.Text().with_variant(mysql.LONGTEXT(), "mysql")

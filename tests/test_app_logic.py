@@ -69,13 +69,12 @@ def test_rank_change():
 
 # -- strings ------------------------------------------------------------------------------------
 def test_both_languages_have_the_same_keys_and_placeholders():
-    assert ZH.keys() == EN.keys()
-    import string
+    from i18n import AREAS, placeholders
 
+    assert ZH.keys() == EN.keys()
     for k in ZH:
-        f = {x[1] for x in string.Formatter().parse(ZH[k]) if x[1]}
-        g = {x[1] for x in string.Formatter().parse(EN[k]) if x[1]}
-        assert f == g, k
+        if AREAS[k].startswith(("ui.", "pack.")):  # the app's own (all areas: tests/test_i18n.py)
+            assert placeholders(ZH[k]) == placeholders(EN[k]), k
     assert t("rank_city", "zh", rank=3, of=11) == "全省第3/11"
     assert t("rank_county", "zh", rank=7, of=90) == "第7/90"
 

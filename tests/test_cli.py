@@ -90,7 +90,7 @@ def test_unreachable_database_exits_3_without_traceback():
 def test_demo_command_creates_the_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'd.sqlite'}"
     env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=url, COCKPIT_DEMO_TODAY="2021-04-02")
-    out = subprocess.run([sys.executable, "-m", "metrics", "demo", "--seed", "9", "--json"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "ingest", "demo", "--seed", "9", "--json"], capture_output=True,
                          text=True, env=env, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
     stats = json.loads(out.stdout)

@@ -9,6 +9,7 @@ import json
 import pandas as pd
 import pytest
 
+from ingest import __main__ as ingest_cli
 from ingest.bootstrap import create_demo_database, seed_demo_extras
 from ingest.demo import generate
 from metrics import cli
@@ -107,10 +108,10 @@ def test_cli_value_without_a_period_answers_for_the_latest_month(demo_url, monke
     assert cli.main(["value", "online_handling_rate", "330000", "--known-at", "soon"]) == 2
 
 
-def test_metrics_demo_gives_the_first_start_demo_with_instructions(tmp_path, monkeypatch, capsys):
+def test_ingest_demo_gives_the_first_start_demo_with_instructions(tmp_path, monkeypatch, capsys):
     url = f"sqlite:///{tmp_path / 'cli_demo.sqlite'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("COCKPIT_DEMO_TODAY", "2021-04-02")
-    assert cli.main(["demo", "--json"]) == 0
+    assert ingest_cli.main(["demo", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["instructions"] == 3  # the 批示督办 items of the first start
     assert seed_demo_extras(Store(url)) == []  # and the first start adds nothing more

@@ -15,11 +15,13 @@ import pytest
 import sqlalchemy as sa
 from pptx import Presentation
 
+from i18n import placeholders
 from metrics.engine import MetricsEngine
 from metrics.formats import value as format_value
 from metrics.geography import PROVINCE
 from metrics.periods import Period
 from pack import __main__ as cli
+from pack import texts
 from pack.export import deck_for, render
 from pack.freeze import changed_since_freeze, freeze_period, frozen_tables, get_freeze, pack_files
 from pack.model import build_deck, slide_text
@@ -29,7 +31,6 @@ from store.schema import observation
 from tests.conftest import REQUIRE_SERVERS
 from tests.helpers import engine_for, scratch_store
 from tests.test_app_pages import DEMO_TODAY, app_db, demo_db_url, html_text, navigation_mode, run, use_db  # noqa: F401
-from ui.texts import pack as texts
 
 A, B = "330102", "330105"
 OCT = dt.date(2026, 10, 1)
@@ -217,9 +218,8 @@ def test_scheduled_pack_after_freeze(demo, tmp_path):
 def test_texts_match():
     assert set(texts.ZH) == set(texts.EN)
     assert all(k.startswith("pack_") for k in texts.ZH if not k.startswith("data_job_"))
-    field = re.compile(r"{(\w+)}")
     for k in texts.ZH:
-        assert set(field.findall(texts.ZH[k])) == set(field.findall(texts.EN[k])), k
+        assert placeholders(texts.ZH[k]) == placeholders(texts.EN[k]), k
 
 
 # -- the pages' guards (AppTest; the keyboard and the downloads are in tests/test_browser_pack.py) --------------------

@@ -14,24 +14,13 @@ from html import escape
 import pandas as pd
 
 from metrics.catalogue import Kpi
-from metrics.forecast import at_risk
+from metrics.forecast import at_risk, prob_text
 from metrics.periods import Period
 from ui import fmt
 from ui.i18n import t
 
 
 # -- text (no Streamlit) -------------------------------------------------------------------------
-def prob_text(p: float | None) -> str:
-    """A probability as a whole percent; the ends say ≥99% / ≤1% (an empirical 100% is not certainty)."""
-    if not fmt.is_num(p):
-        return "—"
-    if p >= 0.995:
-        return "≥99%"
-    if p <= 0.005:
-        return "≤1%"
-    return f"{p * 100:.0f}%"
-
-
 def month_name(m: int, lang: str) -> str:
     return t("forecast_month", lang, m=calendar.month_abbr[m] if lang == "en" else str(m))
 

@@ -1,14 +1,20 @@
-"""Every user-facing string of the app, one dict per language (a translation is this file).
+"""The app's shell strings and its entry to the one text mechanism (the `i18n` package).
 
 `t(key, lang, **kw)` formats the string; an unknown key raises KeyError in tests rather than
-showing a code to a leader. KPI, system and region names come from the catalogue and geography.
+showing a code to a leader. The shell's own strings are here; each feature area keeps its table in
+ui/texts/<area>.py, the pack's in pack/texts.py, and all register into `i18n`. KPI, system and
+region names come from the catalogue and geography.
 """
 
 from __future__ import annotations
 
-LANGS = ("zh", "en")
+import pack.texts  # noqa: F401 - registers the pack's strings, which the pack pages show
+import ui.texts  # noqa: F401 - registers every feature area's strings
+from i18n import EN, LANGS, ZH, Text, register, tr
 
-ZH: dict[str, str] = {
+__all__ = ["EN", "LANGS", "ZH", "t"]
+
+_ZH: dict[str, str] = {
     # shell
     "app_title": "数字化改革 · 一屏掌控",
     "app_subtitle": "浙江省数字化改革领导驾驶舱",
@@ -154,7 +160,7 @@ ZH: dict[str, str] = {
     "type_自治县": "自治县",
 }
 
-EN: dict[str, str] = {
+_EN: dict[str, Text] = {
     "app_title": "Digital reform · One-screen cockpit",
     "app_subtitle": "Zhejiang digital reform leadership cockpit",
     "demo_badge": "Demo data",
@@ -249,11 +255,15 @@ EN: dict[str, str] = {
     "no_alerts": "No alerts for this period",
     "al_off_target": "{kpi} off target: {value} (target {target})",
     "al_falling": "{kpi} falling month on month: {change}",
-    "al_overdue": "{county} overdue ({n} KPIs not reported)",
-    "al_small_swings": "{kpi}: {n} small-sample counties swung sharply ({counties}); few cases, not listed one by one",
+    "al_overdue": {"one": "{county} overdue ({n} KPI not reported)",
+                  "other": "{county} overdue ({n} KPIs not reported)"},
+    "al_small_swings": {"one": "{kpi}: {n} small-sample county swung sharply ({counties}); few cases, not listed one by one",
+                       "other": "{kpi}: {n} small-sample counties swung sharply ({counties}); few cases, not listed one by one"},
     "al_off_pace": "{kpi} behind pace: {value} (pro-rata target {target})",
-    "al_off_target_more": "{n} more headline KPIs off target: {kpis}",
-    "alerts_more": "{n} more alerts not shown",
+    "al_off_target_more": {"one": "{n} more headline KPI off target: {kpis}",
+                          "other": "{n} more headline KPIs off target: {kpis}"},
+    "alerts_more": {"one": "{n} more alert not shown",
+                   "other": "{n} more alerts not shown"},
     "al_stale": "{kpi}: data only through {as_of}",
     "al_drop": "{county}: sharp drop in {kpi} {change}",
     "al_small": "{county}: {kpi} small sample",
@@ -268,7 +278,8 @@ EN: dict[str, str] = {
     "county_rank": "Provincial rank",
     "peer_rank": "Rank in group",
     "trend_kpi": "Trend KPI",
-    "missing_reports": "{n} KPIs not reported for this period",
+    "missing_reports": {"one": "{n} KPI not reported for this period",
+                       "other": "{n} KPIs not reported for this period"},
     "trend_title": "{kpi}: {county}, city, province and peer group",
     "kpi": "KPI",
     "system": "System",
@@ -278,7 +289,8 @@ EN: dict[str, str] = {
     "sparkline": "12 months",
     "pick_system": "System",
     "system_title": "{system}",
-    "system_table": "{scope} · {period} · {n} KPIs",
+    "system_table": {"one": "{scope} · {period} · {n} KPI",
+                    "other": "{scope} · {period} · {n} KPIs"},
     "regions_of_kpi": "By region: {kpi}",
     "pick_kpi": "KPI",
     "region": "Region",
@@ -293,22 +305,5 @@ EN: dict[str, str] = {
 }
 
 
-def _merge() -> None:
-    """Each feature area keeps its strings in ui/texts/<area>.py (ZH and EN dicts); a key is defined once."""
-    from ui.texts import AREAS
-
-    for mod in AREAS:
-        for mine, theirs in ((ZH, mod.ZH), (EN, mod.EN)):
-            clash = mine.keys() & theirs.keys()
-            if clash:
-                raise KeyError(f"{mod.__name__} redefines {sorted(clash)}")
-            mine.update(theirs)
-
-
-_merge()
-STRINGS = {"zh": ZH, "en": EN}
-
-
-def t(key: str, lang: str = "zh", **kw: object) -> str:
-    text = STRINGS["en" if lang == "en" else "zh"][key]
-    return text.format(**kw) if kw else text
+register(__name__, _ZH, _EN)
+t = tr

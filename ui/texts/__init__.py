@@ -1,5 +1,12 @@
-"""User-facing strings per feature area, merged into ui.i18n (one module per area keeps edits apart)."""
+"""User-facing strings per feature area, registered into the one text mechanism (`i18n`) on import.
 
-from ui.texts import auth, data_in, downloads, followup, forecast, maps, pack, rankings, systems, township
+One module per area keeps edits apart; the pack's strings live with the pack (pack/texts.py).
+"""
 
-AREAS = (downloads, rankings, maps, data_in, systems, pack, auth, followup, forecast, township)
+from i18n import register
+from ui.texts import auth, data_in, downloads, followup, forecast, maps, rankings, systems, township
+
+AREAS = (downloads, rankings, maps, data_in, systems, auth, followup, forecast, township)
+
+for _area in AREAS:
+    register(_area.__name__, _area.ZH, _area.EN)

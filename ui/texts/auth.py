@@ -1,5 +1,7 @@
 """Strings of sign-in, roles, scope refusals and the admin page (keys prefixed `auth_`)."""
 
+from i18n import Text
+
 ZH: dict[str, str] = {
     "auth_title": "登录 · 一屏掌控",
     "auth_intro": "驾驶舱含未公开的政务数据，请使用本人账号登录。",
@@ -58,7 +60,7 @@ ZH: dict[str, str] = {
     "auth_audit_file": "审计日志",
 }
 
-EN: dict[str, str] = {
+EN: dict[str, Text] = {
     "auth_title": "Sign in · One-screen cockpit",
     "auth_bad_username": "A user name has 1–64 letters, digits, CJK characters and . _ - only: no spaces, full-width letters or invisible characters.",
     "auth_intro": "The cockpit holds unpublished government figures: sign in with your own account.",
@@ -112,6 +114,7 @@ EN: dict[str, str] = {
     "auth_audit_user": "User",
     "auth_audit_action": "Action",
     "auth_audit_all": "All",
-    "auth_audit_count": "{n} entries (append-only, never changed).",
+    "auth_audit_count": {"one": "{n} entry (append-only, never changed).",
+                        "other": "{n} entries (append-only, never changed)."},
     "auth_audit_file": "audit_log",
 }

@@ -2,6 +2,8 @@
 database-unreachable banner. The importer's own findings come from ingest/messages.py.
 """
 
+from i18n import Text
+
 ZH: dict[str, str] = {
     # the database banner (ui.shell)
     "data_db_down": "数据库暂时无法连接（{error}）。系统每 {secs} 秒自动重试，恢复后自动刷新，无需重启或刷新页面。",
@@ -174,7 +176,7 @@ ZH: dict[str, str] = {
     "data_q_file_detail": "问题明细_{end}",
 }
 
-EN: dict[str, str] = {
+EN: dict[str, Text] = {
     "data_db_down": "The database cannot be reached right now ({error}). Retrying every {secs} s; the page "
                     "refreshes by itself when it is back: no restart or reload needed.",
     "data_db_retrying": "Retrying… last attempt {time}",
@@ -196,14 +198,16 @@ EN: dict[str, str] = {
     "data_more_findings": "{n} more not listed.",
     "data_fix_and_retry": "Fix each finding above (rows and columns as in Excel) and upload again. This attempt has "
                           "been logged for the data-quality view (month {month}).",
-    "data_n_warnings": "{n} warnings: they do not block the import; check them before confirming.",
+    "data_n_warnings": {"one": "{n} warning: it does not block the import; check it before confirming.",
+                       "other": "{n} warnings: they do not block the import; check them before confirming."},
     "data_month_mismatch": "The file's period ({file}) differs from the chosen reporting month {month}; please check.",
     "data_preview_title": "③ Preview of changes",
     "data_new": "New",
     "data_changed": "Changed",
     "data_unchanged": "Unchanged",
     "data_show_unchanged": "Show unchanged values",
-    "data_commit": "Import ({n} values)",
+    "data_commit": {"one": "Import ({n} value)",
+                   "other": "Import ({n} values)"},
     "data_col_severity": "Kind",
     "data_col_row": "Row",
     "data_col_col": "Column",
@@ -235,10 +239,13 @@ EN: dict[str, str] = {
     "data_batches_title": "④ Import batches and rollback",
     "data_no_batches": "No import batches yet.",
     "data_rb_pick": "Batch to roll back",
-    "data_rb_option": "Batch {id} · {file} · {who} · {when} · {n} rows",
+    "data_rb_option": {"one": "Batch {id} · {file} · {who} · {when} · {n} row",
+                      "other": "Batch {id} · {file} · {who} · {when} · {n} rows"},
     "data_rb_button": "Roll back",
-    "data_rb_confirm": "Roll back batch {id} ({file}, {n} rows)? Its values stop counting and the previous values are "
-                       "current again; the batch and its values stay in the history.",
+    "data_rb_confirm": {"one": "Roll back batch {id} ({file}, {n} row)? Its value stops counting and the previous value "
+                               "is current again; the batch and its value stay in the history.",
+                        "other": "Roll back batch {id} ({file}, {n} rows)? Its values stop counting and the previous values "
+                                 "are current again; the batch and its values stay in the history."},
     "data_rb_yes": "Confirm rollback",
     "data_rb_no": "Cancel",
     "data_history_title": "⑤ Value history",
@@ -303,7 +310,8 @@ EN: dict[str, str] = {
     "data_run_skipped": "skipped",
     "data_q_city": "City",
     "data_q_window": "Window",
-    "data_q_months": "last {n} months",
+    "data_q_months": {"one": "last {n} month",
+                     "other": "last {n} months"},
     "data_q_help": "Through {end}. A month's report is due on day {day} of the following month; today is {today}. "
                    "On time / late counts each measure's first arrival; rolled-back batches do not count.",
     "data_q_reporting": "{month} is the month being reported (due {due}); reports and refused attempts for it are "
@@ -316,7 +324,8 @@ EN: dict[str, str] = {
     "data_q_missing": "Missing",
     "data_q_pending": "Not due",
     "data_q_na": "n/a",
-    "data_q_matrix": "Reporting: {n} counties × {months} months",
+    "data_q_matrix": {"one": "Reporting: {n} county × {months} months",
+                     "other": "Reporting: {n} counties × {months} months"},
     "data_q_legend": "Late: days late. Incomplete: measures reported/expected. Rejected: refused attempts (a file was "
                      "uploaded but failed the checks; nothing was stored). Due: day {day} of the following month.",
     "data_q_only_problems": "Only counties with problems",

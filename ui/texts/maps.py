@@ -1,5 +1,7 @@
 """Strings of the maps pages (keys prefixed `maps_`)."""
 
+from i18n import Text
+
 ZH: dict[str, str] = {
     "maps_title": "地图",
     "maps_level": "层级",
@@ -42,7 +44,7 @@ ZH: dict[str, str] = {
     "maps_download_name": "地图_{kpi}_{month}",
 }
 
-EN: dict[str, str] = {
+EN: dict[str, Text] = {
     "maps_title": "Map",
     "maps_level": "Level",
     "maps_level_county": "Counties",
@@ -61,7 +63,8 @@ EN: dict[str, str] = {
     "maps_caption": "{kpi} · {month} · {regions}",
     "maps_coverage": "Incomplete: {n}/{of} reported{pending}",
     "maps_coverage_pending": " (reports not yet due, no ranks)",
-    "maps_regions_counties": "{n} counties",
+    "maps_regions_counties": {"one": "{n} county",
+                             "other": "{n} counties"},
     "maps_regions_cities": "{n} cities",
     "maps_rank_of": "rank {rank}/{of}",
     "maps_change_prev": "vs previous month",

@@ -1,5 +1,7 @@
 """Strings of the rankings pages (keys prefixed `rankings_`)."""
 
+from i18n import Text
+
 ZH: dict[str, str] = {
     # populations
     "rankings_population": "比较范围",
@@ -117,7 +119,7 @@ ZH: dict[str, str] = {
     "rankings_lower_better": "（越低越好）",
 }
 
-EN: dict[str, str] = {
+EN: dict[str, Text] = {
     "rankings_population": "Population",
     "rankings_pop_counties": "All {n} counties",
     "rankings_pop_cities": "The {n} cities",
@@ -160,7 +162,8 @@ EN: dict[str, str] = {
     "rankings_others_title": "Not ranked ({n})",
     "rankings_others_caption": "Regions that did not report or are incomplete are never ranked, and never on imputed data.",
     "rankings_scheme": "Scheme",
-    "rankings_scheme_caption": "{desc} Normalisation: {norm}; {n} KPIs; {tiers}",
+    "rankings_scheme_caption": {"one": "{desc} Normalisation: {norm}; {n} KPI; {tiers}",
+                               "other": "{desc} Normalisation: {norm}; {n} KPIs; {tiers}"},
     "rankings_norm_attainment": "target attainment",
     "rankings_norm_minmax": "min–max",
     "rankings_norm_zscore": "z-score",
@@ -194,7 +197,8 @@ EN: dict[str, str] = {
     "rankings_rule_consecutive_decline": "{subject}: worse {k} months in a row",
     "rankings_rule_off_target": "{subject}: off target {m} months in a row",
     "rankings_rule_overdue": "{subject}: not reported",
-    "rankings_n_kpis": "{n} KPIs incl. {first}",
+    "rankings_n_kpis": {"one": "{n} KPI: {first}",
+                       "other": "{n} KPIs incl. {first}"},
     "rankings_reason": "Why listed",
     "rankings_list_empty": "none this period",
     "rankings_rule_params": "Rule parameters",

@@ -1,5 +1,7 @@
 """Strings of the system dashboards, major apps and problem lists (keys prefixed `sys_`)."""
 
+from i18n import Text
+
 ZH: dict[str, str] = {
     "sys_page_title": "系统驾驶舱",
     "sys_section": "视图",
@@ -129,14 +131,15 @@ ZH: dict[str, str] = {
     "sys_ev_closed": "销号",
 }
 
-EN: dict[str, str] = {
+EN: dict[str, Text] = {
     "sys_page_title": "System dashboards",
     "sys_section": "View",
     "sys_section_kpis": "KPIs",
     "sys_section_apps": "Major apps",
     "sys_section_rollout": "App rollout",
     "sys_section_problems": "Seven problem lists",
-    "sys_overview_title": "{region} · the system's {n} KPIs",
+    "sys_overview_title": {"one": "{region} · the system's {n} KPI",
+                          "other": "{region} · the system's {n} KPIs"},
     "sys_overview_hint": "Click a row to see that KPI's trend, regions and distribution",
     "sys_definitions": "Definition and data notes",
     "sys_trend_title": "{kpi} · 12 months against target",
@@ -202,7 +205,8 @@ EN: dict[str, str] = {
     "sys_satisfaction_rate": "Satisfaction rate",
     "sys_users_authorised": "Authorised users",
     "sys_launch_date": "Launched",
-    "sys_apps_totals": "{region} · {n} provincial major apps together: activity {act}, real activity {real}, satisfaction {sat} (Σnumerator ÷ Σdenominator, as the system's KPIs)",
+    "sys_apps_totals": {"one": "{region} · {n} provincial major app: activity {act}, real activity {real}, satisfaction {sat} (Σnumerator ÷ Σdenominator, as the system's KPIs)",
+                       "other": "{region} · {n} provincial major apps together: activity {act}, real activity {real}, satisfaction {sat} (Σnumerator ÷ Σdenominator, as the system's KPIs)"},
     "sys_apps_by_city": "App usage is kept by city: showing {city}",
     "sys_league_title": "Major-app league · {region}",
     "sys_league_table": "App ranking",
@@ -238,7 +242,8 @@ EN: dict[str, str] = {
     "sys_pb_search": "Title contains",
     "sys_pb_overdue_only": "Overdue only",
     "sys_all": "all",
-    "sys_pb_count": "{n} problems ({total} found here by the period's end); click a row to see its history",
+    "sys_pb_count": {"one": "{n} problem ({total} found here by the period's end); click a row to see its history",
+                    "other": "{n} problems ({total} found here by the period's end); click a row to see its history"},
     "sys_pb_code": "No.",
     "sys_pb_title": "Problem",
     "sys_pb_owner": "Responsible unit",

@@ -1,5 +1,8 @@
 """Structured logs: one JSON object per line on stdout, for the app replicas and the scheduler alike.
 
+A package of its own below the app, the scheduler and deploy, which all import it (none of them
+imports another just to log).
+
 A production host collects stdout (journald, a container runtime, the layout script's log files)
 and a log shipper parses each line; one format for every process means one parser. The scheduler
 logs JSON unless `COCKPIT_LOG_FORMAT=text`; the app replicas switch to JSON with

@@ -1,8 +1,12 @@
 """Strings of the pack pages and of the meeting pack itself (keys prefixed `pack_`).
 
-pack/model.py reads these dicts directly (no Streamlit), so the slides, the PPTX and the PDF use the
-same wording as the app.
+They live with the pack and register into the one text mechanism (`i18n`), so the slides, the PPTX,
+the PDF and the app's pack pages use the same wording, and the scheduler's pack job needs no UI.
 """
+
+from i18n import Text, register, tr
+
+__all__ = ["EN", "ZH", "tr"]  # tr: importing it from here guarantees the pack's strings are registered
 
 ZH: dict[str, str] = {
     "pack_span": "定版范围",
@@ -158,7 +162,7 @@ ZH: dict[str, str] = {
     "pack_fc_more": "另有 {n} 项区县指标达标概率低于 50%。",
 }
 
-EN: dict[str, str] = {
+EN: dict[str, Text] = {
     "pack_span": "Span",
     "pack_span_month": "Month",
     "pack_span_bimonth": "Two months",
@@ -216,13 +220,18 @@ EN: dict[str, str] = {
     "pack_no_problems": "No overdue problems this period",
     "pack_no_entries": "No regions listed this period",
     "pack_list_title": "{board} ({n})",
-    "pack_list_more": "{board}: {n} more entries on the full list",
-    "pack_more_problems": "{n} more overdue problems on the list",
+    "pack_list_more": {"one": "{board}: {n} more entry on the full list",
+                      "other": "{board}: {n} more entries on the full list"},
+    "pack_more_problems": {"one": "{n} more overdue problem on the list",
+                          "other": "{n} more overdue problems on the list"},
     "pack_legend_na": "no data",
     "pack_next_black": "{regions} on the black list: report corrective measures before the next meeting.",
-    "pack_next_off": "{n} headline KPIs short of target: {kpis}; the lead departments submit improvement plans.",
-    "pack_next_problems": "{n} problems overdue, the longest by {days} days: owners to close them by a set date.",
-    "pack_next_unreported": "{n} regions have overdue reports: data officers to submit them.",
+    "pack_next_off": {"one": "{n} headline KPI short of target: {kpis}; the lead department submits an improvement plan.",
+                     "other": "{n} headline KPIs short of target: {kpis}; the lead departments submit improvement plans."},
+    "pack_next_problems": {"one": "{n} problem overdue by {days} days: its owner to close it by a set date.",
+                          "other": "{n} problems overdue, the longest by {days} days: owners to close them by a set date."},
+    "pack_next_unreported": {"one": "{n} region has overdue reports: its data officers to submit them.",
+                            "other": "{n} regions have overdue reports: data officers to submit them."},
     "pack_next_freeze": "The next pack is generated automatically once the next period is frozen.",
     "pack_coverage": "Coverage: {n} of {of} counties reported",
     "pack_coverage_short": "{n}/{of} reported",
@@ -251,7 +260,8 @@ EN: dict[str, str] = {
     "pack_use_freeze": "freeze #{id} · {at}",
     "pack_changes_head": "Changed since freeze",
     "pack_changes_none": "No figure has changed since the freeze.",
-    "pack_changes_n": "{n} figures have changed since the freeze (the pack keeps the frozen figures).",
+    "pack_changes_n": {"one": "{n} figure has changed since the freeze (the pack keeps the frozen figures).",
+                      "other": "{n} figures have changed since the freeze (the pack keeps the frozen figures)."},
     "pack_export_head": "Export",
     "pack_lang": "Pack language",
     "pack_build": "Build PPTX and PDF",
@@ -294,7 +304,8 @@ EN: dict[str, str] = {
     "pack_fu_st_replied": "in progress",
     "pack_fu_st_done": "awaiting review",
     "pack_fu_none": "No open instructions",
-    "pack_fu_more": "{n} more open instructions on the follow-up page",
+    "pack_fu_more": {"one": "{n} more open instruction on the follow-up page",
+                    "other": "{n} more open instructions on the follow-up page"},
     # year-end target forecast slide (issue #11 B)
     "pack_fc_title": "Year-end targets: forecast",
     "pack_fc_sub": "Data through {cutoff} · December {year} projected on the current course",
@@ -315,3 +326,5 @@ EN: dict[str, str] = {
                     "its past errors. {more}",
     "pack_fc_more": "{n} more below 50%.",
 }
+
+register(__name__, ZH, EN)
