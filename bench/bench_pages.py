@@ -20,7 +20,8 @@ to the floor's median (goal: every page <= 1.25x the floor); the JSON goes to va
 
 `--profile` runs both servers under bench.profiled_streamlit (cProfile of every script run) and
 prints, per page, the top functions by own time and the project's functions by cumulative time,
-each as a share of the page's profiled script time. Profiling slows the script, so its CPU figures
+each as a share of the page's profiled script time, and keeps the merged profiles in
+var/bench/profiles-<time>/<page>.prof. Profiling slows the script, so its CPU figures
 are not comparable with a plain run.
 
 Environment: BENCH_DATABASE_URL (default sqlite:////tmp/cockpit-bench.sqlite, created with the demo
@@ -172,27 +173,47 @@ def _new_profiles(folder: Path | None, seen: set[Path]) -> list[Path]:
     return new
 
 
-def top_costs(files: list[Path], n: int = 5) -> dict:
-    """Top functions by own time, and the project's functions by cumulative time, as shares."""
+def top_costs(files: list[Path], n: int = 5, keep: Path | None = None) -> dict:
+    """Top functions by own time (with the project function they are reached from), and the
+    project's functions by cumulative time, as shares of the profiled script time."""
     if not files:
         return {}
     st = pstats.Stats(*map(str, files))
+    if keep is not None:  # the merged profile, for `python -m pstats` or snakeviz
+        st.dump_stats(keep)
     total = sum(v[2] for v in st.stats.values()) or 1.0  # tottime summed = profiled script time
+
+    def ours(key: tuple) -> bool:
+        return (key[0].startswith(str(ROOT)) and "/bench/" not in key[0]
+                and not key[0].endswith(("/app.py", "/server.py")))
 
     def name(key: tuple) -> str:
         fn, line, func = key
         try:
             fn = str(Path(fn).resolve().relative_to(ROOT))
         except ValueError:
-            fn = fn.split("site-packages/")[-1]
+            fn = fn.split("site-packages/")[-1].split("/lib/python3")[-1]
         return f"{fn}:{line}({func})"
 
+    def reached_from(key: tuple) -> str:
+        """The nearest project function up the heaviest chain of callers."""
+        seen = {key}
+        for _ in range(40):
+            callers = st.stats[key][4]
+            if not callers:
+                return ""
+            key = max(callers, key=lambda c: callers[c][3])
+            if ours(key):
+                return name(key)
+            if key in seen:
+                return ""
+            seen.add(key)
+        return ""
+
     own = sorted(st.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:n]
-    ours = [kv for kv in st.stats.items() if kv[0][0].startswith(str(ROOT)) and "/bench/" not in kv[0][0]
-            and not kv[0][0].endswith(("/app.py", "/server.py"))]
-    cum = sorted(ours, key=lambda kv: kv[1][3], reverse=True)[:n]
+    cum = sorted([kv for kv in st.stats.items() if ours(kv[0])], key=lambda kv: kv[1][3], reverse=True)[:n]
     return {"profiled_ms_per_run": round(total * 1000 / len(files), 1), "runs": len(files),
-            "own": [(name(k), round(v[2] / total, 3)) for k, v in own],
+            "own": [(name(k), round(v[2] / total, 3), reached_from(k)) for k, v in own],
             "cumulative_project": [(name(k), round(v[3] / total, 3)) for k, v in cum]}
 
 
@@ -211,6 +232,10 @@ def ensure_database(url: str) -> None:
 
 def run(db_url: str, warm: int, profile: bool, shots: Path | None = None) -> dict:
     from playwright.sync_api import sync_playwright
+
+    prof_keep = ROOT / "var" / "bench" / f"profiles-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    if profile:
+        prof_keep.mkdir(parents=True, exist_ok=True)
 
     ensure_database(db_url)
     module = "bench.profiled_streamlit" if profile else "streamlit"
@@ -270,7 +295,7 @@ def run(db_url: str, warm: int, profile: bool, shots: Path | None = None) -> dic
                 "first_render_cpu_ms": round(t.first_cpu_ms, 1), "elements": t.elements,
             }
             if profile:
-                pages[t.label]["profile"] = top_costs(t.profiles)
+                pages[t.label]["profile"] = top_costs(t.profiles, keep=prof_keep / f"{t.label}.prof")
     return {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "database": db_url.split("@")[-1],
             "warm_rounds": warm, "profiled": profile, "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
             "goal_ratio": GOAL, "pages": pages,
@@ -290,7 +315,8 @@ def print_table(res: dict) -> None:
             if not pr:
                 continue
             print(f"\n{label}: {pr['profiled_ms_per_run']} ms profiled script time per run ({pr['runs']} runs)")
-            print("  own time:   " + "\n              ".join(f"{s:6.1%}  {n}" for n, s in pr["own"]))
+            print("  own time:   " + "\n              ".join(f"{s:6.1%}  {n}" + (f"  ← {w}" if w else "")
+                                                         for n, s, w in pr["own"]))
             print("  cumulative: " + "\n              ".join(f"{s:6.1%}  {n}" for n, s in pr["cumulative_project"]))
 
 

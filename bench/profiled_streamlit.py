@@ -2,8 +2,9 @@
 
 Used by `bench_pages --profile`. Each run of a page script (the thread that executes app.py and
 the page) is profiled on its own and written to $BENCH_PROFILE_DIR/<ns>.prof; the benchmark
-attributes the files that appear during a render to the page it rendered. Websocket and protobuf
-work on the server's event loop is not in these files (cProfile sees one thread).
+attributes the files that appear during a render to the page it rendered. The clock is the
+thread's CPU time, so waiting for the GIL or for a core on a busy host is not counted. Websocket and
+protobuf work on the server's event loop is not in these files (cProfile sees one thread).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ _run_script = script_runner.ScriptRunner._run_script
 
 
 def _profiled(self, rerun_data) -> None:  # noqa: ANN001 - Streamlit's private signature
-    prof = cProfile.Profile()
+    prof = cProfile.Profile(time.thread_time)
     prof.enable()
     try:
         _run_script(self, rerun_data)
