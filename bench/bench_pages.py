@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import heapq
 import json
 import os
 import pstats
@@ -173,9 +174,11 @@ def _new_profiles(folder: Path | None, seen: set[Path]) -> list[Path]:
     return new
 
 
-def top_costs(files: list[Path], n: int = 5, keep: Path | None = None) -> dict:
-    """Top functions by own time (with the project function they are reached from), and the
-    project's functions by cumulative time, as shares of the profiled script time."""
+def top_costs(files: list[Path], n: int = 5, keep: Path | None = None, project: bool = True) -> dict:
+    """Top functions by own time (with the project function they are reached from, unless `project`
+    is false: the floor has none, and pstats' call graph would name one that merely shares a
+    library function), and the project's functions by cumulative time, as shares of the profiled
+    script time."""
     if not files:
         return {}
     st = pstats.Stats(*map(str, files))
@@ -196,24 +199,22 @@ def top_costs(files: list[Path], n: int = 5, keep: Path | None = None) -> dict:
         return f"{fn}:{line}({func})"
 
     def reached_from(key: tuple) -> str:
-        """The nearest project function up the heaviest chain of callers."""
-        seen = {key}
-        for _ in range(40):
-            callers = st.stats[key][4]
-            if not callers:
-                return ""
-            key = max(callers, key=lambda c: callers[c][3])
-            if ours(key):
-                return name(key)
-            if key in seen:
-                return ""
-            seen.add(key)
+        """The project function up the heaviest path of callers (best first, past recursion)."""
+        seen, queue = {key}, [(-st.stats[key][3], key)]
+        while queue:
+            _, k = heapq.heappop(queue)
+            if ours(k):
+                return name(k)
+            for c, v in st.stats[k][4].items():
+                if c not in seen and c in st.stats:
+                    seen.add(c)
+                    heapq.heappush(queue, (-v[3], c))
         return ""
 
     own = sorted(st.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:n]
     cum = sorted([kv for kv in st.stats.items() if ours(kv[0])], key=lambda kv: kv[1][3], reverse=True)[:n]
     return {"profiled_ms_per_run": round(total * 1000 / len(files), 1), "runs": len(files),
-            "own": [(name(k), round(v[2] / total, 3), reached_from(k)) for k, v in own],
+            "own": [(name(k), round(v[2] / total, 3), reached_from(k) if project else "") for k, v in own],
             "cumulative_project": [(name(k), round(v[3] / total, 3)) for k, v in cum]}
 
 
@@ -295,7 +296,8 @@ def run(db_url: str, warm: int, profile: bool, shots: Path | None = None) -> dic
                 "first_render_cpu_ms": round(t.first_cpu_ms, 1), "elements": t.elements,
             }
             if profile:
-                pages[t.label]["profile"] = top_costs(t.profiles, keep=prof_keep / f"{t.label}.prof")
+                pages[t.label]["profile"] = top_costs(t.profiles, keep=prof_keep / f"{t.label}.prof",
+                                                     project=t is not tabs[0])
     return {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "database": db_url.split("@")[-1],
             "warm_rounds": warm, "profiled": profile, "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
             "goal_ratio": GOAL, "pages": pages,
