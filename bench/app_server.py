@@ -23,10 +23,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(script: str, port: int, env: dict[str, str] | None = None, timeout: float = 60.0) -> subprocess.Popen:
-    """`streamlit run script` on 127.0.0.1:port; returns once /_stcore/health answers ok."""
+def start_app(script: str, port: int, env: dict[str, str] | None = None, timeout: float = 60.0,
+              module: str = "streamlit") -> subprocess.Popen:
+    """`streamlit run script` on 127.0.0.1:port; returns once /_stcore/health answers ok.
+
+    `module` runs another launcher with Streamlit's command line (bench.profiled_streamlit).
+    """
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+        [sys.executable, "-m", module, "run", script, "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
          "--server.address", "127.0.0.1", "--server.port", str(port)],
         cwd=ROOT, env=os.environ | (env or {}) | {"PYTHONPATH": str(ROOT)},

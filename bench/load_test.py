@@ -14,10 +14,16 @@ keeps the clock going). Errors: exception elements, the database-down banner, th
 
 Phases, in one run: warm-up (each page once on every replica) → per-session memory (K idle
 sessions on replica 1: RSS before, with them open, after they close) → a single-session baseline
-through the proxy → the load phase (N sessions for M minutes; replica RSS sampled every 10 s) →
+through the proxy (--baseline-pages pages, 30 by default, with its own short pause
+--baseline-think, so that its p95 rests on enough pages whatever the load phase's think time; capped
+by --baseline-seconds) → the load phase (N sessions for M minutes; replica RSS sampled every 10 s) →
 summary: p50/p95 per page and overall, both ways, their ratio, load average, RSS start/end
 against the stated bound. Loopback only; the run is bounded in time (--minutes) and in page loads
 (--max-pages). Exit 1 on any error or when memory grew beyond the bound.
+
+Two load phases are documented (README, Production layout): saturation (the defaults: 30 sessions,
+a 1–3 s pause, the replicas CPU-bound) and `--realistic` (30 sessions for 4 minutes, a 15–45 s
+pause as a person reading a page: --sessions 30 --minutes 4 --think 30 --ramp 30).
 """
 
 from __future__ import annotations
@@ -46,6 +52,9 @@ SYSTEMS = ["government", "economy", "society", "culture", "rule_of_law", "grassr
 DB_DOWN_MARKERS = ("数据库暂时无法连接", "The database cannot be reached")
 RENDER_TIMEOUT_S = 180.0
 MAX_SESSIONS = 60
+MIN_BASELINE_PAGES = 30  # fewer single-session pages make the p95 a guess, and the ratio with it
+REALISTIC = {"sessions": 30, "minutes": 4.0, "think": 30.0, "ramp": 30.0}
+SATURATION = {"sessions": 30, "minutes": 5.0, "think": 2.0, "ramp": 20.0}
 
 
 def pages_for(i: int) -> list[tuple[str, str, str]]:
@@ -314,7 +323,8 @@ async def run(args: argparse.Namespace) -> dict:
     if not db_url:
         raise SystemExit("no database URL: pass --database-url or start the layout (python -m deploy.layout up)")
     tokens = Tokens(db_url)
-    report: dict = {"url": args.url, "sessions": args.sessions, "minutes": args.minutes, "think_s": args.think,
+    report: dict = {"url": args.url, "phase": "realistic" if args.realistic else "custom/saturation",
+                    "sessions": args.sessions, "minutes": args.minutes, "think_s": args.think,
                     "replicas": [n for n, _, _ in replicas], "cpus": os.cpu_count()}
 
     def rss_all() -> dict[str, float | None]:
@@ -345,15 +355,22 @@ async def run(args: argparse.Namespace) -> dict:
                 f"{c['rss_after_close_mb']} MB after close" for c in cycles)
                 + f" ⇒ {last['mb_per_session']} MB/session", flush=True)
 
-        # 3. single-session baseline through the proxy
+        # 3. single-session baseline through the proxy: a page count, not a time, with its own short
+        # pause (one session leaves the server idle between pages whatever the pause)
         base_stats = Stats()
-        if args.baseline_seconds > 0:
-            stop = time.monotonic() + args.baseline_seconds
-            await loop_session(args.url, tokens.new(USERS[0]), 0, stop, [args.max_pages], base_stats, args.think, 0)
-        report["baseline"] = {"errors_detail": base_stats.errors[:10], **summary(base_stats)}
+        t0 = time.monotonic()
+        if args.baseline_seconds > 0 and args.baseline_pages > 0:
+            stop = t0 + args.baseline_seconds
+            await loop_session(args.url, tokens.new(USERS[0]), 0, stop, [min(args.baseline_pages, args.max_pages)],
+                               base_stats, args.baseline_think, 0)
+        report["baseline"] = {"errors_detail": base_stats.errors[:10], "think_s": args.baseline_think,
+                              "s": round(time.monotonic() - t0, 1), **summary(base_stats)}
         b = report["baseline"]["all"]
-        print(f"baseline (1 session, {args.baseline_seconds:.0f} s): {b['n']} pages, p50 {b['p50_ms']} ms, "
-              f"p95 {b['p95_ms']} ms, errors {report['baseline']['errors']}", flush=True)
+        report["baseline"]["enough_pages"] = b["n"] >= MIN_BASELINE_PAGES
+        print(f"baseline (1 session, {report['baseline']['s']} s, pause {args.baseline_think} s): {b['n']} pages, "
+              f"p50 {b['p50_ms']} ms, p95 {b['p95_ms']} ms, errors {report['baseline']['errors']}"
+              + ("" if report["baseline"]["enough_pages"] else
+                 f" — fewer than {MIN_BASELINE_PAGES} pages: the load/single ratio is not trustworthy"), flush=True)
 
         # 4. load: N sessions for M minutes, started over the first `ramp` seconds
         await asyncio.sleep(args.settle)
@@ -410,7 +427,9 @@ def print_summary(rep: dict) -> None:
         b, s = rep["baseline"][label], rep["load"][label]
         print(f"{label:<10}{b['p50_ms'] or '-':>12}{b['p95_ms'] or '-':>12}{s['p50_ms'] or '-':>10}"
               f"{s['p95_ms'] or '-':>10}{s['n']:>8}")
-    print(f"p95 under load / single session: {rep['p95_ratio_load_vs_single']}")
+    print(f"p95 under load / single session: {rep['p95_ratio_load_vs_single']} (single session: "
+          f"{rep['baseline']['all']['n']} pages"
+          + ("" if rep["baseline"]["enough_pages"] else f", fewer than {MIN_BASELINE_PAGES}: not trustworthy") + ")")
     print(f"pages {rep['load']['pages']} ({rep['load']['pages_per_s']}/s), errors {rep['load']['errors']}"
           + (f": {rep['load']['errors_detail'][:5]}" if rep["load"]["errors"] else ""))
     print(f"sessions per upstream: {rep['load']['upstreams']}")
@@ -429,11 +448,18 @@ def print_summary(rep: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="./cockpit bench load", description=__doc__.splitlines()[0])
     ap.add_argument("--url", default="http://127.0.0.1:8600", help="the proxy (loopback only)")
-    ap.add_argument("--sessions", type=int, default=30)
-    ap.add_argument("--minutes", type=float, default=5.0)
-    ap.add_argument("--think", type=float, default=2.0, help="mean pause between pages, seconds (uniform ±50%%)")
-    ap.add_argument("--ramp", type=float, default=20.0, help="seconds over which the sessions start")
-    ap.add_argument("--baseline-seconds", type=float, default=60.0)
+    ap.add_argument("--realistic", action="store_true",
+                    help="the realistic phase: --sessions 30 --minutes 4 --think 30 --ramp 30 (options given win)")
+    ap.add_argument("--sessions", type=int, help=f"default {SATURATION['sessions']}")
+    ap.add_argument("--minutes", type=float, help=f"default {SATURATION['minutes']:g}")
+    ap.add_argument("--think", type=float, help="mean pause between pages in the load phase, seconds (uniform "
+                    f"±50%%; default {SATURATION['think']:g})")
+    ap.add_argument("--ramp", type=float, help=f"seconds over which the sessions start (default {SATURATION['ramp']:g})")
+    ap.add_argument("--baseline-pages", type=int, default=MIN_BASELINE_PAGES,
+                    help="pages of the single-session baseline (0: none)")
+    ap.add_argument("--baseline-think", type=float, default=0.5,
+                    help="mean pause between the baseline's pages, seconds (uniform ±50%%)")
+    ap.add_argument("--baseline-seconds", type=float, default=300.0, help="time cap of the baseline (0: none)")
     ap.add_argument("--memory-sessions", type=int, default=10, help="idle sessions for the MB/session figure")
     ap.add_argument("--max-pages", type=int, default=20000, help="upper bound on page loads per phase")
     ap.add_argument("--rss-bound-mb", type=float, default=300.0,
@@ -445,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--database-url", help="for the session tokens (default: the layout's)")
     ap.add_argument("--json", type=Path, help="also write the report here")
     args = ap.parse_args(argv)
+    for k, v in (REALISTIC if args.realistic else SATURATION).items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
     host = urlparse(args.url).hostname
     if host not in LOOPBACK_HOSTS:
         ap.error(f"loopback only: {host} is not this machine")
