@@ -96,6 +96,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    """问数 from a script: the reading, the sentence, the link; exit 1 on a clarification or refusal."""
+    from metrics import open_engine
+    from metrics.ask import ask
+
+    eng = open_engine()
+    allowed = None
+    if args.user:
+        from auth import audit
+        from auth.accounts import get_user
+        from auth.policy import scope_regions
+
+        user = get_user(eng.store, args.user)
+        if user is None or user.disabled:
+            raise EngineError(f"no active user {args.user!r}")
+        allowed = scope_regions(user.scope_code, eng.geo)
+    reply = ask(args.question, eng, allowed, lang=args.lang)
+    if reply.kind == "refused" and args.user:  # logged like a refused URL parameter
+        audit.record(eng.store, args.user, "denied", f"ask: {args.question}"[:255], reply.sentence)
+    if args.json:
+        print(json.dumps(reply.as_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        if reply.reading:
+            print(reply.reading)
+        print(reply.sentence)
+        if reply.link:
+            print(reply.link)
+    return 0 if reply.kind == "answer" else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m metrics", description="Zhejiang digital-reform KPI engine")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -110,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--known-at", default=None, help="as known at this moment (default: now)")
     pv.add_argument("--json", action="store_true")
     pv.set_defaults(func=cmd_value)
+    pa = sub.add_parser("ask", help="问数: answer a question in Chinese or English")
+    pa.add_argument("question")
+    pa.add_argument("--user", default=None, help="answer within this user's scope (a refusal is logged)")
+    pa.add_argument("--lang", choices=["zh", "en"], default="zh")
+    pa.add_argument("--json", action="store_true")
+    pa.set_defaults(func=cmd_ask)
     pd_ = sub.add_parser("demo", help="(re)create the database named by DATABASE_URL with demo data")
     pd_.add_argument("--seed", type=int, default=2021)
     pd_.add_argument("--json", action="store_true")
