@@ -235,8 +235,12 @@ def test_a_city_scope_refuses_another_city_and_keeps_its_own(eng):
     assert ask("山区26县掌上办排名前三", eng, allowed_regions=lishui).kind == "refused"
     own = ask("丽水哪些县一网通办率没达标", eng, allowed_regions=lishui)
     assert own.kind == "answer"
-    ranking = ask("各县一网通办率排名", eng, allowed_regions=lishui)  # the rankings page's view: own rows only
-    assert ranking.kind == "answer" and {f.region for f in ranking.figures} <= lishui
+    ranking = ask("各县一网通办率排名", eng, allowed_regions=lishui)  # a city leader's 各县 are their own
+    assert ranking.kind == "answer" and ranking.query.population == "city:331100"
+    assert {f.region for f in ranking.figures} <= lishui
+    mine = ask("一网通办率是多少", eng, allowed_regions=lishui)  # no region named: their city, as the pages open
+    assert mine.kind == "answer" and mine.query.regions == ("331100",)
+    assert ask("全省一网通办率是多少", eng, allowed_regions=lishui).kind == "refused"
 
 
 def test_clarifications_and_english(eng):

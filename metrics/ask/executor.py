@@ -17,10 +17,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from metrics.catalogue import Kpi
-from metrics.engine import MetricsEngine
+from metrics.engine import EngineError, MetricsEngine
 from metrics.forecast import year_end_forecasts
+from metrics.geography import PROVINCE
 from metrics.periods import Period
-from metrics.rankings import Population, format_value, league_table
+from metrics.rankings import Population, RankingError, format_value, league_table
 
 from .parser import class_members, parse
 from .query import Clarification, Figure, Query
@@ -76,8 +77,25 @@ class Answer:
 # -- context --------------------------------------------------------------------------------------
 
 
+_CONTEXTS: dict[tuple, dict[str, Any]] = {}
+
+
 def context_of(engine: MetricsEngine) -> dict[str, Any]:
-    """today, the latest month, the first month with data and the newest month with any report."""
+    """today, the latest month, the first month with data and the newest month with any report.
+
+    Cached per engine, data version and today: the months in progress take a scan of the
+    observations (seconds on a province's history), and every question needs them."""
+    key = (id(engine), engine.data_version(), engine.today)
+    hit = _CONTEXTS.get(key)
+    if hit is None:
+        hit = _context(engine)
+        if len(_CONTEXTS) > 16:
+            _CONTEXTS.clear()
+        _CONTEXTS[key] = hit
+    return hit
+
+
+def _context(engine: MetricsEngine) -> dict[str, Any]:
     from store.schema import rollup_month
 
     latest = engine.latest_month()
@@ -90,14 +108,29 @@ def context_of(engine: MetricsEngine) -> dict[str, Any]:
             "first": None if first is None else pd.Timestamp(first).date().replace(day=1)}
 
 
+def home_of(allowed_regions: frozenset[str] | None, engine: MetricsEngine) -> str:
+    """The region a scoped reader's question is about when it names none: their city or county."""
+    if allowed_regions is None or PROVINCE in allowed_regions:
+        return PROVINCE
+    geo = engine.geo
+    for level in ("city", "county"):
+        mine = sorted(c for c in allowed_regions if c in geo.regions and geo.get(c).level == level)
+        if len(mine) == 1:
+            return mine[0]
+    return PROVINCE
+
+
 def ask(question: str, engine: MetricsEngine, allowed_regions: frozenset[str] | None = None,
-        lang: str = "zh") -> Answer:
-    """Parse and answer one question (a clarification or refusal is an Answer of that kind)."""
+        lang: str = "zh", home: str | None = None) -> Answer:
+    """Parse and answer one question (a clarification or refusal is an Answer of that kind).
+
+    allowed_regions: the reader's scope (None: everything); home: the region a question naming none
+    is about (default: the scope's city or county, else the province)."""
     ctx = context_of(engine)
     if ctx["latest"] is None:
         return Answer("error", question, sentence="数据库里还没有数据。" if lang != "en" else "The database holds no data yet.")
     q = parse(question, today=ctx["today"], latest=ctx["latest"], first=ctx["first"], newest=ctx["newest"],
-              catalogue=engine.catalogue, geo=engine.geo)
+              catalogue=engine.catalogue, geo=engine.geo, home=home or home_of(allowed_regions, engine))
     if isinstance(q, Clarification):
         msg = q.message(lang)
         if q.candidates:
@@ -282,7 +315,12 @@ def answer(q: Query, engine: MetricsEngine, allowed_regions: frozenset[str] | No
     a.link_path, a.link_params = _link(q, engine, p, lang)
     run = {"value": _value, "change": _change, "ranking": _ranking, "status_list": _status_list,
            "compare": _compare, "trend": _trend, "forecast": _forecast, "not_reported": _not_reported}[q.intent]
-    run(a, q, engine, p, allowed_regions, lang)
+    try:
+        run(a, q, engine, p, allowed_regions, lang)
+    except (EngineError, RankingError, KeyError) as exc:  # a question the engine cannot answer: say so, no figure
+        msg = exc.args[0] if exc.args else str(exc)
+        return Answer("error", query=q, reading=a.reading,
+                      sentence=(f"Cannot answer: {msg}" if en else f"无法回答：{msg}"))
     return a
 
 

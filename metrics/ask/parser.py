@@ -409,12 +409,14 @@ def parse(
     newest: Period | None = None,
     catalogue: Catalogue | None = None,
     geo: Geography | None = None,
+    home: str = PROVINCE,
 ) -> Query | Clarification:
     """Read `question` into a Query, or say what is unclear.
 
     today: the engine's today (本月, 上个月, 今天 count from it); latest: the engine's latest month
     (the default period; 今年以来 runs to it); first/newest: the first month with data and the newest
     month with any report (a period outside them is asked about; newest defaults to latest).
+    home: the region a question without one is about (a city leader's city; the pages' scope).
     """
     cat = catalogue or default_catalogue()
     geo = geo or geography()
@@ -456,7 +458,7 @@ def parse(
         i += n
     if run:
         unknown.append(_join(run))
-    return _assemble(question, found, unknown, f, today, latest, first, newest or latest, cat, geo, lex)
+    return _assemble(question, found, unknown, f, today, latest, first, newest or latest, cat, geo, lex, home)
 
 
 def _join(us: Iterable[str]) -> str:
@@ -468,7 +470,9 @@ def _join(us: Iterable[str]) -> str:
 
 def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list[str], f: _Found, today: dt.date,
               latest: Period, first: dt.date | None, newest: Period, cat: Catalogue, geo: Geography,
-              lex: Lexicon) -> Query | Clarification:
+              lex: Lexicon, home: str = PROVINCE) -> Query | Clarification:
+    # a question naming no region is about `home`; its sets are home's counties (a city) or all counties
+    home_pop = f"city:{home}" if geo.get(home).level == "city" else "counties"
     kpis: list[str] = []
     regions: list[tuple[str, ...]] = []
     region_words: list[str] = []
@@ -595,7 +599,7 @@ def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list
         elif len(cities) == 1:
             population, plain = f"city:{cities[0]}", [c for c in plain if c != cities[0]]
         elif not [c for c in plain if geo.get(c).level in ("county", "township")] or level == "county":
-            population = "counties"
+            population = "counties" if PROVINCE in plain else home_pop
             plain = [c for c in plain if c != PROVINCE]
     elif rank in ("top", "bottom") and group_codes:
         population, group_codes = f"group:{group_codes[0]}", group_codes[1:]
@@ -632,11 +636,11 @@ def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list
         if rank == "all" and regions_out and not which:
             rank = "position"
         if population is None and rank in ("top", "bottom", "all"):
-            population = "counties"
+            population = home_pop
     elif condition and (population or which):
         intent = "status_list"
         if population is None:
-            population = "counties"
+            population = home_pop
     elif len(regions_out) >= 2 or ("compare" in kw and len(regions_out) >= 2):
         intent = "compare"
     elif kw.get("change"):
@@ -674,7 +678,7 @@ def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list
                              f"{', '.join(bad)} is not measured per township.",
                              candidates=tuple(cat.kpi(k).name_zh for k in sorted(tk)))
     if intent in ("value", "change", "trend", "forecast") and not regions_out and population is None:
-        regions_out = [PROVINCE]
+        regions_out = [home]
     if intent == "ranking" and rank == "position" and population is None and field_of_rank:
         population = field_of_rank
     if intent == "forecast":  # forecasts are made as of a month: the period's last one
