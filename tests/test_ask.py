@@ -264,3 +264,48 @@ def test_cli_ask(eng, capsys, monkeypatch):
     assert cli.main(["ask", "GDP是多少", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["clarification"]["clarify"] == "outside_catalogue"
     assert cli.main(["ask", "杭州一网通办率", "--user", "nobody-here"]) == 2  # no such user: no answer
+
+
+def test_an_optional_model_rephrases_only_into_a_checked_query(eng, monkeypatch):
+    """A local stub stands for the OpenAI-compatible endpoint: its query is checked and run by the same
+    code; an invented code is dropped (the clarification stands); off by default."""
+    import http.server
+    import threading
+
+    replies: list[str] = []
+    seen: list[dict] = []
+
+    class Stub(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            seen.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            body = json.dumps({"choices": [{"message": {"content": replies.pop(0)}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Stub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        question = "杭州那边网上办事的比例咋样"
+        assert ask(question, eng).kind == "clarify"  # no model configured: the parser's clarification
+        monkeypatch.setenv("COCKPIT_ASK_MODEL_URL", f"http://127.0.0.1:{server.server_port}/v1")
+        period = ask("杭州一网通办率", eng).query.period
+        replies.append(json.dumps({"intent": "value", "kpis": ["online_handling_rate"], "regions": ["330100"],
+                                   "period": period}))
+        a = ask(question, eng)
+        assert a.kind == "answer" and a.via_model and a.reading.startswith("（由模型改写）")
+        assert _same(a.figures[0].value, _row(eng, "online_handling_rate", "330100", period)["value"])
+        assert seen[0]["messages"][1]["content"] == question
+        replies.append(json.dumps({"intent": "value", "kpis": ["gdp"], "regions": ["330100"], "period": period}))
+        assert ask(question, eng).kind == "clarify"  # an invented KPI code never reaches the engine
+        replies.append("sorry, I cannot help")
+        assert ask(question, eng).kind == "clarify"
+        n = len(seen)
+        assert ask("江北的一网通办率", eng).kind == "clarify" and len(seen) == n  # ambiguity is asked, not sent
+    finally:
+        server.shutdown()

@@ -5,7 +5,9 @@
     >>> reply.sentence, reply.reading, reply.link
 
 `parse` reads a question into a `Query` (or a `Clarification`: it never guesses); `answer` runs a
-query on the engine with the same functions the pages use, so the figures agree. No Streamlit here.
+query on the engine with the same functions the pages use, so the figures agree. An optional
+OpenAI-compatible model (metrics.ask.model, off unless COCKPIT_ASK_MODEL_URL is set) may rephrase a
+question the parser could not read into a Query, which is checked and run the same way. No Streamlit here.
 """
 
 from __future__ import annotations

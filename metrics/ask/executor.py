@@ -56,6 +56,7 @@ class Answer:
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     link_path: str = ""  # a page's url_path in app.py ("rankings")
     link_params: dict[str, str] = field(default_factory=dict)
+    via_model: bool = False  # read by the optional model (metrics.ask.model), then checked and run as usual
 
     @property
     def link(self) -> str:
@@ -68,7 +69,7 @@ class Answer:
         return {
             "kind": self.kind, "question": self.question, "query": self.query.as_dict() if self.query else None,
             "clarification": self.clarification.as_dict() if self.clarification else None,
-            "sentence": self.sentence, "reading": self.reading,
+            "sentence": self.sentence, "reading": self.reading, "via_model": self.via_model,
             "figures": [f.__dict__ for f in self.figures], "link": self.link,
             "table": self.table.astype(object).where(self.table.notna(), None).to_dict("records"),
         }
@@ -132,6 +133,15 @@ def ask(question: str, engine: MetricsEngine, allowed_regions: frozenset[str] | 
     q = parse(question, today=ctx["today"], latest=ctx["latest"], first=ctx["first"], newest=ctx["newest"],
               catalogue=engine.catalogue, geo=engine.geo, home=home or home_of(allowed_regions, engine))
     if isinstance(q, Clarification):
+        from . import model
+
+        mq = model.rephrase(question, q, cat=engine.catalogue, geo=engine.geo, today=ctx["today"],
+                            latest=ctx["latest"], first=ctx["first"], newest=ctx["newest"]) if model.configured() else None
+        if mq is not None:
+            a = answer(mq, engine, allowed_regions, lang)
+            a.question, a.via_model, a.clarification = question, True, q
+            a.reading = ("(rephrased by the model) " if lang == "en" else "（由模型改写）") + a.reading
+            return a
         msg = q.message(lang)
         if q.candidates:
             msg += ("候选：" if lang != "en" else " Candidates: ") + ("、" if lang != "en" else ", ").join(q.candidates)
