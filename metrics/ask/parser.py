@@ -123,9 +123,10 @@ _kw("compare", "", "对比", "比较", "相比", "比一比", "哪个高", "谁�
     "和", "与", "跟", "同", "哪个更高", "差多少", "差距")
 _kw("set", "county", "各县", "各区县", "各县市区", "各县市", "各县区", "所有县", "哪些县", "哪个县", "哪几个县", "几个县",
     "县区", "区县", "下辖县", "各个县", "每个县", "县里", "哪些区县", "哪个区县", "哪些县区", "县市区", "各地",
-    "哪些地方", "哪些地区", "哪个地方", "的县", "的各县", "有哪些县", "的区县", "县有哪些")
+    "哪些地方", "哪些地区", "哪个地方", "的县", "的各县", "有哪些县", "的区县", "县有哪些", "有几个县", "多少个县",
+    "哪些个县")
 _kw("set", "city", "各市", "各地市", "各设区市", "11个市", "哪个市", "哪些市", "哪几个市", "所有市", "地市", "设区市",
-    "各个市", "11市", "11个设区市", "的市", "有哪些市")
+    "各个市", "11市", "11个设区市", "的市", "有哪些市", "有几个市", "几个市", "哪些个市")
 _kw("set", "township", "各乡镇", "各街道", "各乡镇街道", "哪些乡镇", "哪个乡镇", "乡镇", "街道", "的乡镇")
 _kw("which", "", "哪些", "哪几个", "哪个", "谁", "有哪些", "是哪些", "是谁", "有几个", "几个", "多少个", "名单",
     "列出", "清单")
@@ -141,6 +142,7 @@ FILLERS_ZH = (
     "率", "嘛", "么", "怎样", "咋", "我们", "我市", "我县", "本市", "本县", "哦", "吶", "么样", "水准", "表现",
     "啥", "什么", "几", "多", "高", "低", "好", "差", "排", "比", "就", "要", "该", "会", "吗吗", "得", "地", "们",
     "成绩", "结果", "怎么", "呢呢", "对", "排在", "还是", "也", "及", "以及", "分别", "各自",
+    "百分点", "个百分点", "几个百分点", "多少个百分点", "一下",
 )
 FILLERS_EN = (
     "what", "is", "was", "were", "the", "of", "in", "for", "a", "an", "how", "did", "does", "do", "show", "me",
@@ -300,6 +302,7 @@ class _Found:
     year_end: bool = False
     rank: str | None = None
     n: int | None = None
+    n_hint: int | None = None  # 哪三个县…最低: how many the superlative asks for
 
 
 def _month_in_past(m: int, today: dt.date) -> tuple[int, int]:
@@ -364,6 +367,7 @@ def _take_periods(s: str, today: dt.date, latest: Period, f: _Found) -> str:
         # rank expressions: 前5, 前五名, 后3, 倒数5, 末3位, top 5, bottom 3
         (r"(?:排名)?(?:前|top ?)(\d{1,2})(?:名|位|个)?", lambda m: _rank(f, "top", int(m[1]))),
         (r"倒数第1名?|最后1名", lambda m: _rank(f, "bottom", 1)),
+        (r"哪(\d{1,2})个", lambda m: (setattr(f, "n_hint", int(m[1])), "哪些")[1]),
         (r"(?:排名)?(?:后|倒数|末|bottom ?)(\d{1,2})(?:名|位|个)?", lambda m: _rank(f, "bottom", int(m[1]))),
         (r"第(\d{1,2})名?", lambda m: _rank(f, "top", int(m[1])) if int(m[1]) == 1 else m[0]),
     ]
@@ -570,6 +574,8 @@ def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list
     if rank is None and ranks:
         r = next((x for x in ranks if x != "all"), "all")
         rank, n = {"top1": ("top", 1), "bottom1": ("bottom", 1), "all": ("all", None)}[r]
+        if rank in ("top", "bottom") and f.n_hint:
+            n = f.n_hint
     condition = None
     if cond:
         order = ("overdue", "not_reported", "behind_pace", "red", "not_met", "met")
