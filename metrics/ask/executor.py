@@ -341,10 +341,16 @@ def _scoped(regions: list[str], allowed: frozenset[str] | None, engine: MetricsE
     return [r for r in regions if r in allowed or (r in geo.townships and geo.get(r).parent_code in allowed)]
 
 
+def _targets(q: Query, engine: MetricsEngine, p: Period, allowed) -> list[str]:
+    """The regions a value, change, comparison or trend is about: those named, else the set's."""
+    return list(q.regions) or (_scoped(population_regions(q.population, engine, p), allowed, engine)
+                               if q.population else [])
+
+
 def _value(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
     k = engine.catalogue.kpi(q.kpis[0])
     en = lang == "en"
-    df = _rows(engine, p, k.code, list(q.regions))
+    df = _rows(engine, p, k.code, _targets(q, engine, p, allowed))
     parts = []
     for _, r in df.iterrows():
         a.figures.append(_figure(r, k))
@@ -362,6 +368,8 @@ def _value(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang:
             s += f"，目标{format_value(k, tgt)}，{status}" if tgt is not None else ""
             s += f"（已报{cov}）" if _int(r["n_expected"]) and _int(r["n_expected"]) > 1 else ""
         parts.append(s)
+    more = len(parts) > MAX_NAMES  # a set's values: the first ones here, all of them in the table
+    parts = parts[:MAX_NAMES] + ([f"… ({len(df)} in all)" if en else f"……（共{len(df)}个）"] if more else [])
     a.sentence = ("; ".join(parts) + ".") if en else ("；".join(parts) + "。")
     a.table = _table(df, engine, k, lang, ["region", "value", "target", "status", "n_reported", "n_expected"])
 
@@ -371,7 +379,7 @@ def _change(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang
     en = lang == "en"
     yoy = q.compare_to == "yoy"
     base_p = p.year_ago() if yoy else p.previous()
-    df = _rows(engine, p, k.code, list(q.regions))
+    df = _rows(engine, p, k.code, _targets(q, engine, p, allowed))
     parts = []
     for _, r in df.iterrows():
         d = _num(r["change_yoy" if yoy else "change_prev"])
@@ -506,7 +514,7 @@ def _status_list(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed,
 def _compare(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
     k = engine.catalogue.kpi(q.kpis[0])
     en = lang == "en"
-    df = _rows(engine, p, k.code, list(q.regions))
+    df = _rows(engine, p, k.code, _targets(q, engine, p, allowed))
     for _, r in df.iterrows():
         a.figures.append(_figure(r, k))
     items = [f"{engine.geo.get(r['region']).name(lang)} {format_value(k, _num(r['value']))}" for _, r in df.iterrows()]
@@ -527,9 +535,10 @@ def _trend(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang:
     k = engine.catalogue.kpi(q.kpis[0])
     en = lang == "en"
     end = Period.month(p.end.year, p.end.month)
-    tr = engine.trend([k.code], list(q.regions), end, q.months or 12)
+    regions = _targets(q, engine, p, allowed)
+    tr = engine.trend([k.code], regions, end, q.months or 12)
     parts = []
-    for region in q.regions:
+    for region in regions:
         s = tr[tr["region"] == region].sort_values("month")
         vals = s[s["value"].notna()]
         name = engine.geo.get(region).name(lang)

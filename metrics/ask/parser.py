@@ -107,7 +107,7 @@ _kw("rank", "top1", "最高", "最好", "第1", "排第1", "领先", "拔尖")
 _kw("rank", "bottom1", "最低", "最差", "垫底", "倒数第1", "末位", "最后1名", "排最后")
 _kw("cond", "not_met", "没达标", "未达标", "不达标", "没有达标", "达不到目标", "没完成目标", "未完成目标", "没到目标",
     "低于目标", "不合格", "没达到目标", "未达到目标", "没有完成目标")
-_kw("cond", "met", "达标", "已达标", "完成目标", "达到目标", "达标了")
+_kw("cond", "met", "达标", "已达标", "完成目标", "达到目标", "达标了", "达标没", "达标没有", "达标了没", "达标了没有")
 _kw("cond", "red", "红灯", "亮红灯", "标红", "红色")
 _kw("cond", "behind_pace", "落后序时", "落后于序时", "序时进度落后", "落后序时进度", "跟不上序时", "低于序时",
     "未达序时", "没达到序时进度", "落后进度")
@@ -142,7 +142,8 @@ FILLERS_ZH = (
     "率", "嘛", "么", "怎样", "咋", "我们", "我市", "我县", "本市", "本县", "哦", "吶", "么样", "水准", "表现",
     "啥", "什么", "几", "多", "高", "低", "好", "差", "排", "比", "就", "要", "该", "会", "吗吗", "得", "地", "们",
     "成绩", "结果", "怎么", "呢呢", "对", "排在", "还是", "也", "及", "以及", "分别", "各自",
-    "百分点", "个百分点", "几个百分点", "多少个百分点", "一下",
+    "百分点", "个百分点", "几个百分点", "多少个百分点", "一下", "数量", "想看一下", "想看看", "想了解", "了解一下",
+    "领导", "高还是低", "好还是差", "量",
 )
 FILLERS_EN = (
     "what", "is", "was", "were", "the", "of", "in", "for", "a", "an", "how", "did", "does", "do", "show", "me",
@@ -303,6 +304,7 @@ class _Found:
     rank: str | None = None
     n: int | None = None
     n_hint: int | None = None  # 哪三个县…最低: how many the superlative asks for
+    ranks_conflict: bool = False  # 前五和后五: two questions in one
 
 
 def _month_in_past(m: int, today: dt.date) -> tuple[int, int]:
@@ -328,6 +330,7 @@ def _take_periods(s: str, today: dt.date, latest: Period, f: _Found) -> str:
         (r"去年同期|上年同期", lambda m: (setattr(f, "yoy_base", True), " ")[1]),
         (r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]", lambda m: put(Period.day(dt.date(int(m[1]), int(m[2]), int(m[3]))), m)),
         (r"(\d{4})年上半年", lambda m: put(ytd(int(m[1]), 6), m)),
+        (r"(?:去年|上年)(\d{1,2})月份?", lambda m: put(Period.month(today.year - 1, int(m[1])), m)),
         (r"今年上半年", lambda m: put(ytd(y0, 6), m)),
         (r"明年", lambda m: put(Period.year(today.year + 1), m)),
         (r"下个?月", lambda m: put(Period.month(add_months(today.replace(day=1), 1).year,
@@ -377,6 +380,8 @@ def _take_periods(s: str, today: dt.date, latest: Period, f: _Found) -> str:
 
 
 def _rank(f: _Found, which: str, n: int) -> str:
+    if f.rank is not None and (f.rank, f.n) != (which, n):
+        f.ranks_conflict = True
     f.rank, f.n = which, n
     return " "
 
@@ -432,6 +437,7 @@ def parse(
     f = _Found()
     # "比上个月", "较去年同期": a basis of change, not a period of its own
     s = re.sub(r"(?:比|较|和|跟|与|同)(?:去年|上年)同期(?:比|相比)?", " 同比 ", s)
+    s = re.sub(r"(?:比|较|和|跟|与|同)(?:去年|上年)(?:比|相比)?(?![\d同])", " 同比 ", s)
     s = re.sub(r"(?:比|较|和|跟|与|同)(?:上个?月|上期)(?:比|相比)?", " 环比 ", s)
     try:
         s = _take_periods(s, today, latest, f)
@@ -553,6 +559,9 @@ def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list
         return Clarification("two_periods", f"问题里有两个期间（{'、'.join(f.periods)}），请只留一个。",
                              f"The question names two periods ({', '.join(f.periods)}): keep one.",
                              candidates=tuple(f.periods), words=tuple(f.periods))
+    if f.ranks_conflict:
+        return Clarification("two_questions", "一次问一个排名（例如先问前五，再问后五）。",
+                             "One ranking at a time (e.g. the top five, then the bottom five).")
     period = f.period or latest
     change = [v for v in kw.get("change", []) if v]
     if f.yoy_base and not kw.get("change"):

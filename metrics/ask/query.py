@@ -68,6 +68,7 @@ class Query:
 ClarifyReason = Literal[
     "empty", "unknown_word", "outside_catalogue", "ambiguous_kpi", "ambiguous_region", "missing_kpi",
     "period_outside_data", "two_periods", "change_basis", "group_not_valid", "not_township_kpi", "province_only",
+    "two_questions",
 ]
 
 
