@@ -348,11 +348,12 @@ def _targets(q: Query, engine: MetricsEngine, p: Period, allowed) -> list[str]:
 
 
 def _value(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
-    k = engine.catalogue.kpi(q.kpis[0])
     en = lang == "en"
-    df = _rows(engine, p, k.code, _targets(q, engine, p, allowed))
+    regions = _targets(q, engine, p, allowed)
+    df = pd.concat([_rows(engine, p, code, regions) for code in q.kpis], ignore_index=True)
     parts = []
     for _, r in df.iterrows():
+        k = engine.catalogue.kpi(r["kpi"])
         a.figures.append(_figure(r, k))
         name = engine.geo.get(r["region"]).name(lang)
         v = format_value(k, _num(r["value"]))
@@ -371,7 +372,10 @@ def _value(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang:
     more = len(parts) > MAX_NAMES  # a set's values: the first ones here, all of them in the table
     parts = parts[:MAX_NAMES] + ([f"… ({len(df)} in all)" if en else f"……（共{len(df)}个）"] if more else [])
     a.sentence = ("; ".join(parts) + ".") if en else ("；".join(parts) + "。")
-    a.table = _table(df, engine, k, lang, ["region", "value", "target", "status", "n_reported", "n_expected"])
+    a.table = _table(df, engine, None, lang, ["kpi", "region", "value", "target", "status", "n_reported",
+                                             "n_expected"])
+    a.table["value_text"] = [format_value(engine.catalogue.kpi(c), _num(v)) for c, v in zip(df["kpi"], df["value"],
+                                                                                         strict=True)]
 
 
 def _change(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:

@@ -121,7 +121,10 @@ _kw("forecast", "at_risk", "完不成", "完成不了", "难完成", "有风险"
 _kw("trend", "", "趋势", "走势", "怎么走", "怎么走的", "走向", "变化趋势", "怎么变", "怎么变的", "曲线", "逐月",
     "每个月", "每月", "历史", "走得怎么样", "趋势如何", "变化情况")
 _kw("compare", "", "对比", "比较", "相比", "比一比", "哪个高", "谁高", "谁更高", "哪个好", "谁更好", "谁好", "pk",
-    "和", "与", "跟", "同", "哪个更高", "差多少", "差距", "比")
+    "和", "与", "跟", "同", "哪个更高", "差多少", "差距", "比", "高多少", "低多少", "高吗", "低吗", "更高", "更低",
+    "高还是低", "好还是差", "更好", "更差", "哪个低", "谁低", "谁更低")
+# 高/低/好/差 alone: a comparison between named regions ("杭州和宁波哪个高"); otherwise asked about
+_kw("hl", "", "高", "低", "好", "差")
 _kw("set", "county", "各县", "各区县", "各县市区", "各县市", "各县区", "所有县", "哪些县", "哪个县", "哪几个县", "几个县",
     "县区", "区县", "下辖县", "各个县", "每个县", "县里", "哪些区县", "哪个区县", "哪些县区", "县市区", "各地",
     "哪些地方", "哪些地区", "哪个地方", "的县", "的各县", "有哪些县", "的区县", "县有哪些", "有几个县", "多少个县",
@@ -139,11 +142,11 @@ FILLERS_ZH = (
     "的", "了", "吗", "呢", "啊", "呀", "吧", "是", "在", "有", "都", "还", "又", "请", "把", "嘛", "哦", "吶",
     "请问", "帮我", "帮忙", "查", "查一下", "查查", "看看", "看一下", "看下", "告诉我", "我想知道", "想知道", "一下",
     "多少", "是多少", "有多少", "怎么样", "如何", "情况", "咋样", "现在", "目前", "当前", "数据", "数值", "水平", "大概",
-    "具体", "给我", "列一下", "显示", "出来", "里面", "当中", "其中", "有没有", "没有", "以来", "这个", "那个",
+    "具体", "给我", "列一下", "显示", "出来", "里面", "当中", "其中", "有没有", "以来", "这个", "那个",
     "能不能", "可以", "一共", "总共", "怎样", "我们", "我市", "我县", "本市", "本县", "么样", "水准", "表现", "是啥",
     "啥", "什么", "是什么", "成绩", "结果", "怎么", "排在", "还是", "以及", "分别", "各自", "百分点", "个百分点",
     "几个百分点", "多少个百分点", "数量", "想看一下", "想看看", "想了解", "了解一下", "领导", "高还是低", "好还是差",
-    "是几", "多高", "多低", "几名", "名", "个", "率", "里", "量", "高", "低", "好", "差",
+    "是几", "多高", "多低", "几名", "名", "个", "率", "里", "量",
 )
 FILLERS_EN = (
     "what", "is", "was", "were", "the", "of", "in", "for", "a", "an", "how", "did", "does", "do", "show", "me",
@@ -662,6 +665,14 @@ def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list
         intent = "change"
     else:
         intent = "value"
+    if "hl" in kw and intent != "compare" and intent != "ranking":
+        return Clarification("unknown_word", "没看懂“高/低”指什么：要问排名（最高、前五）还是对比（杭州和宁波哪个高）？",
+                             "“High/low” of what: a ranking (highest, top five) or a comparison of named regions?",
+                             words=tuple(w for w in ("高", "低", "好", "差") if w in question))
+    if "hl" in kw and intent == "ranking" and rank not in ("top", "bottom"):
+        return Clarification("unknown_word", "没看懂“高/低”指什么：要问最高、最低还是前几名？",
+                             "“High/low” of what: the highest, the lowest or the top few?",
+                             words=tuple(w for w in ("高", "低", "好", "差") if w in question))
     if intent == "change" and len(set(change)) != 1:
         return Clarification("change_basis", "是问环比（比上期）还是同比（比去年同期）？",
                              "Change on the previous period (环比) or on the same period last year (同比)?",
@@ -675,6 +686,10 @@ def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list
     if not kpis and intent == "forecast" and condition != "at_risk":
         return Clarification("missing_kpi", "请说明是哪个指标的年底目标。", "The year-end target of which KPI?",
                              candidates=tuple(k.name_zh for k in cat.headline_kpis()))
+    if len(kpis) > 1 and intent not in ("value", "forecast"):
+        return Clarification("two_questions", "一次问一个指标的排名、名单、变化、对比或走势。",
+                             "One KPI at a time for a ranking, list, change, comparison or trend.",
+                             candidates=tuple(cat.kpi(k).name_zh for k in kpis))
     level = {m.code: m.level for m in cat.measures}
     province_only = [k for k in kpis if level[cat.kpi(k).measures[0]] == "province"]
     below = [c for c in regions_out if c != PROVINCE] + ([population] if population else [])
