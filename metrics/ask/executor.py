@@ -203,6 +203,16 @@ def population_label(spec: str, engine: MetricsEngine, lang: str = "zh") -> str:
     return label
 
 
+def set_name(spec: str, engine: MetricsEngine, lang: str = "zh") -> str:
+    """Whose members a sentence counts: 丽水市 (9个县), 全省 (90个县), 山区海岛25县, 柯城区 (乡镇)."""
+    kind, _, code = spec.partition(":")
+    if kind in ("counties", "cities") or (kind == "townships" and not code):
+        return "Zhejiang" if lang == "en" else "全省"
+    if kind == "class":
+        return code
+    return engine.geo.get(code).name(lang)
+
+
 def _names(engine: MetricsEngine, codes: list[str], lang: str) -> list[str]:
     return [engine.geo.get(c).name(lang) for c in codes]
 
@@ -222,7 +232,9 @@ def reading(q: Query, engine: MetricsEngine, lang: str = "zh") -> str:
     """How the question was read: 指标：… · 地区：… · 期间：… · 问：… · 条件：…"""
     cat, geo = engine.catalogue, engine.geo
     en = lang == "en"
-    kp = "、".join(cat.kpi(k).name(lang) for k in q.kpis) if q.kpis else ("all KPIs with targets" if en else "全部有目标的指标")
+    every = ("all KPIs" if en else "全部指标") if q.intent == "not_reported" else (
+        "all KPIs with targets" if en else "全部有目标的指标")
+    kp = "、".join(cat.kpi(k).name(lang) for k in q.kpis) if q.kpis else every
     regions = [geo.get(c).name(lang) for c in q.regions]
     if q.population:
         regions.append(population_label(q.population, engine, lang))
@@ -495,7 +507,7 @@ def _status_list(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed,
     worst_first = hit.sort_values("value", ascending=k.direction == "up")
     for _, r in worst_first.iterrows():
         a.figures.append(_figure(r, k))
-    label = population_label(spec, engine, lang)
+    label = set_name(spec, engine, lang)
     cond = (CONDITION_EN if en else CONDITION_ZH)[q.condition or "not_met"]
     items = [f"{engine.geo.get(r['region']).name(lang)}（{format_value(k, _num(r['value']))}）" if not en else
              f"{engine.geo.get(r['region']).name(lang)} ({format_value(k, _num(r['value']))})"
@@ -652,7 +664,7 @@ def _not_reported(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed
     for c in codes_late:
         a.figures.append(Figure("" if not q.kpis else q.kpis[0], c, p.label, None, "", status=col,
                                 extra={"kpis": sorted(set(late[c]))}))
-    label = population_label(spec, engine, lang) if spec else "、".join(_names(engine, list(q.regions), lang))
+    label = set_name(spec, engine, lang) if spec else "、".join(_names(engine, list(q.regions), lang))
     cond = (CONDITION_EN if en else CONDITION_ZH)[q.condition or "not_reported"]
     names = _names(engine, codes_late, lang)
     kp = (cat.kpi(q.kpis[0]).name(lang) + ("" if en else "的")) if q.kpis else ""
