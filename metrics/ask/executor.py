@@ -213,8 +213,18 @@ def set_name(spec: str, engine: MetricsEngine, lang: str = "zh") -> str:
     return engine.geo.get(code).name(lang)
 
 
+def region_name(engine: MetricsEngine, code: str, lang: str = "zh") -> str:
+    """A region's name; a township with its county (柯城区江北街道: township names repeat)."""
+    geo = engine.geo
+    r = geo.get(code)
+    if code in geo.townships:
+        county = geo.get(r.parent_code or "").name(lang)
+        return f"{r.name(lang)}, {county}" if lang == "en" else f"{county}{r.name_zh}"
+    return r.name(lang)
+
+
 def _names(engine: MetricsEngine, codes: list[str], lang: str) -> list[str]:
-    return [engine.geo.get(c).name(lang) for c in codes]
+    return [region_name(engine, c, lang) for c in codes]
 
 
 def _scope_codes(q: Query, engine: MetricsEngine) -> list[str]:
@@ -230,12 +240,12 @@ def _scope_codes(q: Query, engine: MetricsEngine) -> list[str]:
 
 def reading(q: Query, engine: MetricsEngine, lang: str = "zh") -> str:
     """How the question was read: 指标：… · 地区：… · 期间：… · 问：… · 条件：…"""
-    cat, geo = engine.catalogue, engine.geo
+    cat = engine.catalogue
     en = lang == "en"
     every = ("all KPIs" if en else "全部指标") if q.intent == "not_reported" else (
         "all KPIs with targets" if en else "全部有目标的指标")
     kp = "、".join(cat.kpi(k).name(lang) for k in q.kpis) if q.kpis else every
-    regions = [geo.get(c).name(lang) for c in q.regions]
+    regions = [region_name(engine, c, lang) for c in q.regions]
     if q.population:
         regions.append(population_label(q.population, engine, lang))
     how = (INTENT_EN if en else INTENT_ZH)[q.intent]
@@ -367,7 +377,7 @@ def _value(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang:
     for _, r in df.iterrows():
         k = engine.catalogue.kpi(r["kpi"])
         a.figures.append(_figure(r, k))
-        name = engine.geo.get(r["region"]).name(lang)
+        name = region_name(engine, r["region"], lang)
         v = format_value(k, _num(r["value"]))
         status = (STATUS_EN if en else STATUS_ZH).get(str(r["status"]), str(r["status"]))
         tgt = _num(r.get("target"))
@@ -410,6 +420,9 @@ def _change(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang
             word = "同比" if yoy else "环比"
             parts.append(f"{period_text(p)}{name}{k.name_zh}为{v}，{word}{change_text(k, d)}"
                          f"（{period_text(base_p)}为{b}）")
+        if d is None and not bool(r["complete"]):  # the engine compares complete figures only
+            cov = f"{_int(r['n_reported'])}/{_int(r['n_expected'])}"
+            parts[-1] += (f" — not compared: reported {cov}" if en else f"，本期数据未齐（已报{cov}），不作比较")
     a.sentence = ("; ".join(parts) + ".") if en else ("；".join(parts) + "。")
     a.table = _table(df.assign(base_value=df["yoy_value" if yoy else "prev_value"],
                                change=df["change_yoy" if yoy else "change_prev"]),
