@@ -153,6 +153,10 @@ class Kpi(_Strict):
     system: str
     name_zh: str
     name_en: str
+    # what people call it besides its name (日活, 一网通办, 整改率): the question parser of metrics.ask
+    # reads them; each alias names one KPI only (checked on load), so a question never picks between two
+    aliases_zh: list[str] = []
+    aliases_en: list[str] = []
     kind: KpiKind
     measure: str | None = None
     numerator: str | None = None
@@ -277,6 +281,12 @@ class Catalogue(_Strict):
             levels = {measures[m].level for m in k.measures}
             if len(levels) > 1:
                 raise ValueError(f"kpi {k.code}: field 'numerator': measures reported at mixed levels {levels}")
+        names = {k.name_zh: k.code for k in self.kpis} | {k.name_en.lower(): k.code for k in self.kpis}
+        for k in self.kpis:
+            for alias in [*k.aliases_zh, *(a.lower() for a in k.aliases_en)]:
+                other = names.setdefault(alias, k.code)
+                if other != k.code:
+                    raise ValueError(f"kpi {k.code}: field 'aliases': {alias!r} already names kpi {other}")
         for m in self.measures:
             if m.demo.of and m.demo.of not in measures:
                 raise ValueError(f"measure {m.code}: field 'demo.of': unknown measure {m.demo.of!r}")

@@ -79,6 +79,35 @@ def cmd_value(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    """问数 from a script: the reading, the sentence, the link; exit 1 on a clarification or refusal.
+
+    `--scope` answers as a user of that city or county would be answered (the read boundary's scope);
+    the app, which knows who asks, logs a refusal in the audit log.
+    """
+    from metrics import open_engine
+    from metrics.access import Scope
+    from metrics.ask import ask
+
+    eng = open_engine()
+    allowed = None
+    if args.scope:
+        try:
+            allowed = set(Scope.of(eng.geo.resolve(args.scope), eng.geo).regions)
+        except (KeyError, ValueError) as exc:
+            raise EngineError(f"--scope: {exc}") from exc
+    reply = ask(args.question, eng, allowed, lang=args.lang)
+    if args.json:
+        print(json.dumps(reply.as_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        if reply.reading:
+            print(reply.reading)
+        print(reply.sentence)
+        if reply.link:
+            print(reply.link)
+    return 0 if reply.kind == "answer" else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m metrics", description="Zhejiang digital-reform KPI engine")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -93,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--known-at", default=None, help="as known at this moment (default: now)")
     pv.add_argument("--json", action="store_true")
     pv.set_defaults(func=cmd_value)
+    pa = sub.add_parser("ask", help="问数: answer a question in Chinese or English")
+    pa.add_argument("question")
+    pa.add_argument("--scope", default=None, help="answer within this city's or county's scope (code or name)")
+    pa.add_argument("--lang", choices=["zh", "en"], default="zh")
+    pa.add_argument("--json", action="store_true")
+    pa.set_defaults(func=cmd_ask)
     return p
 
 

@@ -1,0 +1,693 @@
+"""Answer a `Query` from the engine: the sentence, the figures, a small table and the page link.
+
+Every figure comes from the functions the pages call — engine.bulk / township_bulk / trend,
+metrics.rankings.league_table, metrics.forecast.year_end_forecasts — so an answer and the page its
+link opens show the same number. A question about a region outside the reader's scope is refused
+(the caller logs it), as the pages refuse such a URL.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import pandas as pd
+import sqlalchemy as sa
+
+from metrics.catalogue import Kpi
+from metrics.engine import EngineError, MetricsEngine
+from metrics.forecast import year_end_forecasts
+from metrics.geography import PROVINCE
+from metrics.periods import Period
+from metrics.rankings import Population, RankingError, format_value, league_table
+
+from .parser import class_members, parse
+from .query import Clarification, Figure, Query
+
+STATUS_ZH = {"green": "达标", "amber": "未达标（接近目标）", "red": "未达标", "none": "无目标", "na": "无数据",
+             "nocase": "本期无事项", "missing": "逾期未报", "pending": "未到报送期", "incomplete": "数据未齐"}
+STATUS_EN = {"green": "on target", "amber": "below target (close)", "red": "below target", "none": "no target",
+             "na": "no data", "nocase": "nothing due", "missing": "overdue", "pending": "not yet due",
+             "incomplete": "incomplete"}
+CONDITION_ZH = {"not_met": "未达标", "met": "达标", "red": "亮红灯", "behind_pace": "落后序时进度", "overdue": "逾期未报",
+                "not_reported": "尚未报送", "at_risk": "年底可能完不成"}
+CONDITION_EN = {"not_met": "below target", "met": "on target", "red": "red", "behind_pace": "behind pace",
+                "overdue": "overdue", "not_reported": "not reported yet", "at_risk": "at risk at year end"}
+INTENT_ZH = {"value": "数值", "change": "变化", "ranking": "排名", "status_list": "名单", "compare": "对比",
+             "trend": "走势", "forecast": "年底预测", "not_reported": "报送情况"}
+INTENT_EN = {"value": "value", "change": "change", "ranking": "ranking", "status_list": "list",
+             "compare": "comparison", "trend": "trend", "forecast": "year-end forecast", "not_reported": "reporting"}
+MAX_NAMES = 10  # names listed in a sentence; the table has them all
+
+
+@dataclass
+class Answer:
+    """What the question box shows: always the reading, then the answer or what to clarify."""
+
+    kind: Literal["answer", "clarify", "refused", "error"]
+    question: str = ""
+    query: Query | None = None
+    clarification: Clarification | None = None
+    sentence: str = ""
+    reading: str = ""
+    figures: list[Figure] = field(default_factory=list)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    link_path: str = ""  # a page's url_path in app.py ("rankings")
+    link_params: dict[str, str] = field(default_factory=dict)
+    via_model: bool = False  # read by the optional model (metrics.ask.model), then checked and run as usual
+
+    @property
+    def link(self) -> str:
+        """The page view that shows the answer: "/rankings?period=2026-10&rkpi=…"."""
+        if not self.link_path:
+            return ""
+        return f"/{self.link_path}" + (f"?{urlencode(self.link_params)}" if self.link_params else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "question": self.question, "query": self.query.as_dict() if self.query else None,
+            "clarification": self.clarification.as_dict() if self.clarification else None,
+            "sentence": self.sentence, "reading": self.reading, "via_model": self.via_model,
+            "figures": [f.__dict__ for f in self.figures], "link": self.link,
+            "table": self.table.astype(object).where(self.table.notna(), None).to_dict("records"),
+        }
+
+
+# -- context --------------------------------------------------------------------------------------
+
+
+_CONTEXTS: dict[tuple, dict[str, Any]] = {}
+
+
+def context_of(engine: MetricsEngine) -> dict[str, Any]:
+    """today, the latest month, the first month with data and the newest month with any report.
+
+    Cached per engine, data version and today: the months in progress take a scan of the
+    observations (seconds on a province's history), and every question needs them."""
+    key = (id(engine), engine.data_version(), engine.today)
+    hit = _CONTEXTS.get(key)
+    if hit is None:
+        hit = _context(engine)
+        if len(_CONTEXTS) > 16:
+            _CONTEXTS.clear()
+        _CONTEXTS[key] = hit
+    return hit
+
+
+def _context(engine: MetricsEngine) -> dict[str, Any]:
+    from store.schema import rollup_month
+
+    latest = engine.latest_month()
+    if latest is None:
+        return {"today": engine.today, "latest": None, "first": None, "newest": None}
+    with engine.store.engine.connect() as conn:
+        first = conn.execute(sa.select(sa.func.min(rollup_month.c.month))).scalar()
+    progress = engine.reporting_months()
+    return {"today": engine.today, "latest": latest, "newest": progress[0][0] if progress else latest,
+            "first": None if first is None else pd.Timestamp(first).date().replace(day=1)}
+
+
+def home_of(allowed_regions: frozenset[str] | None, engine: MetricsEngine) -> str:
+    """The region a scoped reader's question is about when it names none: their city or county."""
+    if allowed_regions is None or PROVINCE in allowed_regions:
+        return PROVINCE
+    geo = engine.geo
+    for level in ("city", "county"):
+        mine = sorted(c for c in allowed_regions if c in geo.regions and geo.get(c).level == level)
+        if len(mine) == 1:
+            return mine[0]
+    return PROVINCE
+
+
+def ask(question: str, engine: MetricsEngine, allowed_regions: frozenset[str] | None = None,
+        lang: str = "zh", home: str | None = None) -> Answer:
+    """Parse and answer one question (a clarification or refusal is an Answer of that kind).
+
+    allowed_regions: the reader's scope (None: everything); home: the region a question naming none
+    is about (default: the scope's city or county, else the province)."""
+    ctx = context_of(engine)
+    if ctx["latest"] is None:
+        return Answer("error", question, sentence="数据库里还没有数据。" if lang != "en" else "The database holds no data yet.")
+    q = parse(question, today=ctx["today"], latest=ctx["latest"], first=ctx["first"], newest=ctx["newest"],
+              catalogue=engine.catalogue, geo=engine.geo, home=home or home_of(allowed_regions, engine))
+    if isinstance(q, Clarification):
+        from . import model
+
+        mq = model.rephrase(question, q, cat=engine.catalogue, geo=engine.geo, today=ctx["today"],
+                            latest=ctx["latest"], first=ctx["first"], newest=ctx["newest"]) if model.configured() else None
+        if mq is not None:
+            a = answer(mq, engine, allowed_regions, lang)
+            a.question, a.via_model, a.clarification = question, True, q
+            a.reading = ("(rephrased by the model) " if lang == "en" else "（由模型改写）") + a.reading
+            return a
+        msg = q.message(lang)
+        if q.candidates:
+            msg += ("候选：" if lang != "en" else " Candidates: ") + ("、" if lang != "en" else ", ").join(q.candidates)
+        return Answer("clarify", question, clarification=q, sentence=msg)
+    a = answer(q, engine, allowed_regions, lang)
+    a.question = question
+    return a
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def _int(x: Any) -> int | None:
+    v = _num(x)
+    return None if v is None else int(v)
+
+
+def period_text(p: Period, lang: str = "zh") -> str:
+    if lang == "en":
+        return p.label
+    y = p.start.year
+    return {"day": f"{p.start.year}年{p.start.month}月{p.start.day}日", "month": f"{y}年{p.start.month}月",
+            "quarter": f"{y}年第{(p.start.month - 1) // 3 + 1}季度", "year": f"{y}年",
+            "bimonth": f"{y}年{p.start.month}-{p.end.month}月", "ytd": f"{y}年1-{p.end.month}月"}[p.grain]
+
+
+def change_text(k: Kpi, d: float | None, lang: str = "zh") -> str:
+    """A change as the pages show it: percentage points for rates, per cent for counts."""
+    if d is None:
+        return "—"
+    if k.format == "percent":
+        return f"{d * 100:+.{k.decimals}f}" + ("个百分点" if lang != "en" else " pp")
+    return f"{d * 100:+.1f}%"
+
+
+def population_regions(spec: str, engine: MetricsEngine, p: Period) -> list[str]:
+    if spec.startswith("class:"):
+        return class_members(spec.partition(":")[2], p.end, engine.geo)
+    return Population.parse(spec, engine.geo).regions(engine.geo, p.end)
+
+
+def population_label(spec: str, engine: MetricsEngine, lang: str = "zh") -> str:
+    if spec.startswith("class:"):
+        return spec.partition(":")[2] + ("各县" if lang != "en" else " counties")
+    pop = Population.parse(spec, engine.geo)
+    label = pop.label(engine.geo, lang)
+    if pop.kind == "group":
+        return label + ("各县" if lang != "en" else "")
+    return label
+
+
+def set_name(spec: str, engine: MetricsEngine, lang: str = "zh") -> str:
+    """Whose members a sentence counts: 丽水市 (9个县), 全省 (90个县), 山区海岛25县, 柯城区 (乡镇)."""
+    kind, _, code = spec.partition(":")
+    if kind in ("counties", "cities") or (kind == "townships" and not code):
+        return "Zhejiang" if lang == "en" else "全省"
+    if kind == "class":
+        return code
+    return engine.geo.get(code).name(lang)
+
+
+def region_name(engine: MetricsEngine, code: str, lang: str = "zh") -> str:
+    """A region's name; a township with its county (柯城区江北街道: township names repeat)."""
+    geo = engine.geo
+    r = geo.get(code)
+    if code in geo.townships:
+        county = geo.get(r.parent_code or "").name(lang)
+        return f"{r.name(lang)}, {county}" if lang == "en" else f"{county}{r.name_zh}"
+    return r.name(lang)
+
+
+def _names(engine: MetricsEngine, codes: list[str], lang: str) -> list[str]:
+    return [region_name(engine, c, lang) for c in codes]
+
+
+def _scope_codes(q: Query, engine: MetricsEngine) -> list[str]:
+    """Regions a query reads explicitly (a township stands for its county, a set for its code)."""
+    geo = engine.geo
+    out = [geo.get(c).parent_code or c if c in geo.townships else c for c in q.regions]
+    if q.population and ":" in q.population:
+        kind, _, code = q.population.partition(":")
+        if kind in ("city", "group", "townships"):
+            out.append(code)
+    return out
+
+
+def reading(q: Query, engine: MetricsEngine, lang: str = "zh") -> str:
+    """How the question was read: 指标：… · 地区：… · 期间：… · 问：… · 条件：…"""
+    cat = engine.catalogue
+    en = lang == "en"
+    every = ("all KPIs" if en else "全部指标") if q.intent == "not_reported" else (
+        "all KPIs with targets" if en else "全部有目标的指标")
+    kp = "、".join(cat.kpi(k).name(lang) for k in q.kpis) if q.kpis else every
+    regions = [region_name(engine, c, lang) for c in q.regions]
+    if q.population:
+        regions.append(population_label(q.population, engine, lang))
+    how = (INTENT_EN if en else INTENT_ZH)[q.intent]
+    if q.intent == "change":
+        how += {"prev": "（环比）", "yoy": "（同比）"}[q.compare_to or "prev"] if not en else f" ({q.compare_to})"
+    if q.intent == "ranking":
+        how += {"top": f"前{q.n}", "bottom": f"后{q.n}", "position": "第几", "all": "全部"}[q.rank or "all"] if not en \
+            else f" {q.rank} {q.n or ''}".rstrip()
+    if q.intent == "trend":
+        how += f"（最近{q.months}个月）" if not en else f" ({q.months} months)"
+    parts = [("指标" if not en else "KPI", kp), ("地区" if not en else "region", "、".join(regions)),
+             ("期间" if not en else "period", q.period), ("问" if not en else "asks", how)]
+    if q.condition:
+        parts.append(("条件" if not en else "condition", (CONDITION_EN if en else CONDITION_ZH)[q.condition]))
+    sep = "：" if not en else ": "
+    return " · ".join(f"{a}{sep}{b}" for a, b in parts)
+
+
+def _figure(row: pd.Series, k: Kpi, **extra: Any) -> Figure:
+    return Figure(kpi=k.code, region=str(row["region"]), period=str(row.get("period", "")),
+                  value=_num(row.get("value")), text=format_value(k, _num(row.get("value"))),
+                  status=row.get("status"), target=_num(row.get("target")), n_reported=_int(row.get("n_reported")),
+                  n_expected=_int(row.get("n_expected")), extra=extra)
+
+
+def _rows(engine: MetricsEngine, p: Period, kpi: str, regions: list[str]) -> pd.DataFrame:
+    """bulk rows (township_bulk rows for townships) of one KPI for `regions`, in that order."""
+    geo = engine.geo
+    towns = [r for r in regions if r in geo.townships]
+    parts = []
+    if len(towns) < len(regions):
+        b = engine.bulk(p)
+        parts.append(b[(b["kpi"] == kpi) & b["region"].isin(regions)])
+    for county in sorted({geo.get(t).parent_code for t in towns}):
+        tb = engine.township_bulk(p, county)
+        parts.append(tb[(tb["kpi"] == kpi) & tb["region"].isin(towns)])
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    order = {r: i for i, r in enumerate(regions)}
+    return df.sort_values("region", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def _table(df: pd.DataFrame, engine: MetricsEngine, k: Kpi | None, lang: str, cols: list[str]) -> pd.DataFrame:
+    out = df[[c for c in cols if c in df.columns]].copy()
+    if "region" in out:
+        out.insert(1 if "kpi" in out else 0, "name", _names(engine, list(out["region"]), lang))
+    if k is not None and "value" in out:
+        out["value_text"] = [format_value(k, _num(v)) for v in out["value"]]
+    return out.reset_index(drop=True)
+
+
+def _link(q: Query, engine: MetricsEngine, p: Period, lang: str) -> tuple[str, dict[str, str]]:
+    """The page view showing the answer, with the real URL parameters of app.py's pages."""
+    geo, cat = engine.geo, engine.catalogue
+    base = {"period": f"{p.end:%Y-%m}"} | ({"lang": "en"} if lang == "en" else {})
+    k = q.kpis[0] if q.kpis else None
+    region = q.regions[0] if q.regions else None
+    county_level = {m.code: m.level for m in cat.measures}
+    rankable = k is not None and county_level[cat.kpi(k).measures[0]] == "county"
+    if q.intent in ("ranking", "status_list") and k and rankable:
+        pop = q.population or "counties"
+        pop = "counties" if pop.startswith("class:") else pop
+        return "rankings", base | {"rkpi": k, "pop": pop}
+    if q.intent == "compare" and k and rankable:
+        if all(geo.get(r).level == "county" for r in q.regions):
+            return "compare", base | {"counties": ",".join(q.regions), "kpis": k}
+        return "rankings", base | {"rkpi": k, "pop": "cities"}
+    if q.intent == "not_reported":
+        return "quality", base
+    if k is None:
+        return "overview", base
+    if q.intent == "trend" and region and geo.get(region).level == "county":
+        return "county", base | {"county": region, "tkpi": k}
+    if region and region in geo.townships:
+        return "county", base | {"county": geo.get(region).parent_code or ""}
+    params = base | {"system": cat.kpi(k).system, "skpi": k}
+    if region and geo.get(region).level == "city":
+        params["city"] = region
+    elif region and geo.get(region).level == "county":
+        params |= {"city": geo.city_of(region) or "", "county": region}
+    return "system", params
+
+
+# -- the intents ------------------------------------------------------------------------------------
+
+
+def answer(q: Query, engine: MetricsEngine, allowed_regions: frozenset[str] | None = None,
+           lang: str = "zh") -> Answer:
+    """Run `q` on `engine`; a region outside `allowed_regions` (None: everything) is refused."""
+    en = lang == "en"
+    a = Answer("answer", query=q, reading=reading(q, engine, lang))
+    if allowed_regions is not None:
+        outside = [c for c in _scope_codes(q, engine) if c not in allowed_regions]
+        if outside:
+            names = "、".join(_names(engine, outside, lang))
+            a.kind = "refused"
+            a.sentence = (f"Outside your scope: {names}." if en else f"超出您的数据权限范围：{names}。")
+            return a
+    p = Period.parse(q.period)
+    a.link_path, a.link_params = _link(q, engine, p, lang)
+    run = {"value": _value, "change": _change, "ranking": _ranking, "status_list": _status_list,
+           "compare": _compare, "trend": _trend, "forecast": _forecast, "not_reported": _not_reported}[q.intent]
+    try:
+        run(a, q, engine, p, allowed_regions, lang)
+    except (EngineError, RankingError, KeyError) as exc:  # a question the engine cannot answer: say so, no figure
+        msg = exc.args[0] if exc.args else str(exc)
+        return Answer("error", query=q, reading=a.reading,
+                      sentence=(f"Cannot answer: {msg}" if en else f"无法回答：{msg}"))
+    return a
+
+
+def _scoped(regions: list[str], allowed: frozenset[str] | None, engine: MetricsEngine) -> list[str]:
+    if allowed is None:
+        return regions
+    geo = engine.geo
+    return [r for r in regions if r in allowed or (r in geo.townships and geo.get(r).parent_code in allowed)]
+
+
+def _targets(q: Query, engine: MetricsEngine, p: Period, allowed) -> list[str]:
+    """The regions a value, change, comparison or trend is about: those named, else the set's."""
+    return list(q.regions) or (_scoped(population_regions(q.population, engine, p), allowed, engine)
+                               if q.population else [])
+
+
+def _value(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
+    en = lang == "en"
+    regions = _targets(q, engine, p, allowed)
+    df = pd.concat([_rows(engine, p, code, regions) for code in q.kpis], ignore_index=True)
+    parts = []
+    for _, r in df.iterrows():
+        k = engine.catalogue.kpi(r["kpi"])
+        a.figures.append(_figure(r, k))
+        name = region_name(engine, r["region"], lang)
+        v = format_value(k, _num(r["value"]))
+        status = (STATUS_EN if en else STATUS_ZH).get(str(r["status"]), str(r["status"]))
+        tgt = _num(r.get("target"))
+        cov = f"{_int(r['n_reported'])}/{_int(r['n_expected'])}"
+        if en:
+            s = f"{k.name_en} in {name}, {p.label}: {v}"
+            s += f" (target {format_value(k, tgt)}, {status})" if tgt is not None else ""
+            s += f"; reported {cov}" if _int(r["n_expected"]) and _int(r["n_expected"]) > 1 else ""
+        else:
+            s = f"{period_text(p)}{name}{k.name_zh}为{v}"
+            s += f"，目标{format_value(k, tgt)}，{status}" if tgt is not None else ""
+            s += f"（已报{cov}）" if _int(r["n_expected"]) and _int(r["n_expected"]) > 1 else ""
+        parts.append(s)
+    more = len(parts) > MAX_NAMES  # a set's values: the first ones here, all of them in the table
+    parts = parts[:MAX_NAMES] + ([f"… ({len(df)} in all)" if en else f"……（共{len(df)}个）"] if more else [])
+    a.sentence = ("; ".join(parts) + ".") if en else ("；".join(parts) + "。")
+    a.table = _table(df, engine, None, lang, ["kpi", "region", "value", "target", "status", "n_reported",
+                                             "n_expected"])
+    a.table["value_text"] = [format_value(engine.catalogue.kpi(c), _num(v)) for c, v in zip(df["kpi"], df["value"],
+                                                                                         strict=True)]
+
+
+def _change(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
+    k = engine.catalogue.kpi(q.kpis[0])
+    en = lang == "en"
+    yoy = q.compare_to == "yoy"
+    base_p = p.year_ago() if yoy else p.previous()
+    df = _rows(engine, p, k.code, _targets(q, engine, p, allowed))
+    parts = []
+    for _, r in df.iterrows():
+        d = _num(r["change_yoy" if yoy else "change_prev"])
+        base = _num(r["yoy_value" if yoy else "prev_value"])
+        a.figures.append(_figure(r, k, change=d, base_value=base, base_period=base_p.label))
+        name = engine.geo.get(r["region"]).name(lang)
+        v, b = format_value(k, _num(r["value"])), format_value(k, base)
+        if en:
+            parts.append(f"{k.name_en} in {name}, {p.label}: {v}, {change_text(k, d, lang)} "
+                         f"{'year on year' if yoy else 'on the previous period'} ({base_p.label}: {b})")
+        else:
+            word = "同比" if yoy else "环比"
+            parts.append(f"{period_text(p)}{name}{k.name_zh}为{v}，{word}{change_text(k, d)}"
+                         f"（{period_text(base_p)}为{b}）")
+        if d is None and not bool(r["complete"]):  # the engine compares complete figures only
+            cov = f"{_int(r['n_reported'])}/{_int(r['n_expected'])}"
+            parts[-1] += (f" — not compared: reported {cov}" if en else f"，本期数据未齐（已报{cov}），不作比较")
+    a.sentence = ("; ".join(parts) + ".") if en else ("；".join(parts) + "。")
+    a.table = _table(df.assign(base_value=df["yoy_value" if yoy else "prev_value"],
+                               change=df["change_yoy" if yoy else "change_prev"]),
+                     engine, k, lang, ["region", "value", "base_value", "change", "status"])
+
+
+def _league(engine: MetricsEngine, k: Kpi, p: Period, spec: str) -> pd.DataFrame:
+    if spec.startswith("class:"):  # a class is raced as part of all counties, the rankings page's view
+        members = set(population_regions(spec, engine, p))
+        t = league_table(engine, k.code, p, "counties", trend_months=0)
+        return t[t["region"].isin(members)].reset_index(drop=True)
+    return league_table(engine, k.code, p, spec, trend_months=0)
+
+
+def _ranking(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
+    k = engine.catalogue.kpi(q.kpis[0])
+    en = lang == "en"
+    spec = q.population or "counties"
+    t = _league(engine, k, p, spec)
+    if allowed is not None:
+        t = t[t["region"].isin(_scoped(list(t["region"]), allowed, engine))]
+    ranked = t[t["standing"] == "ranked"].sort_values(["rank", "region"])
+    label = population_label(spec, engine, lang)
+    cols = ["region", "rank", "rank_of", "value", "target", "status", "standing", "n_reported", "n_expected"]
+    if q.rank == "position":
+        region = q.regions[0]
+        row = t[t["region"] == region]
+        name = engine.geo.get(region).name(lang)
+        if row.empty:
+            a.sentence = f"{name} is not in {label}." if en else f"{name}不在{label}中。"
+            return
+        r = row.iloc[0]
+        a.figures.append(_figure(r, k, rank=_int(r["rank"]), rank_of=_int(r["rank_of"]), standing=r["standing"]))
+        v = format_value(k, _num(r["value"]))
+        if r["standing"] == "ranked":
+            a.sentence = (f"{k.name_en} in {name}, {p.label}: {v}, ranked {_int(r['rank'])} of {_int(r['rank_of'])} "
+                          f"in {label}." if en else
+                          f"{period_text(p)}{name}{k.name_zh}为{v}，在{label}中排第{_int(r['rank'])}名"
+                          f"（共{_int(r['rank_of'])}个）。")
+        else:
+            st = r["standing_en"] if en else r["standing_zh"]
+            a.sentence = (f"{k.name_en} in {name}, {p.label}: {v}; not ranked ({st})." if en else
+                          f"{period_text(p)}{name}{k.name_zh}为{v}，未参与排名（{st}）。")
+        a.table = _table(t, engine, k, lang, cols)
+        return
+    if q.rank == "top":
+        pick = ranked.head(q.n or 1)
+    elif q.rank == "bottom":
+        pick = ranked.tail(q.n or 1).iloc[::-1]
+    else:
+        pick = ranked
+    for _, r in pick.iterrows():
+        a.figures.append(_figure(r, k, rank=_int(r["rank"]), rank_of=_int(r["rank_of"])))
+    items = [f"{engine.geo.get(r['region']).name(lang)}（{format_value(k, _num(r['value']))}）" if not en else
+             f"{engine.geo.get(r['region']).name(lang)} ({format_value(k, _num(r['value']))})"
+             for _, r in pick.head(MAX_NAMES).iterrows()]
+    more = len(pick) > MAX_NAMES
+    which = {"top": f"前{q.n}" if not en else f"top {q.n}", "bottom": f"后{q.n}" if not en else f"bottom {q.n}",
+             "all": "" if not en else "ranking"}[q.rank or "all"]
+    if en:
+        a.sentence = f"{k.name_en}, {label}, {p.label}, {which}: {', '.join(items)}{' …' if more else ''}."
+    else:
+        a.sentence = f"{period_text(p)}{label}{k.name_zh}排名{which}：{'、'.join(items)}{'等' if more else ''}。"
+    if len(ranked) < len(t):
+        n_out = len(t) - len(ranked)
+        a.sentence += (f" ({n_out} not ranked: small sample, incomplete or no data.)" if en
+                       else f"（另有{n_out}个因样本小、数据不全或无数据未排名。）")
+    a.table = _table(pick, engine, k, lang, cols)
+
+
+def _matches(df: pd.DataFrame, condition: str | None) -> pd.Series:
+    if condition == "met":
+        return df["status"] == "green"
+    if condition == "red":
+        return df["status"] == "red"
+    if condition == "behind_pace":
+        return df["paced"].fillna(False).astype(bool) & df["status"].isin(["amber", "red"])
+    return df["status"].isin(["amber", "red"])  # not_met
+
+
+def _unit(spec: str, lang: str) -> str:
+    if lang == "en":
+        return "cities" if spec == "cities" else "townships" if spec.startswith("townships") else "counties"
+    return "市" if spec == "cities" else "乡镇（街道）" if spec.startswith("townships") else "县（市、区）"
+
+
+def _status_list(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
+    k = engine.catalogue.kpi(q.kpis[0])
+    en = lang == "en"
+    spec = q.population or "counties"
+    regions = _scoped(population_regions(spec, engine, p), allowed, engine)
+    df = _rows(engine, p, k.code, regions)
+    judged = df[df["status"].isin(["green", "amber", "red"])]
+    hit = judged[_matches(judged, q.condition)]
+    worst_first = hit.sort_values("value", ascending=k.direction == "up")
+    for _, r in worst_first.iterrows():
+        a.figures.append(_figure(r, k))
+    label = set_name(spec, engine, lang)
+    cond = (CONDITION_EN if en else CONDITION_ZH)[q.condition or "not_met"]
+    items = [f"{engine.geo.get(r['region']).name(lang)}（{format_value(k, _num(r['value']))}）" if not en else
+             f"{engine.geo.get(r['region']).name(lang)} ({format_value(k, _num(r['value']))})"
+             for _, r in worst_first.head(MAX_NAMES).iterrows()]
+    more = len(worst_first) > MAX_NAMES
+    unit = _unit(spec, lang)
+    if en:
+        a.sentence = (f"{p.label}, {label}: {len(hit)} of {len(regions)} {unit} {cond} on {k.name_en}"
+                      + (f": {', '.join(items)}{' …' if more else ''}." if items else "."))
+    else:
+        a.sentence = (f"{period_text(p)}{label}{len(regions)}个{unit}中有{len(hit)}个{k.name_zh}{cond}"
+                      + (f"：{'、'.join(items)}{'等' if more else ''}。" if items else "。"))
+    if len(judged) < len(df):
+        n = len(df) - len(judged)
+        a.sentence += (f" ({n} without a verdict: no target, no data or nothing due.)" if en
+                       else f"（另有{n}个无目标、无数据或本期无事项，未判断。）")
+    a.table = _table(worst_first, engine, k, lang, ["region", "value", "target", "status", "n_reported", "n_expected"])
+
+
+def _compare(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
+    k = engine.catalogue.kpi(q.kpis[0])
+    en = lang == "en"
+    df = _rows(engine, p, k.code, _targets(q, engine, p, allowed))
+    for _, r in df.iterrows():
+        a.figures.append(_figure(r, k))
+    items = [f"{engine.geo.get(r['region']).name(lang)} {format_value(k, _num(r['value']))}" for _, r in df.iterrows()]
+    valued = df[df["value"].notna()]
+    best = None
+    if len(valued):
+        best = valued.loc[valued["value"].idxmax() if k.direction == "up" else valued["value"].idxmin(), "region"]
+    if en:
+        a.sentence = f"{k.name_en}, {p.label}: {', '.join(items)}" + (
+            f"; best: {engine.geo.get(best).name_en}." if best else ".")
+    else:
+        a.sentence = f"{period_text(p)}{k.name_zh}：{'，'.join(items)}" + (
+            f"；{engine.geo.get(best).name_zh}最好。" if best else "。")
+    a.table = _table(df, engine, k, lang, ["region", "value", "target", "status", "n_reported", "n_expected"])
+
+
+def _trend(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
+    k = engine.catalogue.kpi(q.kpis[0])
+    en = lang == "en"
+    end = Period.month(p.end.year, p.end.month)
+    regions = _targets(q, engine, p, allowed)
+    tr = engine.trend([k.code], regions, end, q.months or 12)
+    parts = []
+    for region in regions:
+        s = tr[tr["region"] == region].sort_values("month")
+        vals = s[s["value"].notna()]
+        name = engine.geo.get(region).name(lang)
+        if vals.empty:
+            parts.append(f"{name}: no data" if en else f"{name}无数据")
+            continue
+        first, last = vals.iloc[0], vals.iloc[-1]
+        d = _num(last["value"]) - _num(first["value"])  # type: ignore[operator]
+        if k.format != "percent" and _num(first["value"]):
+            d = d / _num(first["value"])  # type: ignore[operator]
+        a.figures.append(Figure(k.code, region, end.label, _num(last["value"]), format_value(k, _num(last["value"])),
+                                extra={"first_month": f"{first['month']:%Y-%m}", "first_value": _num(first["value"]),
+                                       "change": d}))
+        better = (d > 0) == (k.direction == "up") if d else None
+        if en:
+            parts.append(f"{name}: {format_value(k, _num(first['value']))} ({first['month']:%Y-%m}) to "
+                         f"{format_value(k, _num(last['value']))} ({last['month']:%Y-%m}), {change_text(k, d, lang)}")
+        else:
+            word = "持平" if better is None else ("向好" if better else "走弱")
+            parts.append(f"{name}{k.name_zh}从{first['month']:%Y年%m月}的{format_value(k, _num(first['value']))}"
+                         f"到{last['month']:%Y年%m月}的{format_value(k, _num(last['value']))}，{change_text(k, d)}，{word}")
+    head = (f"Last {q.months} months: " if en else f"最近{q.months}个月，")
+    a.sentence = head + ("; ".join(parts) + "." if en else "；".join(parts) + "。")
+    t = tr.assign(name=_names(engine, list(tr["region"]), lang))
+    t["value_text"] = [format_value(k, _num(v)) for v in t["value"]]
+    a.table = t[["region", "name", "month", "value", "value_text"]].reset_index(drop=True)
+
+
+def _forecast(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
+    en = lang == "en"
+    cat = engine.catalogue
+    cutoff = Period.month(p.end.year, p.end.month)
+    fc = year_end_forecasts(engine, cutoff)  # fitted over all regions, as the pages do; filtered below
+    regions = (_scoped(population_regions(q.population, engine, p), allowed, engine) if q.population
+               else list(q.regions))
+    d = fc[fc["region"].isin(regions)]
+    if q.kpis:
+        d = d[d["kpi"].isin(q.kpis)]
+    if q.condition == "at_risk":
+        d = d[d["prob"].notna() & (d["prob"] < 0.5)].sort_values(["prob", "kpi", "region"])
+    d = d.reset_index(drop=True)
+    year = cutoff.end.year
+    for _, r in d.iterrows():
+        k = cat.kpi(r["kpi"])
+        a.figures.append(Figure(k.code, r["region"], cutoff.label, _num(r["projection"]),
+                                format_value(k, _num(r["projection"])), target=_num(r["target"]),
+                                extra={"prob": _num(r["prob"]), "value_now": _num(r["value_now"]),
+                                       "state": r["state"], "lo": _num(r["lo"]), "hi": _num(r["hi"])}))
+    if q.condition == "at_risk":
+        items = [f"{engine.geo.get(r['region']).name(lang)}{'' if en else '·'}{cat.kpi(r['kpi']).name(lang)}"
+                 f"（{_num(r['prob']):.0%}）" if not en else
+                 f"{engine.geo.get(r['region']).name(lang)} · {cat.kpi(r['kpi']).name(lang)} ({_num(r['prob']):.0%})"
+                 for _, r in d.head(MAX_NAMES).iterrows()]
+        more = len(d) > MAX_NAMES
+        if en:
+            a.sentence = (f"As of {cutoff.label}, {len(d)} year-end targets are unlikely to be met (probability < 50%)"
+                          + (f": {', '.join(items)}{' …' if more else ''}." if items else "."))
+        else:
+            a.sentence = (f"按{period_text(cutoff)}的数据，有{len(d)}项{year}年底目标完成概率低于50%"
+                          + (f"：{'、'.join(items)}{'等' if more else ''}。" if items else "。"))
+    else:
+        parts = []
+        for _, r in d.iterrows():
+            k = cat.kpi(r["kpi"])
+            name = engine.geo.get(r["region"]).name(lang)
+            if _num(r["prob"]) is None:
+                parts.append(f"{name} {k.name(lang)}: no forecast ({r['reason']})" if en else
+                             f"{name}{k.name_zh}暂无预测（{'历史数据不足' if r['reason'] == 'history' else r['reason']}）")
+                continue
+            if en:
+                parts.append(f"{name} {k.name_en}: projected {format_value(k, _num(r['projection']))} at end-{year} "
+                             f"against a target of {format_value(k, _num(r['target']))}; probability of meeting it "
+                             f"{_num(r['prob']):.0%}")
+            else:
+                parts.append(f"预计{year}年底{name}{k.name_zh}为{format_value(k, _num(r['projection']))}"
+                             f"（目标{format_value(k, _num(r['target']))}），完成目标的概率约{_num(r['prob']):.0%}")
+        if not parts:
+            parts.append("no year-end target to forecast" if en else "没有可预测的年底目标")
+        a.sentence = ("; ".join(parts) + ".") if en else ("；".join(parts) + "。")
+    t = d.assign(name=_names(engine, list(d["region"]), lang),
+                 kpi_name=[cat.kpi(x).name(lang) for x in d["kpi"]]) if len(d) else d
+    cols = ["kpi", "kpi_name", "region", "name", "value_now", "projection", "target", "prob", "state"]
+    a.table = t[[c for c in cols if c in t.columns]].reset_index(drop=True)
+
+
+def _not_reported(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
+    en = lang == "en"
+    cat = engine.catalogue
+    spec = q.population or ("counties" if not q.regions else None)
+    regions = population_regions(spec, engine, p) if spec else []
+    for r in q.regions:  # a named city or the province stands for its counties
+        lv = engine.geo.get(r).level
+        regions += (engine.geo.counties_of(r) if lv == "city" else engine.geo.counties if lv == "province"
+                    else engine.geo.members(r, p.end) if lv == "group" else [r])
+    regions = _scoped(list(dict.fromkeys(regions)), allowed, engine)
+    level = {m.code: m.level for m in cat.measures}
+    codes = list(q.kpis) or [k.code for k in cat.kpis if level[k.measures[0]] == "county"]
+    b = engine.bulk(p)
+    rows = b[b["kpi"].isin(codes) & b["region"].isin(regions)]
+    col = "missing" if q.condition == "overdue" else "not_reported"
+    late: dict[str, list[str]] = {}
+    for _, r in rows.iterrows():
+        for c in (r[col] or []):
+            if c in regions:
+                late.setdefault(c, []).append(r["kpi"])
+    codes_late = sorted(late)
+    for c in codes_late:
+        a.figures.append(Figure("" if not q.kpis else q.kpis[0], c, p.label, None, "", status=col,
+                                extra={"kpis": sorted(set(late[c]))}))
+    label = set_name(spec, engine, lang) if spec else "、".join(_names(engine, list(q.regions), lang))
+    cond = (CONDITION_EN if en else CONDITION_ZH)[q.condition or "not_reported"]
+    names = _names(engine, codes_late, lang)
+    kp = (cat.kpi(q.kpis[0]).name(lang) + ("" if en else "的")) if q.kpis else ""
+    if en:
+        a.sentence = (f"{p.label}, {label}: {len(codes_late)} of {len(regions)} counties {cond}"
+                      + (f" ({kp.strip()})" if kp else "") + (f": {', '.join(names[:MAX_NAMES])}" if names else "")
+                      + (" …" if len(names) > MAX_NAMES else "") + ".")
+    else:
+        a.sentence = (f"{period_text(p)}{label}{len(regions)}个县（市、区）中有{len(codes_late)}个{kp}数据{cond}"
+                      + (f"：{'、'.join(names[:MAX_NAMES])}" if names else "") + ("等" if len(names) > MAX_NAMES else "")
+                      + "。")
+    a.table = pd.DataFrame({"region": codes_late, "name": names,
+                            "kpis": [", ".join(sorted(set(late[c]))) for c in codes_late]})
