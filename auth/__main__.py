@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "audit":
             df = audit.read(store, since=args.since, user=args.user, action=args.action)
             if args.csv:
-                from ingest.safety import neutralise_frame
+                from sheets.safety import neutralise_frame
 
                 # entries hold what users typed (names, targets): never let a spreadsheet run it
                 neutralise_frame(df).to_csv(args.csv, index=False, encoding="utf-8-sig")

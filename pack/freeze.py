@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from ingest.safety import neutralise_frame
 from metrics import problems as problem_lists
 from metrics.engine import EngineError, MetricsEngine
 from metrics.periods import Period
 from metrics.rankings import LIST_COLUMNS, RankingError, evaluate_scheme, for_download, league_table, red_black_lists
+from sheets.safety import neutralise_frame
 from store.schema import import_batch, observation
 from store.schema_pack import freeze, freeze_item, pack_file
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from ingest.reader import DEFAULT_MAX_BYTES
-from ingest.safety import FORMULA_TRIGGERS, neutralise_cell, neutralise_frame
+from sheets.safety import FORMULA_TRIGGERS, neutralise_cell, neutralise_frame
 from store import Store
 from store.schema_apps import problem, problem_event
 from store.store import Batch

@@ -15,9 +15,9 @@ import streamlit as st
 from metrics import apps as ma
 from ui import data, downloads, fmt
 from ui import system_model as sm
+from ui.dash_widgets import CHART_CONFIG, chart_title, on_chart_pick, on_row_pick, status_table
 from ui.i18n import t
 from ui.shell import Ctx
-from ui.system_dash import CHART_CONFIG, chart_title, on_chart_pick, on_row_pick, status_table
 
 STATE_COLOURS = {"live": "#22c55e", "in_progress": "#f59e0b", "not_started": "#334155"}
 STATE_Z = {"not_started": 0, "in_progress": 1, "live": 2, "not_applicable": float("nan")}  # n/a: a blank cell

@@ -21,7 +21,7 @@ import streamlit as st
 from auth import accounts, audit, check, cookie, policy
 from auth.accounts import SignInError, User
 from metrics.geography import PROVINCE
-from ui import data
+from ui import data, refusals
 from ui.html import md
 from ui.i18n import t
 
@@ -259,7 +259,6 @@ def sidebar(u: User, lang: str) -> None:
 def guard_params(u: User, lang: str) -> None:
     """Refuse (and drop) URL parameters that name a region outside the user's scope: by code, by name, or
     inside a compound code (a problem code WT-<year>-<county>-<nnnn>); each refusal is one audit entry."""
-    from ui import refusals
 
     read = data.reader()
     geo, allowed = read.geo, read.scope.regions
@@ -278,7 +277,6 @@ def require(permission: str, lang: str) -> User:
     """Stop the page unless the signed-in user holds `permission` (pages call this first)."""
     u = current_quiet()
     if u is None or not policy.can(u.role, permission):
-        from ui import refusals
 
         refusals.deny(u, f"permission={permission}", f"role {u.role if u else '-'} lacks {permission}")
         st.error(t("auth_no_permission", lang, role=role_name(u.role, lang) if u else "-"), icon=":material/block:")

@@ -16,6 +16,7 @@ from metrics.geography import PROVINCE
 from metrics.periods import Period
 from metrics.summary import system_summary
 from ui import data, fmt, html, maps, ranking, urlstate
+from ui import followup_view as fv
 from ui import forecast_view as fcv
 from ui.alerts import SCREENFUL, Alert, build_alerts, screenful
 from ui.i18n import t
@@ -61,7 +62,6 @@ def overview_model(ctx: Ctx) -> tuple[list[Tile], list[SystemScore], list[Alert]
 
 
 def headline_tiles(tiles: list[Tile], ctx: Ctx) -> None:
-    from ui import followup_view as fv  # 批示督办 (#11 A): a marker and a 批示 button under each tile
 
     fv.flash(ctx)
     marks = fv.kpi_markers([x.kpi for x in tiles])  # latest item on the KPI in the scope, number active
@@ -117,7 +117,6 @@ def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "m
     """The choropleth; a click on a county opens its profile."""
     eng = data.engine()
     fig = _map_figure(ctx.period.label, kpi, ctx.scope, ctx.lang, colour, height)
-    from ui import followup_view as fv  # (imported here: followup_view builds on this module's neighbours)
 
     fig = fv.map_with_markers(maps.fresh(fig), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
     event = st.plotly_chart(
@@ -157,7 +156,6 @@ def league_tables(ctx: Ctx, bulk: pd.DataFrame, prev: pd.DataFrame | None, kpi: 
 
 
 def alerts_panel(ctx: Ctx, alerts: list[Alert], height: int = 440, limit: int = 40) -> None:
-    from ui import followup_view as fv  # overdue 批示 items come first; any alert on a KPI can be instructed on
 
     alerts = fv.overdue_alerts(ctx) + alerts
     st.html(f'<div class="panel-title">{t("alerts", ctx.lang)} · {len(alerts)}</div>')
@@ -182,7 +180,6 @@ def alerts_panel(ctx: Ctx, alerts: list[Alert], height: int = 440, limit: int = 
 
 def _instruct_on_alert(ctx: Ctx, alerts: list[Alert]) -> None:
     """A popover listing the alerts about a KPI (a county's or the scope's figure): pick one, write 批示."""
-    from ui import followup_view as fv
 
     options = [(i, a.target[1] if a.target[0] == "county" else ctx.scope) for i, a in enumerate(alerts)
                if a.kpi and a.kind != "followup"]
@@ -273,7 +270,6 @@ def trend_chart(ctx: Ctx, county: str, kpi: str, height: int = 320) -> None:
             x=d["month"], y=d["value"] * scale, name=eng.geo.get(r).name(ctx.lang), mode="lines+markers",
             line=dict(width=3 if i == 0 else 1.8, color=palette[i % len(palette)]),
         ))
-    from ui import followup_view as fv  # 批示 on this figure: its date (the effect shows after it) and the point
 
     fv.mark_trend(fig, ctx, kpi, county, scale, tr["month"].min() if len(tr) else None)
     row = bulk_row_target(ctx, kpi, county)

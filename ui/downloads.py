@@ -2,7 +2,7 @@
 
 CSV is written UTF-8 with a BOM so Excel on a government desktop opens the Chinese headers
 correctly; the Excel file is built with openpyxl (already a dependency for imports). Both go
-through `ingest.safety`: text that a spreadsheet would read as a formula (=, +, -, @ ...) gets a
+through `sheets.safety`: text that a spreadsheet would read as a formula (=, +, -, @ ...) gets a
 leading quote, and every text cell of the workbook is stored as a string, never as a formula.
 """
 
@@ -14,8 +14,9 @@ import re
 import pandas as pd
 import streamlit as st
 
-from ingest.safety import force_text_cells, neutralise_frame
 from metrics.rankings import for_download as _flat
+from sheets.safety import force_text_cells, neutralise_frame
+from ui import auth
 from ui.i18n import t
 
 
@@ -35,7 +36,6 @@ def xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
 def buttons(df: pd.DataFrame, name: str, lang: str, key: str, permission: str = "download") -> None:
     """Two download buttons side by side; `name` becomes the file name (no extension). Drawn only
     for a role holding `permission` (issue #9: a leader reads, an analyst downloads)."""
-    from ui import auth
 
     u = auth.current_quiet()
     if u is None or not auth.policy.can(u.role, permission):

@@ -26,7 +26,9 @@ from metrics.engine import EngineError
 from metrics.periods import Period
 from ui import auth, data, fmt
 from ui.alerts import Alert, followup_alerts
+from ui.html import md
 from ui.i18n import t
+from ui.maps import label_points
 from ui.shell import Ctx
 
 PAGE = "pages/followup.py"
@@ -225,7 +227,6 @@ def _dialog(ctx: Ctx, kpi: str, region: str, source: str, period: str) -> None:
 
 
 def fmt_md(text: str) -> str:
-    from ui.html import md
 
     return md(text)
 
@@ -352,7 +353,6 @@ def map_with_markers(fig: dict, kpi: str, codes: Sequence[str], lang: str, kind:
     marks = {r: it for (_, r), it in markers(kpis=[kpi], regions=list(codes)).items()}
     if not marks:
         return fig
-    from ui.maps import label_points
 
     pts = label_points(kind)
     hit = [c for c in codes if c in marks and c in pts]

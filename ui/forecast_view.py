@@ -16,7 +16,7 @@ import pandas as pd
 from metrics.catalogue import Kpi
 from metrics.forecast import at_risk, prob_text
 from metrics.periods import Period
-from ui import fmt
+from ui import data, downloads, fmt, html
 from ui.i18n import t
 
 
@@ -96,7 +96,6 @@ def risk_frame(fc: pd.DataFrame, k: Kpi, regions: Iterable[str], names: dict[str
 # -- Streamlit -----------------------------------------------------------------------------------
 def forecasts(period: Period, kpis: Iterable[str] | None = None) -> pd.DataFrame:
     """Forecasts from the period's last month for the user's regions (the read boundary, cached)."""
-    from ui import data  # here: the pack uses this module's texts without Streamlit
 
     return data.reader().forecasts(period, kpis)
 
@@ -105,7 +104,6 @@ def risk_section(ctx, k: Kpi, regions: list[str], level: str) -> None:
     """The league table's 达标风险 block for the selected KPI and population."""
     import streamlit as st
 
-    from ui import data, downloads
 
     lang = ctx.lang
     fc = forecasts(ctx.period, [k.code])
@@ -133,7 +131,6 @@ def risk_section(ctx, k: Kpi, regions: list[str], level: str) -> None:
 
 def tile(tl, lang: str) -> str:
     """ui.html.tile plus the forecast line (the overview's tiles)."""
-    from ui import html
 
     return tile_html(html.tile(tl, lang), tl.forecast, tl.forecast_tip, tl.forecast_prob)
 

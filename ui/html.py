@@ -11,7 +11,7 @@ from html import escape
 
 from ui import fmt
 from ui.i18n import t
-from ui.tiles import SystemScore, Tile
+from ui.tile_model import SystemScore, Tile
 
 
 def sparkline(values: list[float | None], colour: str = "#38bdf8", w: int = 150, h: int = 30) -> str:

@@ -29,7 +29,7 @@ from metrics.catalogue import Catalogue, Kpi
 from metrics.geography import PROVINCE, Geography
 from metrics.rankings import CompositeResult, Population
 from metrics.schemes import ListRule, SchemeBook
-from ui import data, fmt, urlstate
+from ui import auth, data, fmt, refusals, urlstate
 from ui.html import md
 from ui.i18n import t
 from ui.maps import FONT
@@ -720,7 +720,6 @@ def number_param(label: str, key: str, min_value: float = 0, step: float = 1, in
             st.warning(t("param_refused", lang, name=key, value=md(str(raw)[:40]), lo=lo, hi=f"{max_value:,.0f}"),
                        icon=":material/block:")
             del st.query_params[key]
-            from ui import auth, refusals
 
             refusals.deny(auth.current_quiet(), f"{key}={str(raw)[:40]}", "number parameter out of range")
         st.session_state[key] = v

@@ -14,9 +14,9 @@ from metrics import problems as mp
 from metrics.geography import PROVINCE
 from ui import auth, data, downloads, fmt, refusals
 from ui import system_model as sm
+from ui.dash_widgets import CHART_CONFIG, chart_title, on_chart_pick, on_row_pick, set_params, status_table
 from ui.i18n import t
 from ui.shell import Ctx
-from ui.system_dash import CHART_CONFIG, chart_title, on_chart_pick, on_row_pick, set_params, status_table
 
 STATUS_COLOURS = {"open": "#38bdf8", "closed": "#22c55e", "overdue": "#ef4444"}
 EVENT_COLOURS = {"found": "#a855f7", "assigned": "#38bdf8", "progress": "#94a3b8", "overdue": "#ef4444",

@@ -24,9 +24,10 @@ import streamlit as st
 from metrics.geography import PROVINCE
 from metrics.periods import Period
 from metrics.summary import kpi_summary, system_summary
+from ui import apps_view, data, downloads, fmt, maps, problems_view, urlstate
 from ui import components as c
-from ui import data, downloads, fmt, maps, urlstate
 from ui import system_model as sm
+from ui.dash_widgets import CHART_CONFIG, chart_title, drill_to, on_chart_pick, on_row_pick, set_params, status_table
 from ui.i18n import t
 from ui.shell import Ctx, header
 from ui.tiles import row_of, target_text
@@ -34,7 +35,6 @@ from ui.tiles import row_of, target_text
 SYSTEM_PAGE = "pages/system.py"
 # systems whose office keeps an item-level register beside the KPIs (extra sections of the page)
 EXTRA_SECTIONS: dict[str, tuple[str, ...]] = {"platform": ("apps",), "party": ("problems",), "government": ("rollout",)}  # 31 apps: seed 004 lists them under 数字政府
-CHART_CONFIG = {"displayModeBar": False, "displaylogo": False, "scrollZoom": False}
 CSS = """
 <style>
 .sd-card {background:#111f36; border:1px solid #1e3a5f; border-left:5px solid #64748b; border-radius:6px;
@@ -53,51 +53,6 @@ CSS = """
 .sd-def td:first-child {color:#7dd3fc; white-space:nowrap; width:7.5em;}
 </style>
 """
-
-
-# -- URL state ---------------------------------------------------------------------------------
-def set_params(**params: str | None) -> None:
-    """Write the drill/focus into the URL (None removes); used in callbacks, before the next run."""
-    for k, v in params.items():
-        if v is None:
-            if k in st.query_params:
-                del st.query_params[k]
-        elif st.query_params.get(k) != v:
-            st.query_params[k] = v
-
-
-def drill_to(region: str) -> None:
-    set_params(**sm.drill_params(data.engine().geo, region))
-
-
-def picked_point(key: str) -> str | None:
-    """The region code of the clicked point/bar/county of the chart with this key."""
-    state = st.session_state.get(key)
-    pts = (state or {}).get("selection", {}).get("points", []) if state else []
-    if not pts:
-        return None
-    p = pts[0]
-    code = p.get("customdata") or p.get("location")
-    if isinstance(code, list):
-        code = code[0] if code else None
-    return code if isinstance(code, str) and code in data.engine().geo.regions else None
-
-
-def on_chart_pick(key: str) -> None:
-    code = picked_point(key)
-    if code:
-        drill_to(code)
-
-
-def on_row_pick(key: str, codes: list[str], param: str) -> None:
-    state = st.session_state.get(key)
-    rows = (state or {}).get("selection", {}).get("rows", []) if state else []
-    if not rows or rows[0] >= len(codes):
-        return
-    if param == "drill":
-        drill_to(codes[rows[0]])
-    else:
-        set_params(**{param: codes[rows[0]]})
 
 
 # -- cached view data ----------------------------------------------------------------------------
@@ -160,21 +115,6 @@ def breadcrumb(ctx: Ctx, drill: sm.Drill) -> None:
                       type="tertiary", disabled=last, on_click=drill_to, args=(code,))
 
 
-def status_table(df: pd.DataFrame, lang: str, key: str | None = None, on_select=None, **kw):
-    """A dataframe whose 'status' code column is shown as a coloured '● 达标' cell."""
-    col = t("status", lang)
-    codes = list(df["status"]) if "status" in df else []
-    disp = df.drop(columns=[x for x in ("code", "status", "region") if x in df.columns])
-    if codes:
-        disp[col] = ["● " + fmt.status_label(s, lang) for s in codes]
-        colours = [fmt.STATUS_TEXT.get(s, "#cbd5e1") for s in codes]
-        disp = disp.style.apply(lambda _: [f"color: {x}" for x in colours], subset=[col])
-    if on_select is None:
-        return st.dataframe(disp, hide_index=True, width="stretch", **kw)
-    return st.dataframe(disp, hide_index=True, width="stretch", key=key, on_select=on_select,
-                        selection_mode="single-row", **kw)
-
-
 def kpi_card(ctx: Ctx, kpi: str, drill: sm.Drill, bulk: pd.DataFrame) -> None:
     eng = data.engine()
     cat, geo = eng.catalogue, eng.geo
@@ -199,10 +139,6 @@ def kpi_card(ctx: Ctx, kpi: str, drill: sm.Drill, bulk: pd.DataFrame) -> None:
         rows = sm.definition_rows(k, cat, r, ctx.lang)
         st.html('<table class="sd-def">' + "".join(
             f"<tr><td>{_html.escape(a)}</td><td>{_html.escape(b)}</td></tr>" for a, b in rows) + "</table>")
-
-
-def chart_title(text: str) -> None:
-    st.html(f'<div class="sd-h">{_html.escape(text)}</div>')
 
 
 def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataFrame) -> None:
@@ -355,16 +291,10 @@ def render(ctx: Ctx) -> None:
     breadcrumb(ctx, drill)
     system_head(ctx, system, drill, bulk)
     if section == "apps":
-        from ui import apps_view
-
         apps_view.apps_section(ctx, drill)
     elif section == "rollout":
-        from ui import apps_view
-
         apps_view.rollout_section(ctx, drill)
     elif section == "problems":
-        from ui import problems_view
-
         problems_view.problems_section(ctx, drill)
     else:
         kpi_section(ctx, system, kpi, drill, bulk)

@@ -12,7 +12,6 @@ beside it; a system with no targeted KPI at the scope says so instead of a score
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,7 +19,9 @@ import pandas as pd
 from metrics.catalogue import Catalogue, Kpi
 from metrics.geography import PROVINCE, Geography
 from ui import fmt
+from ui import forecast_view as fv
 from ui.i18n import t
+from ui.tile_model import SystemScore, Tile
 
 
 def scope_counties(geo: Geography, scope: str) -> list[str]:
@@ -116,28 +117,6 @@ def explain(cat: Catalogue, kpi: Kpi, row: pd.Series | None, lang: str) -> str:
     return "\n".join(lines)
 
 
-@dataclass
-class Tile:
-    kpi: str
-    system: str
-    name: str
-    value: str
-    status: str
-    target: str
-    attainment: str
-    mom: tuple[str, str, str]  # glyph, colour, text
-    yoy: tuple[str, str, str]
-    spark: list[float | None]
-    rank: str
-    tooltip: str
-    as_of: str
-    reported: str | None = None
-    notes: list[str] = field(default_factory=list)
-    forecast: str | None = None  # issue #11 B: '按当前进度，预计年底达到 …（目标 …），达标概率 …'
-    forecast_tip: str | None = None  # its 80% interval, the month the target is met, the method
-    forecast_prob: float | None = None
-
-
 def _rank_text(bulk: pd.DataFrame, row: pd.Series | None, kpi: Kpi, scope: str, geo: Geography, lang: str) -> str:
     if row is None or row["status"] == "na":
         return t("rank_na", lang)
@@ -160,7 +139,6 @@ def headline_tiles(
     forecasts: pd.DataFrame | None = None,
 ) -> list[Tile]:
     """One tile per headline KPI for the scope region (with its year-end forecast when given)."""
-    from ui import forecast_view as fv
 
     # some tile has a forecast line: the others get an empty one, to stay level with it
     reserve = forecasts is not None and bool(((forecasts["region"] == scope) & forecasts["projection"].notna()).any())
@@ -201,24 +179,11 @@ def headline_tiles(
 
 
 def _forecast_fields(fc: pd.Series | None, k: Kpi, lang: str, reserve: bool) -> dict:
-    from ui import forecast_view as fv
 
     if fc is None:
         return {"forecast": ""} if reserve else {}
     return {"forecast": fv.tile_sentence(fc, k, lang), "forecast_tip": fv.tile_tip(fc, k, lang),
             "forecast_prob": float(fc["prob"])}
-
-
-@dataclass
-class SystemScore:
-    code: str
-    name: str
-    score: float | None  # 0..1, published: one decimal of a point, rounded down
-    status: str
-    n_green: int
-    n_target: int
-    n_kpis: int
-    share: str = ""  # '达标 3/4', or that the system has no targeted KPI here
 
 
 def capped_attainment(att: pd.Series, status: pd.Series | None = None) -> pd.Series:

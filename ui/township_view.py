@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui import data, downloads, fmt, maps, urlstate
+from ui import auth, data, downloads, fmt, maps, urlstate
 from ui.i18n import t
 from ui.shell import Ctx
 
@@ -71,7 +71,6 @@ def _picked(ctx: Ctx, county: str) -> str | None:
 def _refuse(ctx: Ctx, code: str) -> None:
     """A township of a county outside the scope: refused, dropped from the URL and logged."""
     from auth import audit
-    from ui import auth
 
     u = auth.current_quiet()
     eng = data.engine()

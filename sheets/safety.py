@@ -5,7 +5,7 @@ submitter names, file names, problem titles). Excel, WPS and LibreOffice treat a
 with =, +, - or @ (or a tab / carriage return before one) as a formula when a CSV is opened, and
 DDE payloads such as `=cmd|' /C calc'!A0` then run on the reader's desktop. The OWASP remedy is
 to prefix such text with a single quote so it shows as text. Real numbers stay numbers: -3 is a
-value, not a formula, and must keep summing in Excel. No Streamlit import here (ingest/ rule).
+value, not a formula, and must keep summing in Excel. No Streamlit import here: the pack and the CLIs use it too.
 """
 
 from __future__ import annotations
