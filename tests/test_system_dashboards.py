@@ -82,7 +82,7 @@ def test_a_kpi_added_to_the_catalogue_appears_without_page_code(demo):
         raw = yaml.safe_load(fh)
     extra = dict(next(k for k in raw["kpis"] if k["code"] == "mobile_handling_rate"))
     extra.update(code="mobile_share_culture_test", system="culture", name_zh="测试新增指标", name_en="Added KPI",
-                 headline=None)
+                 headline=None, aliases_zh=[], aliases_en=[])  # an alias names one KPI only
     raw["kpis"].append(extra)
     cat = parse_catalogue(raw)
     bulk = MetricsEngine(Store(url), catalogue=cat).bulk(p)
