@@ -42,7 +42,7 @@ def create_demo_database(
             "demo_overdue": ",".join(data.overdue),
         },
     )
-    from auth.accounts import ensure_demo_accounts  # demo sign-in for each role (issue #9)
+    from auth.accounts import ensure_demo_accounts  # demo sign-in for each role
 
     ensure_demo_accounts(store)
     t3 = time.perf_counter()

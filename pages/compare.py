@@ -48,7 +48,7 @@ if not data.has_data(bulk):
     c.empty_state(ctx)
     st.stop()
 
-counties = [x for x in sorted(geo.counties, key=lambda x: (geo.city_of(x), x)) if x in data.allowed()]  # issue #9
+counties = [x for x in sorted(geo.counties, key=lambda x: (geo.city_of(x), x)) if x in data.allowed()]  # in scope
 home = ctx.scope if ctx.scope != PROVINCE else geo.cities[0]
 level = {m.code: m.level for m in cat.measures}
 heads = [k.code for k in cat.headline_kpis()]

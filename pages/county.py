@@ -19,7 +19,7 @@ geo, cat = eng.geo, eng.catalogue
 counties = sorted(geo.counties, key=lambda x: (geo.city_of(x), x))
 if ctx.scope != "330000":
     counties = geo.counties_of(ctx.scope) + [x for x in counties if geo.city_of(x) != ctx.scope]
-counties = [x for x in counties if x in data.allowed()]  # the user's scope only (issue #9)
+counties = [x for x in counties if x in data.allowed()]  # the user's scope only
 header(ctx, t("nav_county", ctx.lang))
 a, b = st.columns([1, 1])
 with a:
@@ -48,7 +48,7 @@ table = profile_table(bulk, cat, geo, county, ctx.period, ctx.lang, trend=trend)
 with b:
     tkpi = c.kpi_picker(ctx, key="tkpi", label_key="trend_kpi")
 c.trend_chart(ctx, county, tkpi, height=300)
-fv.county_items(ctx, county)  # 批示督办 (#11 A): the instructions on this county's figures
+fv.county_items(ctx, county)  # 批示督办: the instructions on this county's figures
 c.table(
     table, ctx.lang, height=520,
     column_config={
@@ -57,4 +57,4 @@ c.table(
     },
 )
 
-township_section(ctx, county)  # issue #10: the county's townships, when it has township figures
+township_section(ctx, county)  # the county's townships, when it has township figures

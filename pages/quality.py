@@ -89,7 +89,7 @@ with c:
         st.caption(t("data_q_reporting", L, month=end.label, due=f"{q.due_date(reporting):%Y-%m-%d}"))
 
 cells = _cells(database_url(), data.version(), q.rejection_mark(store), end.label, n, city, eng.today.isoformat())
-cells = data.visible(cells, "county")  # a county officer sees only their own county (issue #9)
+cells = data.visible(cells, "county")  # a county officer sees only their own county
 if cells.empty:
     st.info(t("data_q_empty", L))
     st.stop()

@@ -30,7 +30,7 @@ def table_height(n: int, cap: int = 640) -> int:
 
 def population_picker(key: str = "pop", cities: bool = True, kpi: str | None = None) -> str:
     """Who is raced; townships are offered for a KPI measured per township when there are figures."""
-    full = len(data.allowed()) >= len(geo.regions)  # a scoped user ranks within their scope (issue #9)
+    full = len(data.allowed()) >= len(geo.regions)  # a scoped user ranks within their scope
     towns = kpi is not None and kpi in eng.township_kpis() and tv.has_figures(period)
     opts = [o for o in lg.population_options(geo, ctx.period.end, cities, towns)
             if full or o in ("counties", "townships") or o.partition(":")[2] in data.allowed()]
@@ -83,7 +83,7 @@ def kpi_view() -> None:
         cols["ci"]: st.column_config.TextColumn(help=t("rankings_ci_help", lang)),
         cols["range"]: st.column_config.TextColumn(help=t("rankings_range_help", lang)),
     }
-    if view.n_ranked:  # 批示督办 (#11 A): a ◆ column; selecting a row offers 批示 on that region's figure
+    if view.n_ranked:  # 批示督办: a ◆ column; selecting a row offers 批示 on that region's figure
         ranked_regions = table.loc[table["standing"] == "ranked", "region"].tolist()
         marks = fv.markers(kpis=[kpi], regions=ranked_regions)
         shown = lg.with_markers(view.ranked, [fv.marker_text(marks[(kpi, r)], lang) if (kpi, r) in marks else ""
@@ -109,7 +109,7 @@ def kpi_view() -> None:
     downloads.buttons(table, f"{t('nav_rankings', lang)}_{kpi}_{pop}_{period}", lang, "dl_league")
     if level == "township":  # forecasts are made for the province, cities and counties
         return
-    # 达标风险 (#11 B): the population's regions below a 50% chance of meeting the year-end target
+    # 达标风险: the population's regions below a 50% chance of meeting the year-end target
     fcv.risk_section(ctx, k, geo.cities if pop == "cities" else lg.population_counties(pop, geo, ctx.period.end), level)
 
 

@@ -103,7 +103,9 @@ meta = sa.Table(
     sa.Column("value", sa.String(255), nullable=False),
 )
 
-# scheduler tables (and the rejected-imports log) live in their own modules but share this metadata
+# every other feature's tables (apps and problem lists, accounts and audit, follow-up, rejected imports,
+# scheduler, meeting packs) live in their own modules but share this metadata, so importing this module
+# registers them all (Alembic's env.py and the migration test see the whole schema)
 from store import schema_apps as _schema_apps  # noqa: E402,F401
 from store import schema_auth as _schema_auth  # noqa: E402,F401
 from store import schema_followup as _schema_followup  # noqa: E402,F401

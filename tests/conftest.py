@@ -17,7 +17,7 @@ from streamlit import config as streamlit_config
 
 from store.db import make_engine
 
-# .streamlit/config.toml hides error details from browsers (issue #9); tests want the full message:
+# .streamlit/config.toml hides error details from browsers; tests want the full message:
 # the env var reaches `streamlit run` servers, set_option the in-process AppTest runs.
 os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
 streamlit_config.set_option("client.showErrorDetails", os.environ["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"])

@@ -87,7 +87,7 @@ def at_gate(pg) -> bool:
 
 @pytest.fixture
 def page(browser):
-    """A 1920x1080 page that records the host of every request it makes, signed in (issue #9):
+    """A 1920x1080 page that records the host of every request it makes, signed in:
     `goto` meets the sign-in gate and signs in as the reform office (the administrator for the
     admin-only pages) through the form, as a person would; the session cookie then carries over.
     Set `pg.auto_sign_in = False` to see the gate yourself."""

@@ -1,4 +1,4 @@
-"""Browser tests of issue #9: the sign-in gate, scope refusals by URL, the leader's cockpit.
+"""Browser tests of sign-in and scopes: the sign-in gate, scope refusals by URL, the leader's cockpit.
 
 The real app in headless Chromium: sign in through the form as a county data officer and try to
 open another county's pages by URL (refused), as a 丽水 leader ask for 杭州 by URL (refused), as the

@@ -1,4 +1,4 @@
-"""Browser test of 批示督办 (issue #11 A), the real app in headless Chromium on a private copy of the
+"""Browser test of 批示督办, the real app in headless Chromium on a private copy of the
 demo database: the province leader writes an instruction from the 一网通办率 tile on 上城区's figure,
 the 上城区 data officer answers it (feedback, attachment descriptions, done), the leader closes the
 loop; the tile's ◆ marker follows the item, the county profile and the trend show it, and no request

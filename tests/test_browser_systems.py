@@ -1,4 +1,4 @@
-"""Browser tests of the system dashboards (issue #4) in headless Chromium.
+"""Browser tests of the system dashboards in headless Chromium.
 
 Walks every system page (and the apps, rollout and problem-list sections), drills province →
 city → county by clicking a bar, a map county and a table row, comes back up through the

@@ -1,4 +1,4 @@
-"""AppTest tests of the data pages (issue #7): reporting (template, upload, findings, preview, commit,
+"""AppTest tests of the data pages: reporting (template, upload, findings, preview, commit,
 rollback, value history), scheduled jobs, data quality, and the database-unreachable banner with
 recovery without a restart; plus the plain functions behind the jobs page and the reporting page.
 

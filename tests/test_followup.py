@@ -1,4 +1,4 @@
-"""批示督办 (issue #11 A): the follow-up life cycle on every backend, the recorded figure surviving a
+"""批示督办: the follow-up life cycle on every backend, the recorded figure surviving a
 data correction, and the permissions (a county sees and answers only its own items).
 
 The life cycle: create → reply → send back → overdue → escalate (level 1, then 2) → done → close;

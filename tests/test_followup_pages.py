@@ -1,4 +1,4 @@
-"""批示督办 pages (issue #11 A) through AppTest: the tile buttons and markers on the overview, the
+"""批示督办 pages through AppTest: the tile buttons and markers on the overview, the
 instruct dialog, the 督办 page for each role (the county officer sees and answers only its own
 county's items, the analyst reads only), overdue items among the alerts, the county profile's list,
 the trend's instruction mark. Runs on a private copy of the short demo database, so the items

@@ -1,4 +1,4 @@
-"""Year-end forecast (issue #11 B): the method on synthetic series with known answers, the engine
+"""Year-end forecast: the method on synthetic series with known answers, the engine
 path on a scratch store, the tile sentence, the league table's 达标风险 list and the pack slide."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""County report import (issue #7): a corpus of bad files, good paths, preview, rollback, CLI.
+"""County report import: a corpus of bad files, good paths, preview, rollback, CLI.
 
 The corpus of bad files is generated here from code (reviewable, nothing binary committed): each
 case builds the bytes a county might really send, and the test asserts a clear message (the

@@ -1,4 +1,4 @@
-"""Property tests of the import parser with random and hostile files (issue #9).
+"""Property tests of the import parser with random and hostile files.
 
 Whatever bytes arrive, `import_bytes` must return a report (never raise: an exception would crash
 the upload page) and the database must either be exactly as before (row counts and a sha256 over

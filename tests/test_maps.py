@@ -29,7 +29,7 @@ from ui.texts import maps as texts
 
 PERIOD = "2022-03"  # the short demo database's last month
 RATIO, DOWN, COUNT = "online_handling_rate", "bad_rating_rate", "zlb_dau"
-LISHUI_LEADER = User("lishui_leader", "leader", "331100")  # a demo account: a city's leader (issue #9)
+LISHUI_LEADER = User("lishui_leader", "leader", "331100")  # a demo account: a city's leader
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Meeting packs (issue #8): a freeze keeps the figures as of its moment; the PPTX and PDF show the
+"""Meeting packs: a freeze keeps the figures as of its moment; the PPTX and PDF show the
 frozen figures (checked against the engine as known at the freeze), a correction after the freeze
 changes the live pack and the changed-since-freeze list but not the frozen pack."""
 

@@ -1,4 +1,4 @@
-"""The scheduler process (issue #7): jobs, run history and retries, the single-scheduler lease, and
+"""The scheduler process: jobs, run history and retries, the single-scheduler lease, and
 fault tests (a job killed mid-refresh, two schedulers at once, the database unreachable mid-run)
 on SQLite and PostgreSQL.
 """

@@ -1,4 +1,4 @@
-"""System dashboards (issue #4): catalogue-driven pages, the drill, chart frames vs downloads, the
+"""System dashboards: catalogue-driven pages, the drill, chart frames vs downloads, the
 automatic summary, the major-app league and rollout matrix, the problem-control index, and the
 new register tables on every database backend."""
 
@@ -262,7 +262,7 @@ def _bulk_rows(kpi: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([base | r for r in rows])
 
 
-def test_summary_sentence_as_in_the_issue():
+def test_summary_sentence_wording():
     k = CAT.kpi("online_handling_rate")
     rows = [dict(region=PROVINCE, value=0.912, change_prev=0.004, target=0.92, status="amber")]
     rows += [dict(region=c, value=0.93 if i < 9 else 0.9, target=0.92, status="green" if i < 9 else "red")

@@ -1,4 +1,4 @@
-"""Township scale (issue #10): the synthetic township register, the township demo data, the
+"""Township scale: the synthetic township register, the township demo data, the
 engine's township level on SQLite and PostgreSQL, township league tables, scopes and the county
 page's township section.
 
@@ -269,7 +269,7 @@ def _page_text(at) -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
 def town_db(request) -> str:
-    """The township demo on SQLite and on PostgreSQL (the issue asks for the drill on PostgreSQL)."""
+    """The township demo on SQLite and on PostgreSQL (the drill must hold at production scale)."""
     return request.getfixturevalue("town_url" if request.param == "sqlite" else "town_pg")
 
 

@@ -5,7 +5,7 @@ keyed by the engine's data_version, so new data invalidates them even when anoth
 (import, scheduler) wrote it. `version()` is a real round trip that raises when the database is
 unreachable (the frame turns that into a banner); a failed engine creation is not cached, and a
 cached engine's pool reconnects by itself, so the app recovers without a restart. (Prefetching the overview's frames in background threads was
-measured and gave no gain on a 2-CPU host, so it is not done.)
+tried and gave no gain, so it is not done.)
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _bulk(url: str, period: str, version: int) -> pd.DataFrame:
 
 
 def allowed() -> frozenset[str]:
-    """Region codes the signed-in user may read (issue #9; none when nobody is signed in)."""
+    """Region codes the signed-in user may read (none when nobody is signed in)."""
     from ui import auth
 
     return auth.allowed_regions()

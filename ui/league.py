@@ -813,7 +813,7 @@ def league(kpi: str, period: str, pop: str, small: str, mind: float | None) -> p
     """league_table, cached per database, data version and view."""
     table = _league(database_url(), data.version(), kpi, period, pop, small, mind)
     town = population_level(pop) == "township"  # a township is in scope when its county is
-    return data.visible(table, "parent" if town else "region")  # in the user's scope only (issue #9)
+    return data.visible(table, "parent" if town else "region")  # in the user's scope only
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -824,7 +824,7 @@ def _scheme(url: str, version: int, scheme: str, period: str, pop: str) -> Compo
 def scheme(code: str, period: str, pop: str) -> CompositeResult:
     """evaluate_scheme, cached per database, data version and view."""
     res = _scheme(database_url(), data.version(), code, period, pop)
-    return replace(res, scores=data.visible(res.scores), components=data.visible(res.components))  # issue #9
+    return replace(res, scores=data.visible(res.scores), components=data.visible(res.components))  # in scope
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -834,7 +834,7 @@ def _lists(url: str, version: int, period: str, n: int | None, k: int | None, m:
 
 def lists(period: str, n: int | None, k: int | None, m: int | None) -> pd.DataFrame:
     """red_black_lists with the page's N/K/M overrides, cached per database and data version."""
-    return data.visible(_lists(database_url(), data.version(), period, n, k, m))  # in the user's scope only (issue #9)
+    return data.visible(_lists(database_url(), data.version(), period, n, k, m))  # in the user's scope only
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

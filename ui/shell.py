@@ -114,7 +114,7 @@ def frame() -> Ctx:
         labels = {m: t("period_in_progress", lang, month=m, n=n, of=of) for m, n, of in progress}
         period = urlstate.select(t("period", lang), [m for m, _, _ in progress] + months, "period",
                                  default=months[0], format_func=lambda m: labels.get(m, m))
-        user = auth.current_quiet()  # a scoped user is offered only their scope (issue #9)
+        user = auth.current_quiet()  # a scoped user is offered only their scope
         scopes = policy.scope_choices(user.scope_code, eng.geo) if user else [PROVINCE, *eng.geo.cities]
         scope = urlstate.select(
             t("scope", lang), scopes, "scope", default=scopes[0],

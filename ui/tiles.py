@@ -133,7 +133,7 @@ class Tile:
     as_of: str
     reported: str | None = None
     notes: list[str] = field(default_factory=list)
-    forecast: str | None = None  # issue #11 B: '按当前进度，预计年底达到 …（目标 …），达标概率 …'
+    forecast: str | None = None  # the year-end sentence: '按当前进度，预计年底达到 …（目标 …），达标概率 …'
     forecast_tip: str | None = None  # its 80% interval, the month the target is met, the method
     forecast_prob: float | None = None
 
