@@ -72,7 +72,7 @@ def test_freeze_keeps_figures_and_lists_changes_with_batches(db_url):
 # -- the full pack on demo data --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """A private copy of the session's demo database (this module writes corrections into it)."""
+    """A private copy of the test session's demo database (this module writes corrections into it)."""
     src = demo_db_url(tmp_path_factory).removeprefix("sqlite:///")
     dst = tmp_path_factory.mktemp("pack") / "pack.sqlite"
     shutil.copy(src, dst)

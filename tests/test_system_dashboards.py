@@ -39,7 +39,7 @@ _navigation = pages.navigation_mode  # autouse there, and here: pages run throug
 
 @pytest.fixture
 def page_db(tmp_path_factory, monkeypatch) -> str:
-    """The session's short-history demo database, as the app's DATABASE_URL."""
+    """The test session's short-history demo database, as the app's DATABASE_URL."""
     url = demo_db_url(tmp_path_factory)
     monkeypatch.setenv("DATABASE_URL", url)
     return url
