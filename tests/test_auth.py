@@ -23,7 +23,7 @@ from metrics.geography import PROVINCE, geography
 from metrics.scoped import ScopedEngine
 from store import Store
 from store.schema_auth import app_user, audit_log
-from tests.test_app_pages import DEMO_TODAY, app_db, navigation_mode, run, use_db  # noqa: F401 - fixtures
+from tests.app_helpers import DEMO_TODAY, run
 
 # The role table as specified, spelled out independently of auth.policy: every permission of every role.
 EXPECTED = {
@@ -275,7 +275,7 @@ def test_session_expires_after_inactivity(app_db, use_db):  # noqa: F811
     use_db(app_db)
     from streamlit.testing.v1 import AppTest
 
-    from tests.test_app_pages import APP, TIMEOUT
+    from tests.app_helpers import APP, TIMEOUT
     from ui.auth import IDLE_MINUTES, sign_in_session
 
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)

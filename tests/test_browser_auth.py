@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import test_browser_app as tb
+from tests import browser_helpers as tb
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-app_url, browser, page = tb.app_url, tb.browser, tb.page  # the same fixtures: server, Chromium, a recording page
 SHOTS = Path("/tmp/shots/auth")
 
 

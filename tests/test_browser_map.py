@@ -16,16 +16,8 @@ import pytest
 
 from metrics import open_engine
 from metrics.geography import geography
-from tests.test_app_pages import demo_db_url
-from tests.test_browser_app import (  # noqa: F401 - fixtures used by name
-    LOCAL_HOSTS,
-    app_url,
-    assert_no_exception,
-    assert_only_local,
-    browser,
-    page,
-    wait_finished,
-)
+from tests.app_helpers import demo_db_url
+from tests.browser_helpers import LOCAL_HOSTS, assert_no_exception, assert_only_local, wait_finished
 from ui import maps
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

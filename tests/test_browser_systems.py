@@ -15,12 +15,11 @@ import pytest
 
 from metrics.catalogue import catalogue
 from metrics.geography import geography
-from tests import test_browser_app as tb
+from tests import browser_helpers as tb
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = Path("/tmp/shots/systems")
-app_url, browser, page = tb.app_url, tb.browser, tb.page  # the same fixtures: server, Chromium, a recording page
 GEO = geography()
 
 

@@ -68,3 +68,16 @@ def test_no_tracker_references_in_code_configuration_or_tests():
     bad = [f"{p.relative_to(ROOT)}:{n}: {what}: {line}"
            for p in files for n, what, line in references(p.read_text(encoding="utf-8", errors="replace"))]
     assert not bad, "say the reason, not the ticket:\n" + "\n".join(bad)
+
+
+def test_test_modules_share_through_conftest_and_helpers_only():
+    """Fixtures live in conftest.py and helpers in tests/*_helpers.py or tests/helpers.py: a test
+    module importing another one registers that module's fixtures a second time and runs its import
+    side effects."""
+    bad = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"^\s*(from tests(\.test_\w+)? import .*\btest_\w+|from tests\.test_\w+ import|import tests\.test_)",
+                         line):
+                bad.append(f"{path.name}:{n}: {line.strip()}")
+    assert not bad, bad

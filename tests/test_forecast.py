@@ -26,8 +26,8 @@ from metrics.forecast import (
 from metrics.geography import PROVINCE, geography
 from metrics.periods import Period, add_months
 from store import Batch
+from tests.app_helpers import html_text, run
 from tests.helpers import _kpi, _measure, engine_for, scratch_store
-from tests.test_app_pages import app_db, html_text, navigation_mode, run, use_db  # noqa: F401
 from ui import forecast_view as fcv
 from ui.tiles import headline_tiles
 

@@ -30,11 +30,8 @@ from ingest.safety import FORMULA_TRIGGERS, neutralise_cell, neutralise_frame
 from store import Store
 from store.schema_apps import problem, problem_event
 from store.store import Batch
-from tests import test_app_pages as app_pages
+from tests.app_helpers import run
 from ui import downloads
-
-app_db, use_db, navigation_mode = app_pages.app_db, app_pages.use_db, app_pages.navigation_mode
-run = app_pages.run
 
 ROOT = Path(__file__).resolve().parent.parent
 XSS = "<img src=x onerror=alert(1)>"

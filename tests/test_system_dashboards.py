@@ -25,8 +25,7 @@ from metrics.periods import Period
 from metrics.summary import kpi_facts, kpi_summary, system_summary
 from store import Store, migrate
 from store.db import make_engine
-from tests import test_app_pages as pages
-from tests.test_app_pages import demo_db_url, run
+from tests.app_helpers import demo_db_url, run
 from ui import downloads
 from ui import system_model as sm
 from ui.i18n import t
@@ -34,7 +33,6 @@ from ui.i18n import t
 CAT, GEO = catalogue(), geography()
 COMPLETE_CITY = "330100"  # 杭州: all its counties reported in the demo's latest month
 SYSTEMS = [s.code for s in CAT.systems]
-_navigation = pages.navigation_mode  # autouse there, and here: pages run through app.py's st.navigation
 
 
 @pytest.fixture

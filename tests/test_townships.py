@@ -27,8 +27,8 @@ from metrics.rankings import Population, RankingError, league_table
 from metrics.townships import N_TOWNSHIPS, township_kpis, township_measures, visible_townships
 from store import Store
 from store.schema import observation, region
+from tests.app_helpers import run
 from tests.conftest import PG_ADMIN, _scratch_server_db
-from tests.test_app_pages import navigation_mode, run  # noqa: F401 - autouse fixture of the page tests
 
 TODAY = dt.date(2021, 5, 20)  # history 2021-01..2021-04; 2021-04 is due
 PERIOD = Period.month(2021, 4)
