@@ -42,6 +42,11 @@ def wait_finished(page, timeout: float = 60_000) -> None:
     page.wait_for_function(SETTLED_JS, timeout=timeout)
 
 
+def next_frame(pg) -> None:
+    """Until the browser has painted the next frame (after a scroll, before a screenshot)."""
+    pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))")
+
+
 def sign_in(pg, user: str) -> None:
     """Sign in through the form with a demo account (the page must show the sign-in gate)."""
     from auth.accounts import DEMO_ACCOUNTS

@@ -23,7 +23,7 @@ from store import Store
 from store.schema_ingest import import_rejection
 from store.store import Batch
 from tests.app_helpers import demo_db_url
-from tests.browser_helpers import assert_no_exception, assert_only_local, require_chromium, wait_finished
+from tests.browser_helpers import assert_no_exception, assert_only_local, next_frame, require_chromium, wait_finished
 from tests.helpers import TcpProxy, overwrite_cells, scratch_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,8 +37,8 @@ def shot(pg, name: str, at=None, block: str = "start") -> None:
     main area scrolls inside the page, so a full-page shot would not show more)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     if at is not None:
-        at.first.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
-        pg.wait_for_timeout(500)
+        at.first.evaluate(f"e => e.scrollIntoView({{block: '{block}', behavior: 'instant'}})")
+        next_frame(pg)
     pg.screenshot(path=str(SHOTS / f"{name}.png"))
 
 

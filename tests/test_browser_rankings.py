@@ -25,7 +25,7 @@ def open_view(pg, url: str, charts: int = 0, height: int = 1080) -> None:
     if charts:
         pg.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
                              timeout=30_000)
-    pg.wait_for_timeout(500)
+        wait_finished(pg)  # the charts are drawn, nothing stale from the rerun the URL sync may start
     assert_no_exception(pg)
 
 

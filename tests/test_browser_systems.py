@@ -98,7 +98,7 @@ def test_drill_province_city_county_and_back(app_url, page):
     assert _crumbs(page) == ["全省", GEO.get(city).name_zh]
     _shot(page, "drill_2_city")
     # city -> county: click a county bar of the city's breakdown
-    page.wait_for_timeout(500)
+    tb.wait_finished(page)
     bars = page.locator('[data-testid="stPlotlyChart"]').nth(1)
     _click_bar(bars, 1)
     _wait_param(page, "county")
