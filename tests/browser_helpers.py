@@ -27,19 +27,27 @@ def require_chromium() -> None:
         pytest.skip(msg)
 
 
-SETTLED_JS = """() => {
+QUIET_MS = 300  # how long the app must stay settled: a rerun the browser itself asks for (a URL sync,
+# the first st.navigation of a fresh session) starts within this after the previous run ended
+SETTLED_JS = """(quietMs) => {
     const app = document.querySelector('[data-testid="stApp"]');
-    if (!app || app.dataset.testScriptState !== 'notRunning' || app.dataset.testConnectionState !== 'CONNECTED')
-        return false;
-    if (document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')) return false;
-    return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'));
+    const settled = app && app.dataset.testScriptState === 'notRunning'
+        && app.dataset.testConnectionState === 'CONNECTED'
+        && !document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')
+        && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'));
+    const now = performance.now();
+    if (!settled) { window.cockpitSettledSince = null; return false; }
+    if (window.cockpitSettledSince == null) window.cockpitSettledSince = now;
+    return now - window.cockpitSettledSince >= quietMs;
 }"""
 
 
 def wait_finished(page, timeout: float = 60_000) -> None:
-    """Script finished, connected, no skeleton and no stale element left, every Plotly chart drawn."""
+    """Until the app is settled and stays so for QUIET_MS: script finished, connected, no skeleton and no
+    stale element left, every Plotly chart drawn (checked on every animation frame)."""
     page.wait_for_selector(SETTLED, timeout=timeout)
-    page.wait_for_function(SETTLED_JS, timeout=timeout)
+    page.evaluate("() => { window.cockpitSettledSince = null; }")  # count from now, not an earlier wait
+    page.wait_for_function(SETTLED_JS, arg=QUIET_MS, timeout=timeout, polling="raf")
 
 
 def next_frame(pg) -> None:
