@@ -182,8 +182,9 @@ class Service:
                     return
             if left <= 0:
                 break
-            with contextlib.suppress(sa.exc.SQLAlchemyError):  # our last renewal may still cover us
-                self.lease.acquire()
+            if self.lease.valid_until is not None:  # renew a lease we hold; never take one up now
+                with contextlib.suppress(sa.exc.SQLAlchemyError):  # our last renewal may still cover us
+                    self.lease.acquire()
         try:
             n = self.history.close_interrupted(f"the scheduler stopped and the run outlasted its "
                                                f"{self.cfg.stop_grace:g} s grace period")
