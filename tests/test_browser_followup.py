@@ -90,6 +90,8 @@ def test_leader_instructs_county_answers_leader_closes(fu_app, page):
     tb.assert_no_exception(page)
     (item,) = fs.list_for(_store(db), None)
     assert (item.figure.region, item.owner_code, item.text, item.status) == ("330102", "330102", text, "open")
+    page.get_by_text("◆ 批示·待办理").first.wait_for(timeout=30_000)  # the tiles are drawn again after the dialog
+    tb.wait_finished(page)
     assert page.get_by_text("◆ 批示·待办理").count() == 1  # under the one tile written on
     assert page.get_by_text("◆ 批示·待办理").first.is_visible()
     shot(page, "02_leader_tile_marker")
