@@ -2,7 +2,7 @@
 
 The role matrix runs on SQLite and PostgreSQL (demo accounts, scoped data layer, import rights,
 audit, throttle, production refusal); URL-parameter attempts run through AppTest on the SQLite
-demo database (signed in the way the form does, see tests/test_app_pages.py).
+demo database (signed in the way the form does, see tests/app_helpers.py).
 """
 
 from __future__ import annotations
