@@ -18,7 +18,7 @@ logs.setup_streamlit()  # JSON lines on stdout when COCKPIT_LOG_FORMAT=json (pro
 st.set_page_config(page_title="一屏掌控 · 数字化改革", page_icon=shell.favicon(), layout="wide",
                    initial_sidebar_state="auto")
 
-try:  # sign-in first: nothing below runs for an anonymous session (issue #9)
+try:  # sign-in first: nothing below runs for an anonymous session
     user = auth.gate()
     auth.guard_params(user, "en" if st.query_params.get("lang") == "en" else "zh")
 except data.DB_ERRORS as exc:  # no user known yet: the page asked for opens once the database answers

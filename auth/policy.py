@@ -16,7 +16,7 @@ from metrics.geography import PROVINCE, Geography, geography
 
 ROLES = ("leader", "office", "analyst", "officer", "admin")
 
-# permission -> roles holding it (the issue's table; "import" for the office: any county, the
+# permission -> roles holding it (the specified role table; "import" for the office: any county, the
 # provincial data desk; for a county officer: their own county only — see `may_import`)
 PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset({"leader", "office", "analyst"}),  # the cockpit's data pages, in scope
@@ -31,7 +31,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "accounts": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
     "jobs": frozenset({"admin"}),
-    # 批示督办 (issue #11 A): leaders and the office write instructions; the follow-up page is read by
+    # 批示督办: leaders and the office write instructions; the follow-up page is read by
     # analysts too (read-only) and by county officers (their own county's items, which they answer)
     "instruct": frozenset({"leader", "office"}),
     "followup": frozenset({"leader", "office", "analyst", "officer"}),

@@ -1,4 +1,4 @@
-"""Back-test and timing of the year-end forecast (issue #11 B) on the province-scale demo database.
+"""Back-test and timing of the year-end forecast on the province-scale demo database.
 
 Back-test: years 2022–2025, cut-offs at the end of March, June and September, each forecast made
 from the data up to its cut-off only, compared with the December value; prints the 80 % interval's

@@ -3,7 +3,7 @@
 Both go through the same core as the CLI and the app (`ingest.importer.import_bytes`): sniff,
 parse, validate every row (regions, measures, periods, values, duplicates, ratio pairs, stocks,
 history and peer plausibility), preview against the store, then one atomic `write_batch`.
-Goal (issue #7): the million rows validated and committed in under 60 s on SQLite.
+Goal: the million rows validated and committed in under 60 s on SQLite.
 
 The feed is three day-grain measures (zlb_active_users, zzd_active_users, credit_calls) for the
 90 counties from 2016-01-01 to yesterday (about 1.07M rows); rows that the geography forbids

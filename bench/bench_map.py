@@ -7,7 +7,7 @@ database): cold = a fresh server and browser context, first navigation; warm = m
 on that server. "Rendered" for the overview is bench_overview's test (tiles, sparklines, systems,
 90 counties); for the map page: script finished, no skeleton, all 90 counties and their 90 name
 labels drawn (ratio KPI, status colours, the default view). Prints both and the ratio map/overview.
-With the sign-in gate (issue #9) the cold figure includes signing in through the form (the same for
+With the sign-in gate the cold figure includes signing in through the form (the same for
 both pages); reloads keep the session.
 
 Environment: BENCH_DATABASE_URL, BENCH_WARM_RUNS (default 5), BENCH_COLD_RUNS (default 1).

@@ -64,7 +64,7 @@ USER = "office"  # the reform office (a demo account of the bench database)
 
 
 def ensure_accounts(db_url: str) -> None:
-    """The demo sign-in accounts on a demo bench database built before they existed (issue #9)."""
+    """The demo sign-in accounts on a demo bench database built before they existed."""
     from auth import accounts
     from store import Store
 
@@ -74,7 +74,7 @@ def ensure_accounts(db_url: str) -> None:
 
 
 def _sign_in(page) -> None:
-    """Through the sign-in form (issue #9), as a person would; the session cookie then carries over."""
+    """Through the sign-in form, as a person would; the session cookie then carries over."""
     from auth.accounts import DEMO_ACCOUNTS
 
     form = page.locator('[data-testid="stForm"]')

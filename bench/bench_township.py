@@ -1,4 +1,4 @@
-"""Township-scale benchmark on PostgreSQL (issue #10): the engine's township level, for real.
+"""Township-scale benchmark on PostgreSQL: the engine's township level, for real.
 
 One run, one scratch database (`cockpit_bench_town`, dropped afterwards):
 1. the province-scale demo history (2021-01 .. the month before BENCH_TOWNSHIP_TODAY) is created

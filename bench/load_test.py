@@ -1,4 +1,4 @@
-"""`./cockpit bench load`: concurrent signed-in sessions against the production layout (issue #10).
+"""`./cockpit bench load`: concurrent signed-in sessions against the production layout.
 
 Each session is what a browser tab is to the server: a websocket on /_stcore/stream speaking
 Streamlit's protocol (BackMsg `rerun_script` with the page and query string; ForwardMsgs until

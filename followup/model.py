@@ -1,4 +1,4 @@
-"""批示督办 domain model (issue #11 A): an instruction on a figure and its follow-up life cycle.
+"""批示督办 domain model: an instruction on a figure and its follow-up life cycle.
 
 Life cycle (status of `followup_item`):
 

@@ -1,4 +1,4 @@
-"""批示督办 service: write an instruction on a figure, answer it, close or send it back (issue #11 A).
+"""批示督办 service: write an instruction on a figure, answer it, close or send it back.
 
 Every function takes the store (or anything `auth.audit` accepts: a Store, a MetricsEngine, an
 Engine) and the acting `auth.accounts.User`, checks the permission here (not only in the UI), and

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     counts = store.counts()
     demo = " (演示数据 / demo data)" if store.is_demo() else ""
     print(f"» database {shown}: {counts['observation']:,} observations{demo}, ready in {time.perf_counter() - t0:.1f} s")
-    from auth import accounts, check  # issue #9: demo sign-in shown, production refused
+    from auth import accounts, check  # demo sign-in shown, production refused
 
     if store.is_demo():
         demo_users = accounts.ensure_demo_accounts(store)

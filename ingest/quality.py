@@ -1,4 +1,4 @@
-"""Data quality per county and month (issue #7): who reported, late, partly, not at all, or was refused.
+"""Data quality per county and month: who reported, late, partly, not at all, or was refused.
 
 The reform office chases people with this, so every status is derived from what the store really
 holds, never from the demo generator's intentions:

@@ -1,4 +1,4 @@
-"""Year-end projection of every KPI that has a yearly target (issue #11 B).
+"""Year-end projection of every KPI that has a yearly target.
 
 What "year-end value" means (documented choice): the KPI's value for **December** of the target
 year, computed by the engine exactly as the December tile shows it — ratios Σnumerator ÷

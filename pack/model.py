@@ -611,7 +611,7 @@ def _problem_table(probs: pd.DataFrame, geo: Geography, lang: str) -> Table:
 
 def _followup_slide(engine: MetricsEngine, when: dt.datetime | None, cat: Catalogue, geo: Geography,
                     lang: str) -> Slide:
-    """批示督办 (issue #11 A): open instructions as they stood at the freeze (now for a live deck), the
+    """批示督办: open instructions as they stood at the freeze (now for a live deck), the
     escalated (通报) and overdue first; rebuilt from the items' history, so a frozen deck does not move."""
     when = when or dt.datetime.now().replace(microsecond=0)
     rows_all = [(i, s, d) for i, s, d in state_at(engine.store.engine, when) if s != "closed"]
@@ -644,7 +644,7 @@ FC_RISK_ROWS = {"zh": 10, "en": 8}  # county rows on the forecast slide (English
 
 def _forecast_slides(engine: MetricsEngine, p, known_at: dt.datetime | None, cat: Catalogue, geo: Geography,
                      lang: str) -> list[Slide]:
-    """年度目标达标预测 (issue #11 B): the headline KPIs' year-end projection at the province and the
+    """年度目标达标预测: the headline KPIs' year-end projection at the province and the
     counties least likely to meet a headline target. Computed from the data as known at the freeze
     (now for a live deck), so a frozen deck does not move; none when the period leaves nothing to
     project (December, not yet complete) or nothing has a target."""

@@ -126,7 +126,7 @@ ZH: dict[str, str] = {
     "pack_force_confirm": "确认按 {n}/{of} 已报定版",
     "pack_and_more": " 等（另{n}个）",
     "pack_files": "已生成文件",
-    # 批示督办 slide (issue #11 A)
+    # 批示督办 slide
     "pack_fu_title": "批示督办",
     "pack_fu_sub": "截至{on} · 在办{n}件 · 逾期{m}件（其中通报{k}件）",
     "pack_fu_col_region": "地区",
@@ -142,7 +142,7 @@ ZH: dict[str, str] = {
     "pack_fu_st_done": "待确认",
     "pack_fu_none": "无在办批示",
     "pack_fu_more": "另有{n}件在办批示，见批示督办页",
-    # 年度目标达标预测 slide (issue #11 B)
+    # 年度目标达标预测 slide
     "pack_fc_title": "年度目标达标预测",
     "pack_fc_sub": "数据截至 {cutoff} · 按当前进度预测 {year} 年 12 月的值",
     "pack_fc_prov": "核心指标 · 全省",
@@ -289,7 +289,7 @@ EN: dict[str, Text] = {
     "pack_force_confirm": "Freeze with {n}/{of} reported",
     "pack_and_more": " and {n} more",
     "pack_files": "Generated files",
-    # follow-up slide (issue #11 A)
+    # follow-up slide
     "pack_fu_title": "Instructions and follow-up",
     "pack_fu_sub": "As of {on} · {n} open · {m} overdue ({k} reported)",
     "pack_fu_col_region": "Region",
@@ -306,7 +306,7 @@ EN: dict[str, Text] = {
     "pack_fu_none": "No open instructions",
     "pack_fu_more": {"one": "{n} more open instruction on the follow-up page",
                     "other": "{n} more open instructions on the follow-up page"},
-    # year-end target forecast slide (issue #11 B)
+    # year-end target forecast slide
     "pack_fc_title": "Year-end targets: forecast",
     "pack_fc_sub": "Data through {cutoff} · December {year} projected on the current course",
     "pack_fc_prov": "Headline KPIs · province",

@@ -48,7 +48,7 @@ table = profile_table(bulk, cat, geo, county, ctx.period, ctx.lang, trend=trend)
 with b:
     tkpi = c.kpi_picker(ctx, key="tkpi", label_key="trend_kpi")
 c.trend_chart(ctx, county, tkpi, height=300)
-fv.county_items(ctx, county)  # 批示督办 (#11 A): the instructions on this county's figures
+fv.county_items(ctx, county)  # 批示督办: the instructions on this county's figures
 c.table(
     table, ctx.lang, height=520,
     column_config={
@@ -57,4 +57,4 @@ c.table(
     },
 )
 
-township_section(ctx, county)  # issue #10: the county's townships, when it has township figures
+township_section(ctx, county)  # the county's townships, when it has township figures

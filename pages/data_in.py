@@ -42,7 +42,7 @@ L = ctx.lang
 eng = data.engine()
 store, geo, cat = eng.store, eng.geo, eng.catalogue
 header(ctx, t("nav_data_in", L))
-me = ui_auth.require("import", L)  # issue #9: office (any county) or a county officer (own county only)
+me = ui_auth.require("import", L)  # office (any county) or a county officer (own county only)
 
 
 @data.cached(max_entries=64)

@@ -1,4 +1,4 @@
-"""批示督办 (issue #11 A): instructions in the user's view, one item's recorded figure and history, and
+"""批示督办: instructions in the user's view, one item's recorded figure and history, and
 the forms of the next step: the owner replies (feedback + attachment descriptions) or marks it done;
 the author (or the office) closes the loop or sends it back with a reason. `?item=<id>` opens an item.
 

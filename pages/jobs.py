@@ -27,7 +27,7 @@ L = ctx.lang
 eng = data.engine()
 engine, geo = eng.store.engine, eng.geo
 header(ctx, t("nav_jobs", L))
-ui_auth.require("jobs", L)  # issue #9: administrators only
+ui_auth.require("jobs", L)  # administrators only
 cfg = Config()
 now = dt.datetime.now().replace(microsecond=0)
 

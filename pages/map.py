@@ -220,7 +220,7 @@ def side_panel(ctx: Ctx, county: str, kpi: str, month: str) -> None:
                      query_params=ctx.params(county=county, period=month))
     with b2:
         st.button(t("maps_close", ctx.lang), key="maps_close", on_click=_close_panel, icon=":material/close:")
-    fv.marker_link(ctx, kpi, county, "map", key="fu_map_panel", period=month)  # 批示督办 (#11 A)
+    fv.marker_link(ctx, kpi, county, "map", key="fu_map_panel", period=month)  # 批示督办
 
 
 def legend(k: Kpi, colour: str, eff: str, zrange: tuple[float, float] | None, months: list[str], kind: str,
@@ -259,7 +259,7 @@ ctx = get_ctx()
 eng = data.engine()
 geo, cat = eng.geo, eng.catalogue
 header(ctx, t("maps_title", ctx.lang))
-# Only regions in the signed-in user's scope are drawn (issue #9). The cached figures are keyed by
+# Only regions in the signed-in user's scope are drawn. The cached figures are keyed by
 # the regions they show, so one user's cached map can never be served to a user of another scope.
 read = data.reader()
 counties, cities, zooms = read.counties(), read.cities(), read.zooms()
@@ -347,7 +347,7 @@ def body(as_fragment: bool) -> None:
             gname = geo.get(group).name(ctx.lang) if group else ""
             fig = _flat_figure(kpi, month, codes, kind, eff, zrange, ctx.lang, outline, gname,
                                selected if kind == "counties" else None, zoomed)
-            fig = fv.map_with_markers(maps.fresh(fig), kpi, codes, ctx.lang, kind)  # 批示督办 markers (#11 A)
+            fig = fv.map_with_markers(maps.fresh(fig), kpi, codes, ctx.lang, kind)  # 批示督办 markers
             key = f"maps_flat_{kind}"
             st.plotly_chart(fig, key=key, on_select=partial(_picked, key, kind, codes), selection_mode="points",
                             width="stretch", config=maps.PLOTLY_CONFIG)
@@ -360,7 +360,7 @@ def body(as_fragment: bool) -> None:
             side_panel(ctx, selected, kpi, month)
         else:
             st.caption(t("maps_no_selection", ctx.lang))
-        if may_download:  # CSV/Excel only for the roles allowed to take data away (issue #9)
+        if may_download:  # CSV/Excel only for the roles allowed to take data away
             downloads.buttons(download_frame(rows, kpi, month, eff, zrange, ctx.lang),
                               t("maps_download_name", ctx.lang, kpi=k.name(ctx.lang), month=month), ctx.lang,
                               "maps_dl")

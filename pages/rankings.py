@@ -81,7 +81,7 @@ def kpi_view() -> None:
         cols["ci"]: st.column_config.TextColumn(help=t("rankings_ci_help", lang)),
         cols["range"]: st.column_config.TextColumn(help=t("rankings_range_help", lang)),
     }
-    if view.n_ranked:  # 批示督办 (#11 A): a ◆ column; selecting a row offers 批示 on that region's figure
+    if view.n_ranked:  # 批示督办: a ◆ column; selecting a row offers 批示 on that region's figure
         ranked_regions = table.loc[table["standing"] == "ranked", "region"].tolist()
         marks = fv.markers(kpis=[kpi], regions=ranked_regions)
         shown = lg.with_markers(view.ranked, [fv.marker_text(marks[(kpi, r)], lang) if (kpi, r) in marks else ""
@@ -107,7 +107,7 @@ def kpi_view() -> None:
     downloads.buttons(table, f"{t('nav_rankings', lang)}_{kpi}_{pop}_{period}", lang, "dl_league")
     if level == "township":  # forecasts are made for the province, cities and counties
         return
-    # 达标风险 (#11 B): the population's regions below a 50% chance of meeting the year-end target
+    # 达标风险: the population's regions below a 50% chance of meeting the year-end target
     fcv.risk_section(ctx, k, geo.cities if pop == "cities" else lg.population_counties(pop, geo, ctx.period.end), level)
 
 

@@ -1,4 +1,4 @@
-"""System dashboards (issue #4): one page for the 6+1 systems and the data platform.
+"""System dashboards: one page for the 6+1 systems and the data platform.
 
 ?system=government&skpi=online_handling_rate&city=330100&county=330106 reproduces a view; the
 layout and the drill are in ui/system_dash.py, the frames and figures in ui/system_model.py.

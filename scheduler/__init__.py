@@ -1,4 +1,4 @@
-"""The scheduler process (issue #7): drop-folder imports, rollup refresh/repair, freshness alerts,
+"""The scheduler process: drop-folder imports, rollup refresh/repair, freshness alerts,
 nightly snapshots. Runs as its own process (`python -m scheduler`), never imports Streamlit.
 
 Exactly one scheduler acts at a time: it holds a lease row (scheduler.lock) that it renews; others

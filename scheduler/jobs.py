@@ -340,7 +340,7 @@ def take_snapshot(store: Store, *, on: dt.date | None = None) -> JobResult:
 
 
 def escalate_followups(store: Store) -> JobResult:
-    """批示督办 (#11): record the escalation of items that became overdue, whether or not anyone opens a
+    """批示督办: record the escalation of items that became overdue, whether or not anyone opens a
     page (the alerts panel and the meeting pack read the recorded level)."""
     ids = escalate_overdue(store)
     return JobResult(rows_affected=len(ids), detail={"escalated": ids[:50]})

@@ -9,6 +9,7 @@ too: at start, a job whose last success is older than its interval runs once, no
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -16,6 +17,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +55,9 @@ class Config:
     attempts: int = field(default_factory=lambda: int(_env_float("COCKPIT_JOB_ATTEMPTS", 3)))
     backoff: float = field(default_factory=lambda: _env_float("COCKPIT_JOB_BACKOFF", 10))
     drop_min_age: float = field(default_factory=lambda: _env_float("COCKPIT_DROP_MIN_AGE", 5))
+    # on SIGTERM, how long a running job may take to finish before its run is closed as interrupted
+    # (below the 15 s `deploy.layout` waits before SIGKILL)
+    stop_grace: float = field(default_factory=lambda: _env_float("COCKPIT_STOP_GRACE", 10))
     misfire_grace: int = 300
     # the host's local time, like every timestamp the store writes (run the servers with TZ=Asia/Shanghai)
     timezone: str | None = field(default_factory=lambda: os.environ.get("COCKPIT_TZ") or None)
@@ -70,6 +75,8 @@ class Service:
         self.history = History(store.engine, self.cfg.instance_id)
         self.stop_event = threading.Event()
         self.scheduler: BackgroundScheduler | None = None
+        self._active = 0  # jobs running now (in the scheduler's worker threads)
+        self._idle = threading.Condition()
 
     # -- the jobs ------------------------------------------------------------------------------
     def job_functions(self) -> dict[str, Callable[[], JobResult]]:
@@ -94,9 +101,16 @@ class Service:
         return self.lease.acquire()
 
     def run_job(self, job_id: str) -> str:
-        return run_with_retries(self.history, job_id, self.job_functions()[job_id], attempts=self.cfg.attempts,
-                                backoff=self.cfg.backoff, may_act=self.may_act,
-                                sleep=lambda s: self.stop_event.wait(s))
+        with self._idle:
+            self._active += 1
+        try:
+            return run_with_retries(self.history, job_id, self.job_functions()[job_id], attempts=self.cfg.attempts,
+                                    backoff=self.cfg.backoff, may_act=self.may_act,
+                                    sleep=lambda s: self.stop_event.wait(s), stopping=self.stop_event.is_set)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
 
     def build_scheduler(self, now: dt.datetime | None = None) -> BackgroundScheduler:
         c = self.cfg
@@ -152,8 +166,31 @@ class Service:
                 waiting_logged = True
             self.stop_event.wait(max(0.2, ttl / 3))
         self._stop_scheduler()
+        self._finish_running()
         self.lease.release()
         _event("stopped", instance=self.cfg.instance_id)
+
+    def _finish_running(self) -> None:
+        """A clean stop: let the running job end (no retries once stopping) while the lease is kept, so no
+        other scheduler starts the same job meanwhile; after the grace period close its run as interrupted.
+        The lease is released only after this, so a retry cannot take it back."""
+        deadline = time.monotonic() + self.cfg.stop_grace
+        while True:
+            left = deadline - time.monotonic()
+            with self._idle:
+                if self._idle.wait_for(lambda: self._active == 0, max(0.0, min(left, self.cfg.lease_ttl / 3))):
+                    return
+            if left <= 0:
+                break
+            if self.lease.valid_until is not None:  # renew a lease we hold; never take one up now
+                with contextlib.suppress(sa.exc.SQLAlchemyError):  # our last renewal may still cover us
+                    self.lease.acquire()
+        try:
+            n = self.history.close_interrupted(f"the scheduler stopped and the run outlasted its "
+                                               f"{self.cfg.stop_grace:g} s grace period")
+        except sa.exc.SQLAlchemyError:
+            n = None  # the next lease holder closes it
+        _event("stop_grace_over", instance=self.cfg.instance_id, running_jobs=self._active, runs_closed=n)
 
     def _stop_scheduler(self) -> None:
         if self.scheduler is not None:

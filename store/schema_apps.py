@@ -1,4 +1,4 @@
-"""Tables of the major applications and the 七张问题清单 (issue #4): item-level registers that the
+"""Tables of the major applications and the 七张问题清单: item-level registers that the
 monthly KPI observations cannot hold (which app is live in which county, which problem is open).
 
 They share `store.tables_base.metadata`, so Alembic's compare sees them; migration 0004 creates them.

@@ -1,4 +1,4 @@
-"""Tables of sign-in and audit (issue #9): local accounts and the append-only audit log.
+"""Tables of sign-in and audit: local accounts and the append-only audit log.
 
 They share `store.tables_base.metadata` so Alembic's compare sees them; migration 0006 creates them
 (and, on SQLite and PostgreSQL, triggers that refuse UPDATE and DELETE on audit_log).

@@ -1,4 +1,4 @@
-"""批示督办 (issue #11 A): instructions written on a figure and followed up to a closed loop.
+"""批示督办: instructions written on a figure and followed up to a closed loop.
 
 `followup_item` is one instruction: who wrote it and when, the text, the owner (a county or city
 code, or a provincial department named in the KPI catalogue), the deadline, the status and the

@@ -1,4 +1,4 @@
-"""Rejected import attempts (issue #7, data quality): a refused file leaves no figures, but the
+"""Rejected import attempts (data quality): a refused file leaves no figures, but the
 reform office must still see that a county tried and why it failed, so each refusal is one row
 here (who, when, which file, the first error messages). Migration 0003 creates the table.
 """

@@ -1,4 +1,4 @@
-"""Tables of the scheduler process (issue #7): run history, the single-scheduler lease, freshness
+"""Tables of the scheduler process: run history, the single-scheduler lease, freshness
 alerts, nightly snapshots and a little job state. They share `store.tables_base.metadata`, so Alembic's
 compare sees them; migration 0002 creates them.
 """

@@ -1,4 +1,4 @@
-"""Frozen meeting packs (issue #8): a freeze records the moment a period's figures were fixed for the
+"""Frozen meeting packs: a freeze records the moment a period's figures were fixed for the
 leading group's meeting, and materialises everything the pack shows (KPI rows, league tables, red
 and black lists, overdue problems) as JSON chunks, so a later correction can never change a frozen
 pack and the pack never recomputes from live data. `pack_file` records generated PPTX/PDF files

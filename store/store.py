@@ -248,7 +248,7 @@ class Store:
                 for t in (observation, import_batch, rollup_month)
             }
 
-    # -- imports: reads for validation and preview, rollback (issue #7) ------------------------
+    # -- imports: reads for validation and preview, rollback -----------------------------------
     def current_values(
         self,
         measures: Iterable[str],

@@ -1,19 +1,32 @@
-"""Test helpers: a small catalogue covering every aggregation kind, scratch-store set-up, and a TCP
-proxy the outage tests cut (scheduler and app both reach the database through it)."""
+"""Test helpers: a small catalogue covering every aggregation kind (and the rankings' variant with a
+scheme book), scratch-store set-up, the people of the follow-up tests, SQLite copies, the text of a
+pack's PPTX and PDF, and a TCP proxy the outage tests cut (scheduler and app both reach the database
+through it)."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
+import functools
+import io
+import shutil
 import socket
+import sqlite3
+import subprocess
 import threading
 
 import pandas as pd
+import pytest
+from pptx import Presentation
 
+from auth.accounts import User
 from metrics.catalogue import Catalogue, parse_catalogue
 from metrics.engine import MetricsEngine
 from metrics.geography import geography
+from metrics.schemes import SchemeBook, parse_schemes
 from store import Store
+from tests.conftest import REQUIRE_SERVERS
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -163,3 +176,92 @@ def overwrite_cells(data: bytes, cells: dict[str, object]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# -- the rankings' catalogue and scheme book -----------------------------------------------------------
+@functools.cache
+def rank_catalogue() -> Catalogue:
+    """The helpers' small catalogue plus a rate with a minimum denominator and a 'down' rate."""
+    raw = small_catalogue().model_dump()
+    for k in raw["kpis"]:  # county-level targets for the count KPIs, so counties can be scored on them
+        if k["code"] in ("k_flow", "k_down"):
+            k["target_scope"] = "all"
+    raw["kpis"].append({**copy.deepcopy(raw["kpis"][4]), "code": "k_rate", "name_zh": "k_rate",
+                        "name_en": "k_rate", "min_denominator": 10.0})
+    raw["kpis"].append({**copy.deepcopy(raw["kpis"][4]), "code": "k_bad", "name_zh": "k_bad",
+                        "name_en": "k_bad", "direction": "down",
+                        "targets": [{"year": 2023, "value": 0.1, "source": "assumed"}]})
+    return parse_catalogue(raw)
+
+
+def scheme_book(**overrides) -> SchemeBook:
+    """A small scheme book on the ranking catalogue: a weighted scheme and one list of each rule."""
+    raw = {
+        "version": 1,
+        "schemes": [{
+            "code": "sc", "name_zh": "测试评价", "name_en": "Test evaluation", "normalisation": "attainment",
+            "kpis": [{"kpi": "k_flow", "weight": 3}, {"kpi": "k_down", "weight": 1}],
+        }],
+        "lists": [
+            {"code": "bottom2", "board": "black", "rule": "bottom_n", "kpis": ["k_flow"], "population": "counties", "n": 2},
+            {"code": "top1", "board": "red", "rule": "top_n", "scheme": "sc", "n": 1},
+            {"code": "decline3", "board": "black", "rule": "consecutive_decline", "kpis": ["k_ratio", "k_bad"], "k": 3},
+            {"code": "off3", "board": "black", "rule": "off_target", "kpis": ["k_ratio"], "m": 3},
+            {"code": "late", "board": "black", "rule": "overdue", "kpis": ["k_flow"]},
+        ],
+    }
+    raw.update(overrides)
+    return parse_schemes(raw, rank_catalogue())
+
+
+# -- the people of the follow-up tests -----------------------------------------------------------------
+LEADER = User("leader", "leader", "330000")
+LEADER2 = User("leader2", "leader", "330000")
+LISHUI = User("lishui_leader", "leader", "331100")
+OFFICE = User("office", "office", "330000")
+ANALYST = User("analyst", "analyst", "330000")
+OFFICER = User("officer_330102", "officer", "330102")
+OTHER_OFFICER = User("officer_330106", "officer", "330106")
+
+
+def month_rows(values: dict[tuple[str, str], float], month: dt.date) -> pd.DataFrame:
+    """Observation rows for a batch: (region, measure) -> value, all in `month`."""
+    return pd.DataFrame([{"region_code": r, "measure_code": m, "obs_date": month, "value": v}
+                         for (r, m), v in values.items()])
+
+
+# -- files -------------------------------------------------------------------------------------------
+def copy_sqlite(url: str, dst) -> None:
+    """A consistent copy of a SQLite database (the backup API: pages still in the WAL come along)."""
+    src = sqlite3.connect(url.removeprefix("sqlite:///"))
+    out = sqlite3.connect(dst)
+    with out:
+        src.backup(out)
+    src.close()
+    out.close()
+
+
+def pptx_text(data: bytes) -> list[str]:
+    """Text per slide: text frames and table cells."""
+    prs = Presentation(io.BytesIO(data))
+    out = []
+    for slide in prs.slides:
+        parts = []
+        for shp in slide.shapes:
+            if shp.has_text_frame:
+                parts.append(shp.text_frame.text)
+            if shp.has_table:
+                parts += [c.text for r in shp.table.rows for c in r.cells]
+        out.append("\n".join(parts))
+    return out
+
+
+def pdf_text(data: bytes) -> list[str]:
+    """Text per page, by poppler's pdftotext (Debian poppler-utils): it reads the embedded CJK subset."""
+    if shutil.which("pdftotext") is None:
+        msg = "pdftotext not found (apt-get install poppler-utils)"
+        if REQUIRE_SERVERS:
+            pytest.fail(msg + " — mandatory in CI", pytrace=False)
+        pytest.skip(msg)
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True)
+    return out.stdout.decode("utf-8").split("\f")[: out.stdout.count(b"\f")]

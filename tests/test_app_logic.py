@@ -14,7 +14,7 @@ from metrics import open_engine
 from metrics.catalogue import catalogue
 from metrics.geography import PROVINCE, geography
 from metrics.periods import Period
-from tests.test_app_pages import OVERDUE, demo_db_url
+from tests.app_helpers import OVERDUE, demo_db_url
 from ui import fmt, html, maps
 from ui.alerts import build_alerts
 from ui.i18n import EN, ZH, t

@@ -2,111 +2,14 @@
 scope, in kiosk mode and on an empty database.
 
 The demo database (short history, 2021-01..2022-03) is built once per test session and shared by
-the app test modules through `demo_db_url()`.
+the app test modules (`app_db` in conftest.py, `tests.app_helpers.demo_db_url`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from auth.accounts import User
-from ingest.bootstrap import create_demo_database
-from store import Store
-from ui.auth import sign_in_session
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TIMEOUT = 60
-# 2022-03-01 trips ingest.demo on a 14-month history (reported); 2022-04-01 gives 2021-01..2022-03
-DEMO_TODAY = dt.date(2022, 4, 1)
-OVERDUE = ("330282", "330802")  # counties the seed-2021 generator leaves unreported in the last month
-
-
-def demo_db_url(tmp_path_factory) -> str:
-    """One short-history demo database per test session (shared by the app test modules)."""
-    path = tmp_path_factory.getbasetemp() / "app-demo.sqlite"
-    url = f"sqlite:///{path}"
-    if not path.exists():
-        create_demo_database(url, seed=2021, today=DEMO_TODAY)
-    return url
-
-
-@pytest.fixture(scope="session")
-def app_db(tmp_path_factory) -> str:
-    return demo_db_url(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def empty_db(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.getbasetemp() / 'app-empty.sqlite'}"
-    Store(url).migrate()
-    return url
-
-
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch):
-    """Run pages through app.py's st.navigation, as the server does.
-
-    AppTest re-creates Streamlit's PagesManager on every run, which puts an app with a pages/
-    folder back into legacy mode and would run a switched-to page without app.py. On the server
-    the mode ends with the first st.navigation call (ui.shell forces that on a deep link; the
-    browser tests cover it), so the tests start in the same state.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture
-def use_db(monkeypatch):
-    def use(url: str) -> None:
-        monkeypatch.setenv("DATABASE_URL", url)
-
-    return use
-
-
-# Tests sign in the way the sign-in form does: by putting the user in the server-side session
-# state (ui.auth.sign_in_session). The browser cannot set session state, so there is no bypass.
-OFFICE = User("office", "office", "330000")
-ADMIN = User("admin", "admin", "330000")
-ADMIN_PAGES = ("pages/jobs.py", "pages/admin.py")
-
-
-def signed_in(at: AppTest, user: User | None) -> AppTest:
-    if user is not None:
-        sign_in_session(at.session_state, user)
-    return at
-
-
-def run(page: str | None = None, *, user: User | None | bool = True, **params: str) -> AppTest:
-    """Run the app (then switch to `page`) signed in as the reform office (admin for admin pages),
-    as `user`, or anonymously (user=None)."""
-    if user is True:
-        user = ADMIN if page in ADMIN_PAGES else OFFICE
-    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT), user or None)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        at.switch_page(page)
-        for k, v in params.items():  # a page switch starts from a clean URL, as in the browser
-            at.query_params[k] = v
-        at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def html_text(at: AppTest) -> str:
-    return "\n".join(str(e.value) for e in at.get("html"))
+from tests.app_helpers import html_text, run
 
 
 def test_overview_default(app_db, use_db):

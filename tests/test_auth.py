@@ -1,8 +1,8 @@
-"""Issue #9: sign-in, roles and scopes enforced server-side, demo accounts, audit log.
+"""Sign-in, roles and scopes enforced server-side, demo accounts, audit log.
 
 The role matrix runs on SQLite and PostgreSQL (demo accounts, scoped data layer, import rights,
 audit, throttle, production refusal); URL-parameter attempts run through AppTest on the SQLite
-demo database (signed in the way the form does, see tests/test_app_pages.py).
+demo database (signed in the way the form does, see tests/app_helpers.py).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from metrics.geography import PROVINCE, geography
 from metrics.scoped import ScopedEngine
 from store import Store
 from store.schema_auth import app_user, audit_log
-from tests.test_app_pages import DEMO_TODAY, app_db, navigation_mode, run, use_db  # noqa: F401 - fixtures
+from tests.app_helpers import DEMO_TODAY, run
 
-# The issue's table, spelled out independently of auth.policy: every permission of every role.
+# The role table as specified, spelled out independently of auth.policy: every permission of every role.
 EXPECTED = {
     "leader": {"read", "present", "instruct", "followup"},
     "office": {"read", "download", "import", "rollback", "quality", "freeze", "export_pack", "manage_schemes",
@@ -78,7 +78,7 @@ def test_password_hashing_is_argon2id_salted():
         hash_password("short")
 
 
-def test_permission_table_is_exactly_the_issue_table():
+def test_permission_table_is_exactly_the_specified_table():
     for role in policy.ROLES:
         have = {p for p in policy.PERMISSIONS if policy.can(role, p)}
         assert have == EXPECTED[role], role
@@ -275,7 +275,7 @@ def test_session_expires_after_inactivity(app_db, use_db):  # noqa: F811
     use_db(app_db)
     from streamlit.testing.v1 import AppTest
 
-    from tests.test_app_pages import APP, TIMEOUT
+    from tests.app_helpers import APP, TIMEOUT
     from ui.auth import IDLE_MINUTES, sign_in_session
 
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)

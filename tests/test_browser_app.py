@@ -1,135 +1,31 @@
 """Browser tests: the real app in headless Chromium (Debian's, driven by Playwright).
 
-Opens the overview, a county profile and kiosk mode; asserts no Streamlit exception on any page,
-that every request goes to the app's own host, that clicking a county on the map opens its profile
-and that links reproduce the view. Marked `browser`; when /usr/bin/chromium is missing they fail
+Opens the overview, a county profile and kiosk mode (which must show data imported while it is open,
+without a reload); asserts no Streamlit exception on any page, that every request goes to the app's
+own host, that clicking a county on the map opens its profile and that links reproduce the view. Marked `browser`; when /usr/bin/chromium is missing they fail
 under CI (CI=true or COCKPIT_REQUIRE_SERVERS=1) and skip elsewhere.
 """
 
 from __future__ import annotations
 
-import os
-from urllib.parse import urlparse
-
 import pytest
 
-from bench.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, start_app, stop_app
-from tests.conftest import REQUIRE_SERVERS
-from tests.test_app_pages import demo_db_url
+from bench.app_server import free_port, start_app, stop_app
+from ingest.importer import ImportOptions, import_bytes
+from store import Store
+from tests.app_helpers import DEMO_TODAY, REPORT_MONTH, demo_db_url, filled_report, plausible
+from tests.browser_helpers import assert_no_exception, assert_only_local, require_chromium, wait_finished
+from tests.helpers import copy_sqlite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-
-
-def _require_chromium() -> None:
-    if not os.path.exists(CHROMIUM):
-        msg = f"{CHROMIUM} not found (apt-get install chromium fonts-noto-cjk)"
-        if REQUIRE_SERVERS:
-            pytest.fail(msg + " — browser tests are mandatory in CI", pytrace=False)
-        pytest.skip(msg)
-
-
-def wait_finished(page, timeout: float = 60_000) -> None:
-    """Script finished, connected, no skeleton left; a short pause for charts to draw."""
-    page.wait_for_selector(
-        '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]',
-        timeout=timeout,
-    )
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout)
-    page.wait_for_timeout(300)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    _require_chromium()
-    port = free_port()
-    proc = start_app("server.py", port, {"DATABASE_URL": demo_db_url(tmp_path_factory)})
-    yield f"http://127.0.0.1:{port}"
-    stop_app(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-ADMIN_PATHS = ("/jobs", "/admin")  # pages only an administrator sees
-
-
-def sign_in(pg, user: str) -> None:
-    """Sign in through the form with a demo account (the page must show the sign-in gate)."""
-    from auth.accounts import DEMO_ACCOUNTS
-
-    password = next(a[1] for a in DEMO_ACCOUNTS if a[0] == user)
-    form = pg.locator('[data-testid="stForm"]')
-    form.locator('input[type="text"]').first.fill(user)
-    form.locator('input[type="password"]').fill(password)
-    form.locator('input[type="password"]').press("Enter")  # submits the form
-    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stForm\"] input[type=password]')",
-                         timeout=30_000)
-    wait_finished(pg)
-    pg.cockpit_user = user
-
-
-def at_gate(pg) -> bool:
-    form = pg.locator('[data-testid="stForm"]')
-    return bool(form.count() and form.locator('input[type="password"]').count())
-
-
-@pytest.fixture
-def page(browser):
-    """A 1920x1080 page that records the host of every request it makes, signed in (issue #9):
-    `goto` meets the sign-in gate and signs in as the reform office (the administrator for the
-    admin-only pages) through the form, as a person would; the session cookie then carries over.
-    Set `pg.auto_sign_in = False` to see the gate yourself."""
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
-    pg = ctx.new_page()
-    pg.requests = []
-    pg.on("request", lambda r: pg.requests.append(r.url))
-    pg.auto_sign_in, pg.cockpit_user = True, None
-    plain_goto = pg.goto
-
-    def goto(url: str, **kw):
-        path = urlparse(url).path
-        want = "admin" if path.startswith(ADMIN_PATHS) else "office"
-        if pg.auto_sign_in and url.startswith("http") and pg.cockpit_user not in (None, want):
-            ctx.clear_cookies()  # another role's session
-            pg.cockpit_user = None
-        resp = plain_goto(url, **kw)
-        if pg.auto_sign_in and url.startswith("http"):
-            wait_finished(pg)
-            if at_gate(pg):
-                sign_in(pg, want)
-        return resp
-
-    pg.goto = goto
-    yield pg
-    ctx.close()
-
-
-def assert_only_local(urls: list[str]) -> None:
-    foreign = [u for u in urls if urlparse(u).scheme not in ("data", "blob") and urlparse(u).hostname not in LOCAL_HOSTS]
-    assert not foreign, f"requests left the app: {foreign[:10]}"
-
-
-def assert_no_exception(page) -> None:
-    exc = page.locator('[data-testid="stException"]')
-    assert exc.count() == 0, exc.first.inner_text()
+CIXI = "330282"  # 慈溪市: no report for the demo's latest month
 
 
 def test_deep_link_as_first_visit_of_a_fresh_server(tmp_path_factory, page):
     """A shared link to a county must open with the full frame even as the server's first visit
     (Streamlit would otherwise run pages/county.py as a legacy page without app.py)."""
-    _require_chromium()
+    require_chromium()
     port = free_port()
     proc = start_app("server.py", port, {"DATABASE_URL": demo_db_url(tmp_path_factory)})
     try:
@@ -169,13 +65,44 @@ def test_overview_county_and_kiosk(app_url, page):
     assert_no_exception(page)
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     assert not page.locator('header[data-testid="stHeader"]').is_visible()
-    # the fragment refreshes itself without a page reload
-    nav_count = len([u for u in page.requests if u.endswith("/?kiosk=1&rotate=0&refresh=5")])
-    page.wait_for_timeout(6500)
-    wait_finished(page)
-    assert_no_exception(page)
-    assert len([u for u in page.requests if u.endswith("/?kiosk=1&rotate=0&refresh=5")]) == nav_count
     assert_only_local(page.requests)
+
+
+def test_kiosk_shows_new_data_without_a_reload(tmp_path_factory, page):
+    """The wall screen re-reads the data on its own: a county's report imported while the page is
+    open shows on the tiles (已报 88/90 -> 89/90) with no page reload. Its own server on a private
+    copy of the demo database, since the import writes."""
+    require_chromium()
+    dst = tmp_path_factory.mktemp("kiosk") / "kiosk.sqlite"
+    copy_sqlite(demo_db_url(tmp_path_factory), dst)
+    url = f"sqlite:///{dst}"
+    port = free_port()
+    proc = start_app("server.py", port, {"DATABASE_URL": url})
+    reported = "() => [...document.querySelectorAll('.tile .rep')].map(e => e.innerText.trim())"
+    try:
+        page.goto(f"http://127.0.0.1:{port}/?kiosk=1&rotate=0&refresh=5")
+        wait_finished(page)
+        assert_no_exception(page)
+        before = page.evaluate(reported)
+        assert before and all(r == "已报 88/90" for r in before), before  # 慈溪市 has not reported yet
+        page.evaluate("() => { window.kioskMarker = 'same page'; }")  # a reload would drop it
+
+        store = Store(url)
+        rep = import_bytes(filled_report(CIXI, plausible(url, CIXI)), f"{CIXI}_{REPORT_MONTH}.xlsx", store,
+                           as_county=CIXI, user="test", options=ImportOptions(today=DEMO_TODAY))
+        store.engine.dispose()
+        assert rep.batch_id is not None and not rep.errors, rep.messages()
+
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.tile .rep')].some(e => e.innerText.includes('已报 89/90'))",
+            timeout=90_000)  # the next fragment run (every 5 s), however loaded the machine
+        assert page.evaluate("() => window.kioskMarker") == "same page"  # refreshed in place
+        wait_finished(page)
+        assert_no_exception(page)
+        assert all(r == "已报 89/90" for r in page.evaluate(reported))
+        assert_only_local(page.requests)
+    finally:
+        stop_app(proc)
 
 
 def test_kiosk_rotates_through_system_views(app_url, page):

@@ -1,4 +1,4 @@
-"""Browser tests of issue #9: the sign-in gate, scope refusals by URL, the leader's cockpit.
+"""Browser tests of sign-in and scopes: the sign-in gate, scope refusals by URL, the leader's cockpit.
 
 The real app in headless Chromium: sign in through the form as a county data officer and try to
 open another county's pages by URL (refused), as a 丽水 leader ask for 杭州 by URL (refused), as the
@@ -8,16 +8,17 @@ Screenshots: /tmp/shots/auth/*.png.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests import test_browser_app as tb
+from tests import browser_helpers as tb
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-app_url, browser, page = tb.app_url, tb.browser, tb.page  # the same fixtures: server, Chromium, a recording page
 SHOTS = Path("/tmp/shots/auth")
 
 
@@ -39,14 +40,21 @@ def open_as(pg, url: str, user: str) -> None:
 
 
 def session_cookie(pg, present: bool, timeout_s: float = 30.0) -> dict | None:
-    """The browser's cockpit_session cookie once it is there (present) or gone (not present)."""
+    """The browser's cockpit_session cookie once it is there (present) or gone (not present).
+
+    The cookie is HttpOnly, set or cleared by the answer to the page's POST /_cockpit/session: check
+    the jar, else wait for that answer and check again (a bounded wait, in case the answer came in
+    between the check and the wait)."""
     deadline = time.monotonic() + timeout_s
     while True:
         jar = next((c for c in pg.context.cookies() if c["name"] == "cockpit_session" and c["value"]), None)
         if (jar is not None) == present:
             return jar
-        assert time.monotonic() < deadline, f"session cookie {'never set' if present else 'not cleared'}"
-        pg.wait_for_timeout(100)  # poll interval of the condition above, not a wait for time
+        left = deadline - time.monotonic()
+        assert left > 0, f"session cookie {'never set' if present else 'not cleared'}"
+        with contextlib.suppress(PlaywrightTimeoutError):
+            pg.wait_for_event("response", predicate=lambda r: "/_cockpit/session" in r.url,
+                              timeout=min(left, 2.0) * 1000)
 
 
 def test_county_officer_is_refused_another_county(app_url, page):  # noqa: F811

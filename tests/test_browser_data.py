@@ -22,16 +22,11 @@ from scheduler.lock import Lease
 from store import Store
 from store.schema_ingest import import_rejection
 from store.store import Batch
-from tests import test_browser_app as browser_app
+from tests.app_helpers import demo_db_url
+from tests.browser_helpers import assert_no_exception, assert_only_local, next_frame, require_chromium, wait_finished
 from tests.helpers import TcpProxy, overwrite_cells, scratch_store
-from tests.test_app_pages import demo_db_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-# the app browser tests' fixtures and helpers (Chromium, a 1920x1080 page that logs its requests)
-browser, page = browser_app.browser, browser_app.page
-wait_finished, LOCAL_HOSTS = browser_app.wait_finished, browser_app.LOCAL_HOSTS
-assert_only_local, assert_no_exception = browser_app.assert_only_local, browser_app.assert_no_exception
 
 SHOTS = Path("/tmp/shots/data")
 COUNTY, MONTH = "330282", "2022-03"  # 慈溪市 has not reported 2022-03 in the demo data
@@ -42,8 +37,8 @@ def shot(pg, name: str, at=None, block: str = "start") -> None:
     main area scrolls inside the page, so a full-page shot would not show more)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     if at is not None:
-        at.first.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
-        pg.wait_for_timeout(500)
+        at.first.evaluate(f"e => e.scrollIntoView({{block: '{block}', behavior: 'instant'}})")
+        next_frame(pg)
     pg.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
@@ -62,7 +57,7 @@ def data_db(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def data_url(data_db):
-    browser_app._require_chromium()
+    require_chromium()
     port = free_port()
     proc = start_app("server.py", port, {"DATABASE_URL": data_db})
     yield f"http://127.0.0.1:{port}"

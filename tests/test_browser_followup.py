@@ -1,4 +1,4 @@
-"""Browser test of 批示督办 (issue #11 A), the real app in headless Chromium on a private copy of the
+"""Browser test of 批示督办, the real app in headless Chromium on a private copy of the
 demo database: the province leader writes an instruction from the 一网通办率 tile on 上城区's figure,
 the 上城区 data officer answers it (feedback, attachment descriptions, done), the leader closes the
 loop; the tile's ◆ marker follows the item, the county profile and the trend show it, and no request
@@ -13,13 +13,12 @@ import pytest
 
 from bench.app_server import free_port, start_app, stop_app
 from followup import service as fs
-from tests import test_browser_app as tb
-from tests.test_app_pages import demo_db_url
-from tests.test_followup_pages import copy_sqlite
+from tests import browser_helpers as tb
+from tests.app_helpers import demo_db_url
+from tests.helpers import copy_sqlite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-browser = tb.browser  # the shared Chromium fixture
 SHOTS = Path("/tmp/shots/followup")
 KPI = "online_handling_rate"
 
@@ -27,7 +26,7 @@ KPI = "online_handling_rate"
 @pytest.fixture(scope="module")
 def fu_app(tmp_path_factory):
     """The app on its own copy of the demo database (the items written here stay here)."""
-    tb._require_chromium()
+    tb.require_chromium()
     dst = tmp_path_factory.mktemp("fu_browser") / "followup.sqlite"
     copy_sqlite(demo_db_url(tmp_path_factory), dst)
     db = f"sqlite:///{dst}"
@@ -38,7 +37,8 @@ def fu_app(tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser):  # noqa: F811
+def page(browser):
+    """A plain recording page: these tests sign in as several people themselves."""
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     pg = ctx.new_page()
     pg.requests = []
@@ -90,6 +90,8 @@ def test_leader_instructs_county_answers_leader_closes(fu_app, page):
     tb.assert_no_exception(page)
     (item,) = fs.list_for(_store(db), None)
     assert (item.figure.region, item.owner_code, item.text, item.status) == ("330102", "330102", text, "open")
+    page.get_by_text("◆ 批示·待办理").first.wait_for(timeout=30_000)  # the tiles are drawn again after the dialog
+    tb.wait_finished(page)
     assert page.get_by_text("◆ 批示·待办理").count() == 1  # under the one tile written on
     assert page.get_by_text("◆ 批示·待办理").first.is_visible()
     shot(page, "02_leader_tile_marker")

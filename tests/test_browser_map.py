@@ -9,23 +9,17 @@ month slider, and the 3D view. Screenshots go to /tmp/shots/maps/ to be checked 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from metrics import open_engine
 from metrics.geography import geography
-from tests.test_app_pages import demo_db_url
-from tests.test_browser_app import (  # noqa: F401 - fixtures used by name
-    LOCAL_HOSTS,
-    app_url,
-    assert_no_exception,
-    assert_only_local,
-    browser,
-    page,
-    wait_finished,
-)
+from tests.app_helpers import demo_db_url
+from tests.browser_helpers import LOCAL_HOSTS, assert_no_exception, assert_only_local, wait_finished
 from ui import maps
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -51,8 +45,35 @@ def open_map(pg, url: str, locations: int | None = 90) -> None:
     if locations:
         pg.wait_for_function(f"() => document.querySelectorAll('.choroplethlocation').length === {locations}",
                              timeout=30_000)
-        pg.wait_for_timeout(400)
+        wait_finished(pg)  # drawn, and nothing stale from the rerun the URL sync may start
     assert_no_exception(pg)
+
+
+def _reddish(img) -> int:
+    small = img.resize((160, 90))
+    return sum(1 for x in range(small.width) for y in range(small.height)
+               if (px := small.getpixel((x, y)))[0] > 150 and px[1] < 110 and px[2] < 110)
+
+
+def _has_shapes(img) -> bool:
+    """More than the blank style's background: at least 5% of pixels differ from the commonest colour."""
+    small = img.resize((160, 90))
+    counts = sorted(small.getcolors(160 * 90), reverse=True)
+    return sum(n for n, _ in counts[1:]) > 0.05 * 160 * 90
+
+
+def deck_drawn(chart, drawn, timeout_s: float = 30.0):
+    """The chart's screenshot once `drawn(image)` holds: deck.gl paints its WebGL canvas after the script
+    has finished, and nothing in the DOM says when."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        img = Image.open(BytesIO(chart.screenshot())).convert("RGB")
+        if drawn(img) or time.monotonic() > deadline:
+            return img
 
 
 def ticks(pg) -> list[str]:
@@ -131,12 +152,15 @@ def test_count_kpi_value_scale(app_url, page):  # noqa: F811
     assert len(labels(page)) == 90
     shot(page, "count_value")
     thumb = page.locator('[data-testid="stSlider"] input').first
-    thumb.focus()
-    for _ in range(3):
+    for _ in range(3):  # one month at a time: a key pressed during the previous step's rerun may be lost
+        month = params(page).get("month", "")
+        thumb.focus()
         page.keyboard.press("ArrowLeft")
-    page.wait_for_function("() => /month=2021-1[012]/.test(location.search)", timeout=30_000)
-    wait_finished(page)
-    page.wait_for_timeout(500)
+        page.wait_for_function("m => new URLSearchParams(location.search).get('month') !== m && "
+                               "new URLSearchParams(location.search).has('month')", arg=month, timeout=30_000)
+        wait_finished(page)
+    assert re.fullmatch(r"2021-1[012]", params(page)["month"]), page.url
+    page.wait_for_function("() => document.querySelector('.colorbar .cbaxis text')", timeout=30_000)
     assert ticks(page) == before  # the scale is held fixed
     shot(page, "count_value_earlier_month")
     assert_only_local(page.requests)
@@ -169,9 +193,8 @@ def test_play_steps_through_months(app_url, page):  # noqa: F811
     page.get_by_role("button", name="播放").click()
     page.wait_for_function("() => location.search.includes('month=2022-01')", timeout=30_000)
     page.wait_for_function("() => !location.search.includes('month=')", timeout=30_000)  # 2022-03: default
-    page.wait_for_timeout(4000)  # at the end the play stops by itself
+    expect(page.get_by_role("button", name="播放")).to_be_visible(timeout=30_000)  # at the end it stops by itself
     wait_finished(page)
-    assert page.get_by_role("button", name="播放").is_visible()
     assert page.locator(".choroplethlocation").count() == 90
     assert_no_exception(page)
     assert_only_local(page.requests)
@@ -180,19 +203,12 @@ def test_play_steps_through_months(app_url, page):  # noqa: F811
 def test_3d_view_is_offline(app_url, page):  # noqa: F811
     open_map(page, app_url + "/map?kpi=online_handling_rate&view=3d", locations=None)
     page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=30_000)
-    page.wait_for_timeout(2500)  # let deck.gl draw
     assert_no_exception(page)
     chart = page.locator('[data-testid="stDeckGlJsonChart"]').first
-    png = chart.screenshot()
+    # the extruded counties are drawn (mostly 未达标 red in the demo data)
+    img = deck_drawn(chart, lambda im: _reddish(im) > 200)
+    assert _reddish(img) > 200, _reddish(img)
     shot(page, "ratio_3d")
-    from io import BytesIO
-
-    from PIL import Image
-
-    img = Image.open(BytesIO(png)).convert("RGB").resize((160, 90))
-    reddish = sum(1 for x in range(img.width) for y in range(img.height)
-                  if (px := img.getpixel((x, y)))[0] > 150 and px[1] < 110 and px[2] < 110)
-    assert reddish > 200, reddish  # the extruded counties are drawn (mostly 未达标 red in the demo data)
     # hover the middle of the view: deck.gl's tooltip with the county's figures (rendered, not as tags)
     box = chart.bounding_box()
     x, y = box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55
@@ -208,7 +224,7 @@ def test_3d_view_is_offline(app_url, page):  # noqa: F811
     assert not [u for u in urls if re.search(r"cartocdn|mapbox\.com|carto\.com", u)]
     open_map(page, app_url + "/map?kpi=zlb_dau&view=3d&city=330300&lang=en", locations=None)
     page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=30_000)
-    page.wait_for_timeout(2500)
+    deck_drawn(page.locator('[data-testid="stDeckGlJsonChart"]').first, _has_shapes)
     shot(page, "count_3d_wenzhou_en")
     assert_only_local(page.requests)
 

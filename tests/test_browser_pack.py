@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser_app import app_url, assert_no_exception, assert_only_local, browser, page, wait_finished
+from tests.browser_helpers import assert_no_exception, assert_only_local, wait_finished
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = Path("/tmp/shots/pack")
-__all__ = ["app_url", "browser", "page"]  # fixtures re-used from the app's browser tests
 
 
 def _open(page, url: str) -> None:

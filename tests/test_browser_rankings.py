@@ -10,15 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser_app import (  # noqa: F401 - fixtures used by name
-    LOCAL_HOSTS,
-    app_url,
-    assert_no_exception,
-    assert_only_local,
-    browser,
-    page,
-    wait_finished,
-)
+from tests.browser_helpers import assert_no_exception, assert_only_local, wait_finished
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,7 +25,7 @@ def open_view(pg, url: str, charts: int = 0, height: int = 1080) -> None:
     if charts:
         pg.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
                              timeout=30_000)
-    pg.wait_for_timeout(500)
+        wait_finished(pg)  # the charts are drawn, nothing stale from the rerun the URL sync may start
     assert_no_exception(pg)
 
 
@@ -84,7 +76,7 @@ def _scheme_kpis_scored(tmp_path_factory, region: str) -> int:
     from metrics import open_engine
     from metrics.rankings import evaluate_scheme
     from metrics.schemes import schemes
-    from tests.test_app_pages import demo_db_url
+    from tests.app_helpers import demo_db_url
 
     eng = open_engine(demo_db_url(tmp_path_factory))
     res = evaluate_scheme(eng, schemes().schemes[0], eng.latest_month())

@@ -1,4 +1,4 @@
-"""Browser tests of the system dashboards (issue #4) in headless Chromium.
+"""Browser tests of the system dashboards in headless Chromium.
 
 Walks every system page (and the apps, rollout and problem-list sections), drills province →
 city → county by clicking a bar, a map county and a table row, comes back up through the
@@ -15,12 +15,11 @@ import pytest
 
 from metrics.catalogue import catalogue
 from metrics.geography import geography
-from tests import test_browser_app as tb
+from tests import browser_helpers as tb
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = Path("/tmp/shots/systems")
-app_url, browser, page = tb.app_url, tb.browser, tb.page  # the same fixtures: server, Chromium, a recording page
 GEO = geography()
 
 
@@ -99,7 +98,7 @@ def test_drill_province_city_county_and_back(app_url, page):
     assert _crumbs(page) == ["全省", GEO.get(city).name_zh]
     _shot(page, "drill_2_city")
     # city -> county: click a county bar of the city's breakdown
-    page.wait_for_timeout(500)
+    tb.wait_finished(page)
     bars = page.locator('[data-testid="stPlotlyChart"]').nth(1)
     _click_bar(bars, 1)
     _wait_param(page, "county")

@@ -110,7 +110,7 @@ def test_a_complete_month_freezes_without_asking(eng):
 
 
 def test_overview_map_says_how_much_has_arrived(eng, monkeypatch):
-    from tests.test_app_pages import html_text, run
+    from tests.app_helpers import html_text, run
 
     monkeypatch.setenv("DATABASE_URL", eng.store.engine.url.render_as_string(hide_password=False))
     at = run(period="2021-04")

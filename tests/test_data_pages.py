@@ -1,4 +1,4 @@
-"""AppTest tests of the data pages (issue #7): reporting (template, upload, findings, preview, commit,
+"""AppTest tests of the data pages: reporting (template, upload, findings, preview, commit,
 rollback, value history), scheduled jobs, data quality, and the database-unreachable banner with
 recovery without a restart; plus the plain functions behind the jobs page and the reporting page.
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
 
 import pandas as pd
 import pytest
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 
 from bench.app_server import free_port
 from ingest.importer import ImportOptions, analyse
-from ingest.templates import fill_template, reported_measures, sample_report, template_bytes
+from ingest.templates import reported_measures, sample_report
 from ingest.views import changes_frame, issues_frame, value_history
 from metrics.catalogue import catalogue
 from metrics.geography import geography
@@ -30,62 +29,16 @@ from store import Store
 from store.schema_ingest import import_rejection
 from store.schema_jobs import freshness_alert, job_run
 from store.store import Batch
-from tests import test_app_pages as app_pages
-from tests.helpers import TcpProxy, overwrite_cells, scratch_store
+from tests.app_helpers import REPORT_MONTH as MONTH
+from tests.app_helpers import filled_report, html_text, plausible, run, stored, upload
+from tests.helpers import TcpProxy, scratch_store
 
-# the app tests' fixtures and helpers (the demo database, DATABASE_URL, navigation mode, run a page)
-app_db, use_db, navigation_mode = app_pages.app_db, app_pages.use_db, app_pages.navigation_mode
-run, html_text = app_pages.run, app_pages.html_text
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OVERDUE = "330282"  # 慈溪市: no report for 2022-03 in the demo data
 REPORTED = "330102"  # 上城区: reported 2022-03
-MONTH = "2022-03"
-
-
-@pytest.fixture
-def db_copy(app_db, tmp_path) -> str:
-    """A private copy of the demo database (sqlite backup: the WAL content comes along)."""
-    src_path = app_db.removeprefix("sqlite:///")
-    dst_path = tmp_path / "demo-copy.sqlite"
-    src, dst = sqlite3.connect(src_path), sqlite3.connect(dst_path)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return f"sqlite:///{dst_path}"
-
-
-def filled(county: str, values: dict[str, float] | None = None, bad: dict[str, object] | None = None) -> bytes:
-    """The county's template for MONTH filled in; `bad` writes raw cell values by measure code."""
-    data = fill_template(template_bytes(county, MONTH), values or sample_report(county, MONTH))
-    return overwrite_cells(data, bad) if bad else data
-
-
-def stored(url: str, county: str, month: str = MONTH) -> dict[str, float]:
-    s = Store(url)
-    day = dt.date.fromisoformat(month + "-01")
-    df = s.current_values([m.code for m in reported_measures()], day, day, [county])
-    s.engine.dispose()
-    return dict(zip(df["measure_code"], df["value"], strict=True))
-
-
-def plausible(url: str, county: str) -> dict[str, float]:
-    """MONTH's report as the county would send it: last month's figures, 1% up (passes every check)."""
-    return {k: round(v * 1.01) for k, v in stored(url, county, "2022-02").items()}
 
 
 def frame_text(at) -> str:
     return "\n".join(e.value.to_csv() for e in at.dataframe)
-
-
-def upload(at, name: str, data: bytes, user: str | None = "张三"):
-    if user is not None:
-        at.text_input(key="data_user").input(user)
-    at.file_uploader(key="data_upload_0").set_value((name, data, XLSX if name.endswith("xlsx") else "text/csv"))
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 # -- reporting page ----------------------------------------------------------------------------------------
@@ -106,7 +59,7 @@ def test_data_in_page_renders(app_db, use_db):
 def test_upload_preview_commit_and_rollback(db_copy, use_db):
     use_db(db_copy)
     before = Store(db_copy).counts()
-    data = filled(OVERDUE, plausible(db_copy, OVERDUE))
+    data = filled_report(OVERDUE, plausible(db_copy, OVERDUE))
     at = run("pages/data_in.py", reporter=OVERDUE, month=MONTH)
     upload(at, "330282_2022-03.xlsx", data)
     assert not at.error
@@ -149,7 +102,7 @@ def test_correction_preview_shows_old_and_new_and_history_keeps_both(db_copy, us
     old = values[code]
     values[code] = old + 7
     at = run("pages/data_in.py", reporter=REPORTED, month=MONTH)
-    upload(at, "correction.xlsx", filled(REPORTED, values))
+    upload(at, "correction.xlsx", filled_report(REPORTED, values))
     assert {m.label: m.value for m in at.metric} == {"新增": "0", "修改": "1", "未变": str(len(reported_measures()) - 1)}
     txt = frame_text(at)
     assert "政务服务办件总量" in txt and f"{old:,.0f}" in txt and f"{old + 7:,.0f}" in txt and "+7" in txt
@@ -166,7 +119,7 @@ def test_bad_file_is_refused_with_row_and_column_and_logged(db_copy, use_db):
     before = Store(db_copy).counts()
     col = reported_measures()[2].code
     at = run("pages/data_in.py", reporter=OVERDUE, month=MONTH)
-    upload(at, "330282_2022-03.xlsx", filled(OVERDUE, plausible(db_copy, OVERDUE), bad={col: "十二"}), user="李四")
+    upload(at, "330282_2022-03.xlsx", filled_report(OVERDUE, plausible(db_copy, OVERDUE), bad={col: "十二"}), user="李四")
     assert at.error and "未导入" in at.error[0].value
     findings = at.table[0].value
     assert any("第 7 行 F 列" in m and "不是数字" in m for m in findings["说明"]), list(findings["说明"])
@@ -209,7 +162,7 @@ def test_reform_office_uploads_several_counties(db_copy, use_db):
 
 def test_preview_functions():
     store = None
-    data = filled(OVERDUE, bad={"gov_cases": -5})
+    data = filled_report(OVERDUE, bad={"gov_cases": -5})
     rep = analyse(data, "f.xlsx", store, as_county=OVERDUE, options=ImportOptions())
     df = issues_frame(rep, "zh")
     assert list(df.columns) == ["severity", "row", "col", "message", "code"] and df.iloc[0]["severity"] == "error"

@@ -187,7 +187,7 @@ def test_seed_targets_as_the_seeds_state_them():
     assert [target(c, 2022).value for c in ("open_datasets", "open_data_items", "open_innovation_apps")] == [10000, 50000, 80]
     assert target("iiot_connected_devices", 2021).value == 6e7 and target("industrial_apps", 2021).value == 35000
     assert CAT.kpi("admin_lawsuit_loss_rate").direction == "down"
-    assert all(t.source == "assumed" for t in CAT.kpi("share_satisfaction").targets)  # named by the brief, no seed
+    assert all(t.source == "assumed" for t in CAT.kpi("share_satisfaction").targets)  # named in the design brief without a number
 
 
 def test_minute_level_sharing_is_about_freshness():

@@ -1,4 +1,4 @@
-"""The production layout (issue #10): nginx + two replicas + one scheduler on PostgreSQL, on loopback.
+"""The production layout: nginx + two replicas + one scheduler on PostgreSQL, on loopback.
 
 One layout is started for the module on free ports with its own state folder and its own
 database (a short demo history, loaded in-process so the layout's first start only migrates),

@@ -1,4 +1,4 @@
-"""批示督办 (issue #11 A): the follow-up life cycle on every backend, the recorded figure surviving a
+"""批示督办: the follow-up life cycle on every backend, the recorded figure surviving a
 data correction, and the permissions (a county sees and answers only its own items).
 
 The life cycle: create → reply → send back → overdue → escalate (level 1, then 2) → done → close;
@@ -9,33 +9,31 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from auth import audit
-from auth.accounts import User
 from followup import model
 from followup import service as fs
 from store import Batch, Store
 from store.schema_followup import followup_event, followup_item
-from tests.helpers import engine_for, scratch_store, small_catalogue
+from tests.helpers import (
+    ANALYST,
+    LEADER,
+    LEADER2,
+    LISHUI,
+    OFFICE,
+    OFFICER,
+    OTHER_OFFICER,
+    engine_for,
+    month_rows,
+    scratch_store,
+    small_catalogue,
+)
 
-LEADER = User("leader", "leader", "330000")
-LEADER2 = User("leader2", "leader", "330000")
-LISHUI = User("lishui_leader", "leader", "331100")
-OFFICE = User("office", "office", "330000")
-ANALYST = User("analyst", "analyst", "330000")
-OFFICER = User("officer_330102", "officer", "330102")
-OTHER_OFFICER = User("officer_330106", "officer", "330106")
 CAT = small_catalogue()
 DEPT = "测试"  # the small catalogue's only owner department
 MONTH = dt.date(2026, 9, 1)
-
-
-def _rows(values: dict[tuple[str, str], float]) -> pd.DataFrame:
-    return pd.DataFrame([{"region_code": r, "measure_code": m, "obs_date": MONTH, "value": v}
-                         for (r, m), v in values.items()])
 
 
 @pytest.fixture
@@ -45,8 +43,8 @@ def store(db_url) -> Store:
         c.execute(followup_event.delete())
         c.execute(followup_item.delete())
     s.write_batch(Batch("import", region_code=None, period="2026-09", submitted_by="test"),
-                  _rows({("330102", "flow_m"): 40.0, ("330102", "base_m"): 100.0,
-                         ("330106", "flow_m"): 70.0, ("330106", "base_m"): 100.0}))
+                  month_rows({("330102", "flow_m"): 40.0, ("330102", "base_m"): 100.0,
+                         ("330106", "flow_m"): 70.0, ("330106", "base_m"): 100.0}, MONTH))
     yield s
     s.engine.dispose()
 
@@ -98,7 +96,7 @@ def test_life_cycle_and_recorded_figure(store):
 
     # a later correction of the data changes the live figure, never the recorded one
     store.write_batch(Batch("import", region_code="330102", period="2026-09", submitted_by="test", note="更正"),
-                      _rows({("330102", "flow_m"): 45.0}))
+                      month_rows({("330102", "flow_m"): 45.0}, MONTH))
     assert eng.value("k_ratio", "330102", "2026-09").value == pytest.approx(0.45)
     assert fs.get(store, item_id).figure == fig
 

@@ -1,4 +1,4 @@
-"""批示督办 pages (issue #11 A) through AppTest: the tile buttons and markers on the overview, the
+"""批示督办 pages through AppTest: the tile buttons and markers on the overview, the
 instruct dialog, the 督办 page for each role (the county officer sees and answers only its own
 county's items, the analyst reads only), overdue items among the alerts, the county profile's list,
 the trend's instruction mark. Runs on a private copy of the short demo database, so the items
@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sqlite3
 
 import pandas as pd
 import pytest
@@ -20,8 +19,8 @@ from auth.accounts import User
 from followup import service as fs
 from metrics import open_engine
 from store.schema_followup import followup_event, followup_item
-from tests.test_app_pages import demo_db_url, navigation_mode, run  # noqa: F401 - fixtures
-from tests.test_followup import ANALYST, LEADER, LISHUI, OFFICER  # the same people
+from tests.app_helpers import demo_db_url, run
+from tests.helpers import ANALYST, LEADER, LISHUI, OFFICER, copy_sqlite
 
 KPI = "online_handling_rate"
 PERIOD = "2022-03"
@@ -32,16 +31,6 @@ def fu_db(tmp_path_factory) -> str:
     dst = tmp_path_factory.mktemp("followup") / "followup.sqlite"
     copy_sqlite(demo_db_url(tmp_path_factory), dst)
     return f"sqlite:///{dst}"
-
-
-def copy_sqlite(url: str, dst) -> None:
-    """A consistent copy of a SQLite database (the backup API: pages still in the WAL come along)."""
-    src = sqlite3.connect(url.removeprefix("sqlite:///"))
-    out = sqlite3.connect(dst)
-    with out:
-        src.backup(out)
-    src.close()
-    out.close()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Year-end forecast (issue #11 B): the method on synthetic series with known answers, the engine
+"""Year-end forecast: the method on synthetic series with known answers, the engine
 path on a scratch store, the tile sentence, the league table's 达标风险 list and the pack slide."""
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from metrics.forecast import (
 from metrics.geography import PROVINCE, geography
 from metrics.periods import Period, add_months
 from store import Batch
+from tests.app_helpers import html_text, run
 from tests.helpers import _kpi, _measure, engine_for, scratch_store
-from tests.test_app_pages import app_db, html_text, navigation_mode, run, use_db  # noqa: F401
 from ui import forecast_view as fcv
 from ui.tiles import headline_tiles
 

@@ -108,14 +108,14 @@ def test_headline_figures_in_pptx_and_pdf_equal_the_cli(url, monkeypatch, capsys
     from metrics import cli
     from pack.export import render
     from pack.model import build_deck, fmt_value
-    from tests.test_pack import _pdf_text, _pptx_text
+    from tests.helpers import pdf_text, pptx_text
 
     store = Store(url)
     eng = MetricsEngine(store)
     month = eng.latest_month().label
     fz = freeze_period(eng, month, user="test", force=True)
     deck = build_deck(eng, month, "zh", fz)
-    pptx, pdf = _pptx_text(render(deck, "pptx").data)[1], _pdf_text(render(deck, "pdf").data)[1]
+    pptx, pdf = pptx_text(render(deck, "pptx").data)[1], pdf_text(render(deck, "pdf").data)[1]
     monkeypatch.setenv("DATABASE_URL", url)
     checked = 0
     for card, k in zip(next(s for s in deck.slides if s.key == "kpis").cards, eng.catalogue.headline_kpis(), strict=True):

@@ -1,4 +1,4 @@
-"""County report import (issue #7): a corpus of bad files, good paths, preview, rollback, CLI.
+"""County report import: a corpus of bad files, good paths, preview, rollback, CLI.
 
 The corpus of bad files is generated here from code (reviewable, nothing binary committed): each
 case builds the bytes a county might really send, and the test asserts a clear message (the
@@ -8,8 +8,6 @@ unchanged (row counts and a sha256 over the sorted rows of every table).
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import hashlib
 import io
 import zipfile
@@ -23,7 +21,7 @@ from openpyxl import load_workbook
 
 from ingest.__main__ import main as cli_main
 from ingest.importer import ImportOptions, analyse, import_bytes, import_file, rollback
-from ingest.messages import MESSAGES, Issue
+from ingest.messages import MESSAGES
 from ingest.quality import rejections
 from ingest.reader import OLE2_MAGIC
 from ingest.templates import (
@@ -37,68 +35,15 @@ from ingest.templates import (
 )
 from metrics.catalogue import catalogue
 from metrics.engine import MetricsEngine
-from metrics.geography import geography
 from store import Store
-from store.schema import import_batch, meta, observation, rollup_month
-from store.store import Batch
+from store.schema import import_batch, observation, rollup_month
 from tests.helpers import TODAY, scratch_store
+from tests.import_helpers import COUNTY, PERIOD, codes, col_of, current, filled, fingerprint, long_csv, seed_history
 
 OPTS = ImportOptions(today=TODAY)
-COUNTY = "330102"  # 上城区
-PERIOD = "2026-10"
-HISTORY = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09"]
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
-def fingerprint(store: Store) -> tuple[dict[str, int], str]:
-    """Row counts and a sha256 over the sorted rows of every table the import could touch."""
-    h = hashlib.sha256()
-    with store.engine.connect() as conn:
-        for t in (observation, import_batch, rollup_month, meta):
-            for r in sorted(repr(tuple(row)) for row in conn.execute(sa.select(t)).all()):
-                h.update(r.encode())
-    return store.counts(), h.hexdigest()
-
-
-def seed_history(store: Store, months: list[str] = HISTORY) -> None:
-    """Every county's reports for `months` (one batch): history, peers and previous months exist."""
-    frames = []
-    for month in months:
-        for county in geography().counties:
-            vals = sample_report(county, month)
-            frames.append(pd.DataFrame({"region_code": county, "measure_code": list(vals),
-                                        "obs_date": dt.date.fromisoformat(month + "-01"),
-                                        "value": list(vals.values())}))
-    store.write_batch(Batch(source="demo", note="test history"), pd.concat(frames, ignore_index=True))
-
-
-def filled(county: str = COUNTY, period: str = PERIOD, edit: Callable | None = None, **override: float) -> bytes:
-    """The county's template filled with plausible values; `edit(ws)` can then spoil it."""
-    data = fill_template(template_bytes(county, period), {**sample_report(county, period), **override})
-    if edit is None:
-        return data
-    wb = load_workbook(io.BytesIO(data))
-    edit(wb["填报"])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def long_csv(rows: list[tuple], encoding: str = "utf-8",
-             header: tuple = ("区划代码", "期间", "指标代码", "数值")) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue().encode(encoding)
-
-
-def col_of(code: str) -> str:
-    """The template column letter of a measure."""
-    from openpyxl.utils import get_column_letter
-    return get_column_letter(4 + [m.code for m in reported_measures()].index(code))
-
-
 def ole2(stream_name: str) -> bytes:
     """A compound-file header with a directory entry name, as Excel writes for encrypted or .xls files."""
     return OLE2_MAGIC + b"\x00" * 504 + stream_name.encode("utf-16-le") + b"\x00" * 1024
@@ -110,10 +55,6 @@ def docx() -> bytes:
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("word/document.xml", "<w:document/>")
     return buf.getvalue()
-
-
-def codes(issues: list[Issue], severity: str = "error") -> set[str]:
-    return {i.code for i in issues if i.severity == severity}
 
 
 # -- the corpus of bad files ---------------------------------------------------------------------------------
@@ -292,12 +233,6 @@ def test_every_message_has_both_languages() -> None:
 @pytest.fixture
 def store(tmp_path) -> Store:
     return scratch_store(f"sqlite:///{tmp_path / 'cockpit.sqlite'}")
-
-
-def current(store: Store, county: str, measure: str, month: str) -> float | None:
-    df = store.current_values([measure], dt.date.fromisoformat(month + "-01"), dt.date.fromisoformat(month + "-01"),
-                              regions=[county])
-    return None if df.empty else float(df["value"].iloc[0])
 
 
 def test_template_content() -> None:

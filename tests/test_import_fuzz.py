@@ -1,8 +1,8 @@
-"""Property tests of the import parser with random and hostile files (issue #9).
+"""Property tests of the import parser with random and hostile files.
 
 Whatever bytes arrive, `import_bytes` must return a report (never raise: an exception would crash
 the upload page) and the database must either be exactly as before (row counts and a sha256 over
-the rows of every table the import touches, `tests.test_import.fingerprint`) or changed by exactly
+the rows of every table the import touches, `tests.import_helpers.fingerprint`) or changed by exactly
 the one batch the report names: its new and changed values, nothing else. The hostile files (XML
 entity bomb, external entity, zip bomb, lying zip sizes, a sheet declared or stretched to 10^6
 rows, a merge over the whole sheet) must be refused quickly, before anything is expanded.
@@ -34,7 +34,7 @@ from ingest.views import issues_frame
 from store import Store
 from store.schema import import_batch, observation
 from tests.helpers import TODAY, scratch_store
-from tests.test_import import COUNTY, PERIOD, filled, fingerprint, seed_history
+from tests.import_helpers import COUNTY, PERIOD, filled, fingerprint, seed_history
 
 OPTS = ImportOptions(today=TODAY)
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,

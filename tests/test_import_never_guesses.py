@@ -31,9 +31,10 @@ from ingest.reader import OLE2_MAGIC
 from ingest.templates import DATA_ROW, HEADER_ROW, fill_template, reported_measures, sample_report, template_bytes
 from store import Store
 from store.schema import import_batch
+from tests import app_helpers as app
 from tests.conftest import REQUIRE_SERVERS
 from tests.helpers import TODAY, scratch_store
-from tests.test_import import COUNTY, PERIOD, codes, col_of, current, filled, long_csv
+from tests.import_helpers import COUNTY, PERIOD, codes, col_of, current, filled, long_csv
 
 OPTS = ImportOptions(today=TODAY)
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -284,20 +285,17 @@ def test_reporting_month_reaches_past_the_latest_due_month(store: Store) -> None
 
 
 # -- the signed-in account is the submitter of record (the upload page) -------------------------------------------------------
-from tests import test_data_pages as data_pages  # noqa: E402  (the page tests' fixtures and helpers)
-
-app_db, use_db, db_copy, navigation_mode = (data_pages.app_db, data_pages.use_db, data_pages.db_copy,
-                                            data_pages.navigation_mode)
+CIXI = "330282"  # 慈溪市: no report for the demo's latest month
 
 
 def test_officer_typing_office_is_still_the_submitter(db_copy, use_db) -> None:
     from auth.accounts import User
 
     use_db(db_copy)
-    officer = User("cixi_officer", "officer", data_pages.OVERDUE)
-    at = data_pages.run("pages/data_in.py", user=officer, month=data_pages.MONTH)
-    data = data_pages.filled(data_pages.OVERDUE, data_pages.plausible(db_copy, data_pages.OVERDUE))
-    data_pages.upload(at, "330282_2022-03.xlsx", data, user="office")
+    officer = User("cixi_officer", "officer", CIXI)
+    at = app.run("pages/data_in.py", user=officer, month=app.REPORT_MONTH)
+    data = app.filled_report(CIXI, app.plausible(db_copy, CIXI))
+    app.upload(at, "330282_2022-03.xlsx", data, user="office")
     assert any(c.value.startswith("提交人：cixi\\_officer") for c in at.caption)  # markdown-escaped
     at.button(key="data_commit").click().run()
     assert not at.exception and "已导入：批次" in at.success[0].value
@@ -308,9 +306,9 @@ def test_officer_typing_office_is_still_the_submitter(db_copy, use_db) -> None:
     imp = entries(s, "import")
     assert imp.iloc[0]["username"] == "cixi_officer" and f"batch={b['id']}" in imp.iloc[0]["detail"]
     # another county's rows in an officer's upload: refused, logged and audited
-    other = f"区划代码,期间,指标代码,数值\r\n330102,{data_pages.MONTH},gov_cases,5\r\n".encode()
-    at = data_pages.run("pages/data_in.py", user=officer, month=data_pages.MONTH)
-    data_pages.upload(at, "other.csv", other, user=None)
+    other = f"区划代码,期间,指标代码,数值\r\n330102,{app.REPORT_MONTH},gov_cases,5\r\n".encode()
+    at = app.run("pages/data_in.py", user=officer, month=app.REPORT_MONTH)
+    app.upload(at, "other.csv", other, user=None)
     assert at.error
     refused = entries(s, "import_refused")
     assert refused.iloc[0]["username"] == "cixi_officer" and "region_other_county" in refused.iloc[0]["detail"]

@@ -15,21 +15,13 @@ from auth.accounts import User
 from metrics import open_engine
 from metrics.periods import Period
 from metrics.rankings import league_table
-from tests.test_app_pages import (  # noqa: F401 - fixtures used by name
-    app_db,
-    demo_db_url,
-    empty_db,
-    html_text,
-    navigation_mode,
-    run,
-    use_db,
-)
+from tests.app_helpers import demo_db_url, html_text, run
 from ui import fmt, maps
 from ui.texts import maps as texts
 
 PERIOD = "2022-03"  # the short demo database's last month
 RATIO, DOWN, COUNT = "online_handling_rate", "bad_rating_rate", "zlb_dau"
-LISHUI_LEADER = User("lishui_leader", "leader", "331100")  # a demo account: a city's leader (issue #9)
+LISHUI_LEADER = User("lishui_leader", "leader", "331100")  # a demo account: a city's leader
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,16 @@
-"""Meeting packs (issue #8): a freeze keeps the figures as of its moment; the PPTX and PDF show the
+"""Meeting packs: a freeze keeps the figures as of its moment; the PPTX and PDF show the
 frozen figures (checked against the engine as known at the freeze), a correction after the freeze
 changes the live pack and the changed-since-freeze list but not the frozen pack."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import shutil
-import subprocess
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from pptx import Presentation
 
 from i18n import placeholders
 from metrics.engine import MetricsEngine
@@ -28,9 +25,8 @@ from pack.model import build_deck, slide_text
 from scheduler.pack_job import pack_after_freeze
 from store import Batch, Store
 from store.schema import observation
-from tests.conftest import REQUIRE_SERVERS
-from tests.helpers import engine_for, scratch_store
-from tests.test_app_pages import DEMO_TODAY, app_db, demo_db_url, html_text, navigation_mode, run, use_db  # noqa: F401
+from tests.app_helpers import DEMO_TODAY, demo_db_url, html_text, run
+from tests.helpers import engine_for, pdf_text, pptx_text, scratch_store
 
 A, B = "330102", "330105"
 OCT = dt.date(2026, 10, 1)
@@ -73,7 +69,7 @@ def test_freeze_keeps_figures_and_lists_changes_with_batches(db_url):
 # -- the full pack on demo data --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """A private copy of the session's demo database (this module writes corrections into it)."""
+    """A private copy of the test session's demo database (this module writes corrections into it)."""
     src = demo_db_url(tmp_path_factory).removeprefix("sqlite:///")
     dst = tmp_path_factory.mktemp("pack") / "pack.sqlite"
     shutil.copy(src, dst)
@@ -96,31 +92,6 @@ def demo(tmp_path_factory):
     return {"store": store, "eng": eng, "period": p, "freeze": fz, "batch": batch}
 
 
-def _pptx_text(data: bytes) -> list[str]:
-    prs = Presentation(io.BytesIO(data))
-    out = []
-    for slide in prs.slides:
-        parts = []
-        for shp in slide.shapes:
-            if shp.has_text_frame:
-                parts.append(shp.text_frame.text)
-            if shp.has_table:
-                parts += [c.text for r in shp.table.rows for c in r.cells]
-        out.append("\n".join(parts))
-    return out
-
-
-def _pdf_text(data: bytes) -> list[str]:
-    """Text per page, by poppler's pdftotext (Debian poppler-utils): it reads the embedded CJK subset."""
-    if shutil.which("pdftotext") is None:
-        msg = "pdftotext not found (apt-get install poppler-utils)"
-        if REQUIRE_SERVERS:
-            pytest.fail(msg + " — mandatory in CI", pytrace=False)
-        pytest.skip(msg)
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True)
-    return out.stdout.decode("utf-8").split("\f")[: out.stdout.count(b"\f")]
-
-
 def _kpi_values(d, kpi: str, region: str = PROVINCE):
     eng, p, fz = d["eng"], d["period"], d["freeze"]
     k = eng.catalogue.kpi(kpi)
@@ -138,7 +109,7 @@ def test_frozen_pptx_and_pdf_show_the_frozen_figures(demo):
     deck = deck_for(eng, p.label, "zh")
     assert deck.freeze_id == demo["freeze"].id and deck.is_demo
     pptx, pdf = render(deck, "pptx").data, render(deck, "pdf").data
-    slides, pages = _pptx_text(pptx), _pdf_text(pdf)
+    slides, pages = pptx_text(pptx), pdf_text(pdf)
     assert len(slides) == len(pages) == len(deck.slides)
     kpi_slide = next(i for i, s in enumerate(deck.slides) if s.key == "kpis")
     for text in (slides[kpi_slide], pages[kpi_slide]):
@@ -162,7 +133,7 @@ def test_live_pack_shows_the_corrected_figures(demo):
     _, live = _kpi_values(demo, "online_handling_rate")
     deck = deck_for(demo["eng"], demo["period"].label, "zh", live=True)
     assert deck.freeze_id is None
-    text = re.sub(r"\s+", "", "".join(_pptx_text(render(deck, "pptx").data)))
+    text = re.sub(r"\s+", "", "".join(pptx_text(render(deck, "pptx").data)))
     assert live in text and "实时数据" in text
 
 
@@ -176,8 +147,8 @@ def test_changed_since_freeze_lists_the_correction(demo):
 
 def test_english_pack(demo):
     deck = deck_for(demo["eng"], demo["period"].label, "en")
-    slides = _pptx_text(render(deck, "pptx").data)
-    pages = _pdf_text(render(deck, "pdf").data)
+    slides = pptx_text(render(deck, "pptx").data)
+    pages = pdf_text(render(deck, "pdf").data)
     assert "DEMO DATA" in slides[0] and "Headline KPIs" in slides[1] and "Headline KPIs" in pages[1]
     assert "Online handling rate" in "".join(slides)
 

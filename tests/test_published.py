@@ -214,9 +214,7 @@ def test_tiles_and_definitions_say_plan_or_working_target():
 # -- lists judged on the published figure ---------------------------------------------------------
 def test_black_list_never_lists_a_month_that_shows_its_target(tmp_path):
     from metrics.rankings import red_black_lists
-    from tests.helpers import engine_for
-    from tests.test_rankings import CAT as RCAT
-    from tests.test_rankings import book
+    from tests.helpers import engine_for, rank_catalogue, scheme_book
 
     store = scratch_store(f"sqlite:///{tmp_path / 'bl.sqlite'}")
     a, b = "330102", "330105"
@@ -227,7 +225,7 @@ def test_black_list_never_lists_a_month_that_shows_its_target(tmp_path):
         rows_ += [(a, "flow_m", m, x), (a, "base_m", m, 10000), (b, "flow_m", m, y), (b, "base_m", m, 10000)]
     store.write_batch(Batch(source="import"), pd.DataFrame(rows_, columns=["region_code", "measure_code",
                                                                            "obs_date", "value"]))
-    off = red_black_lists(engine_for(store, RCAT), "2023-06", ["off3"], book=book())
+    off = red_black_lists(engine_for(store, rank_catalogue()), "2023-06", ["off3"], book=scheme_book())
     assert off["region"].tolist() == [b]  # B shows 49.9% in June: still short
     assert off["reason_zh"].iloc[0] == "k_ratio连续3个月未达目标（50.0%）：49.0%、49.4%、49.9%"
     assert "50.0%、" not in "".join(off["reason_zh"]) and not off["reason_zh"].str.endswith("50.0%").any()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.test_app_pages import app_db, html_text, run, use_db  # noqa: F401 - fixtures
+from tests.app_helpers import html_text, run
 from ui import fmt
 
 

@@ -13,7 +13,6 @@ import math
 import pandas as pd
 import pytest
 
-from metrics.catalogue import parse_catalogue
 from metrics.engine import MetricsEngine
 from metrics.rankings import (
     Population,
@@ -31,47 +30,13 @@ from metrics.rankings import (
 )
 from metrics.schemes import SCHEMES_PATH, SchemeError, load_schemes, parse_schemes
 from store import Batch
-from tests.helpers import clear, engine_for, scratch_store, small_catalogue
+from tests.helpers import clear, engine_for, rank_catalogue, scheme_book, scratch_store
+
+CAT = rank_catalogue()
 
 A, B, C, D = "330102", "330105", "330106", "330108"  # four 杭州 districts
 HZ = "city:330100"
 JAN, FEB, MAR = dt.date(2023, 1, 1), dt.date(2023, 2, 1), dt.date(2023, 3, 1)
-
-
-def rank_catalogue():
-    """The helpers' small catalogue plus a rate with a minimum denominator and a 'down' rate."""
-    raw = small_catalogue().model_dump()
-    for k in raw["kpis"]:  # county-level targets for the count KPIs, so counties can be scored on them
-        if k["code"] in ("k_flow", "k_down"):
-            k["target_scope"] = "all"
-    raw["kpis"].append({**copy.deepcopy(raw["kpis"][4]), "code": "k_rate", "name_zh": "k_rate",
-                        "name_en": "k_rate", "min_denominator": 10.0})
-    raw["kpis"].append({**copy.deepcopy(raw["kpis"][4]), "code": "k_bad", "name_zh": "k_bad",
-                        "name_en": "k_bad", "direction": "down",
-                        "targets": [{"year": 2023, "value": 0.1, "source": "assumed"}]})
-    return parse_catalogue(raw)
-
-
-CAT = rank_catalogue()
-
-
-def book(**overrides):
-    raw = {
-        "version": 1,
-        "schemes": [{
-            "code": "sc", "name_zh": "测试评价", "name_en": "Test evaluation", "normalisation": "attainment",
-            "kpis": [{"kpi": "k_flow", "weight": 3}, {"kpi": "k_down", "weight": 1}],
-        }],
-        "lists": [
-            {"code": "bottom2", "board": "black", "rule": "bottom_n", "kpis": ["k_flow"], "population": "counties", "n": 2},
-            {"code": "top1", "board": "red", "rule": "top_n", "scheme": "sc", "n": 1},
-            {"code": "decline3", "board": "black", "rule": "consecutive_decline", "kpis": ["k_ratio", "k_bad"], "k": 3},
-            {"code": "off3", "board": "black", "rule": "off_target", "kpis": ["k_ratio"], "m": 3},
-            {"code": "late", "board": "black", "rule": "overdue", "kpis": ["k_flow"]},
-        ],
-    }
-    raw.update(overrides)
-    return parse_schemes(raw, CAT)
 
 
 @pytest.fixture(scope="module")
@@ -325,7 +290,7 @@ def test_tiers_by_share_and_by_score():
 def test_evaluate_scheme_on_the_engine_with_rank_change(store, eng):
     write(store, [(A, "flow_m", JAN, 80), (B, "flow_m", JAN, 100),
                   (A, "flow_m", FEB, 120), (B, "flow_m", FEB, 100), (C, "flow_m", FEB, 90)])
-    res = evaluate_scheme(eng, "sc", "2023-02", HZ, book=book())
+    res = evaluate_scheme(eng, "sc", "2023-02", HZ, book=scheme_book())
     s = res.scores.set_index("region")
     # k_flow and k_down read the same measure: attainment (x/100 capped at 1.2) and 100/x
     # A: 100*(0.75*1.2 + 0.25*100/120) = 110.833; B: 100; C: 100*(0.75*0.9 + 0.25*min(100/90, 1.2)) = 95.278
@@ -374,7 +339,7 @@ def months(start: dt.date, n: int) -> list[dt.date]:
 
 def test_bottom_n_includes_ties_at_the_boundary_and_explains(store, eng):
     write(store, [(A, "flow_m", JAN, 10), (B, "flow_m", JAN, 20), (C, "flow_m", JAN, 20), (D, "flow_m", JAN, 30)])
-    lst = red_black_lists(eng, "2023-01", ["bottom2", "late"], book=book())
+    lst = red_black_lists(eng, "2023-01", ["bottom2", "late"], book=scheme_book())
     bottom = lst[lst.rule_code == "bottom2"].set_index("region")
     assert sorted(bottom.index) == sorted([A, B, C])  # B and C tie for 2nd-last
     assert bottom.loc[A, "reason_zh"] == "k_flow10，目标100，全省县（市、区）排名第4/4（倒数第1）"
@@ -386,7 +351,7 @@ def test_bottom_n_includes_ties_at_the_boundary_and_explains(store, eng):
 
 def test_top_n_on_a_scheme(store, eng):
     write(store, [(A, "flow_m", JAN, 80), (B, "flow_m", JAN, 100)])
-    top = red_black_lists(eng, "2023-01", ["top1"], book=book())
+    top = red_black_lists(eng, "2023-01", ["top1"], book=scheme_book())
     assert top["region"].tolist() == [B] and top["board"].tolist() == ["red"]
     # B: 100*(0.75*1.0 + 0.25*1.0) = 100
     assert top["reason_zh"].iloc[0].startswith("测试评价得分100.0，全省县（市、区）排名第1/2")
@@ -401,7 +366,7 @@ def test_consecutive_decline_and_off_target_with_numbers(store, eng):
     rows += [(C, "flow_m", m, v) for m, v in zip(ms, (40, 30, 20, 10), strict=True) if m.month != 5]
     rows += [(C, "base_m", m, 100) for m in ms if m.month != 5]
     write(store, rows)
-    lst = red_black_lists(eng, "2023-06", ["decline3", "off3"], book=book())
+    lst = red_black_lists(eng, "2023-06", ["decline3", "off3"], book=scheme_book())
     dec = lst[lst.rule_code == "decline3"]
     assert dec[dec.subject == "k_ratio"]["region"].tolist() == [A]
     assert dec["reason_zh"].iloc[0] == "k_ratio连续3个月下降：93.1% → 92.4% → 91.8% → 91.0%"
@@ -413,14 +378,14 @@ def test_consecutive_decline_and_off_target_with_numbers(store, eng):
     for m, a, b in zip(ms[1:], (400, 450, 300), (400, 500, 300), strict=True):
         rows += [(A, "flow_m", m, a), (A, "base_m", m, 1000), (B, "flow_m", m, b), (B, "base_m", m, 1000)]
     write(store, rows)
-    off = red_black_lists(eng, "2023-06", ["off3"], book=book())
+    off = red_black_lists(eng, "2023-06", ["off3"], book=scheme_book())
     assert off["region"].tolist() == [A]  # B met the 50% target in May (and in June its rate is 30%)
     assert off["reason_zh"].iloc[0] == "k_ratio连续3个月未达目标（50.0%）：40.0%、45.0%、30.0%"
     # a lower-is-better KPI that rises three months running is a decline in performance
     clear(store)
     write(store, [(A, "flow_m", m, v) for m, v in zip(ms, (10, 20, 30, 40), strict=True)]
           + [(A, "base_m", m, 1000) for m in ms])
-    bad = red_black_lists(eng, "2023-06", ["decline3"], book=book())
+    bad = red_black_lists(eng, "2023-06", ["decline3"], book=scheme_book())
     assert bad["subject"].tolist() == ["k_bad"]
     assert bad["reason_zh"].iloc[0] == "k_bad连续3个月上升（越低越好）：1.0% → 2.0% → 3.0% → 4.0%"
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from metrics.geography import geography
 from metrics.schemes import schemes
-from tests.test_app_pages import OVERDUE, app_db, empty_db, navigation_mode, run, use_db  # noqa: F401
+from tests.app_helpers import OVERDUE, run
 from ui import league as lg
 
 RANKINGS, COMPARE = "pages/rankings.py", "pages/compare.py"

@@ -1,4 +1,4 @@
-"""The scheduler process (issue #7): jobs, run history and retries, the single-scheduler lease, and
+"""The scheduler process: jobs, run history and retries, the single-scheduler lease, and
 fault tests (a job killed mid-refresh, two schedulers at once, the database unreachable mid-run)
 on SQLite and PostgreSQL.
 """
@@ -269,6 +269,111 @@ def test_once_waits_for_nobody_but_never_acts_without_the_lease(store, tmp_path)
     assert current_holder(store.engine)["holder"] is None  # --once gives the lease back
 
 
+def test_a_retry_never_left_waiting(store):
+    """A "retrying" attempt is followed by the next attempt or closed: the lease lost during the wait,
+    or a scheduler that died during it (closed by the next lease holder)."""
+    h = History(store.engine, "solo")
+
+    def broken() -> JobResult:
+        raise RuntimeError("feed unreachable")
+
+    lease = iter([True, False])
+    assert run_with_retries(h, "lost", broken, attempts=3, backoff=0, may_act=lambda: next(lease),
+                            sleep=lambda s: None) == "failed"
+    [r] = runs(store, "lost")
+    assert r["status"] == "failed" and "not retried: the lease is held by another scheduler" in r["error"]
+
+    h.finish(None, "died", 1, dt.datetime.now().replace(microsecond=0), "retrying", error="RuntimeError: x")
+    h.finish(None, "retried", 1, dt.datetime.now().replace(microsecond=0), "retrying", error="RuntimeError: y")
+    h.finish(None, "retried", 2, dt.datetime.now().replace(microsecond=0), "succeeded", 1)
+    assert History(store.engine, "next").close_abandoned() == 1
+    died = runs(store, "died")[0]
+    assert died["status"] == "failed" and died["error"].startswith("abandoned") and "RuntimeError: x" in died["error"]
+    assert [r["status"] for r in runs(store, "retried")] == ["retrying", "succeeded"]  # a retry that happened
+
+
+class OneJob(Service):
+    """The service with a single job, `fn`, due at once."""
+
+    def __init__(self, store: Store, fn, **cfg) -> None:
+        super().__init__(store, Config(instance_id="solo", lease_ttl=3, drop_dir=Path("/nonexistent"), **cfg))
+        self.fn = fn
+
+    def job_functions(self):
+        return {"rollup_refresh": self.fn}
+
+    def intervals(self):
+        return {"rollup_refresh": 3600}
+
+
+def serve_in_thread(svc: Service) -> threading.Thread:
+    t = threading.Thread(target=svc.serve, daemon=True)
+    t.start()
+    return t
+
+
+def test_a_clean_stop_during_the_retry_wait_closes_the_run(store):
+    def broken() -> JobResult:
+        raise RuntimeError("feed unreachable")
+
+    svc = OneJob(store, broken, attempts=3, backoff=120)
+    t = serve_in_thread(svc)
+    wait_for(lambda: [r for r in runs(store) if r["status"] == "retrying"], 30, "the first attempt to fail")
+    svc.stop()  # what SIGTERM does
+    t.join(timeout=20)
+    assert not t.is_alive()  # the backoff wait does not hold the stop up
+    [r] = runs(store)  # no retry after the stop
+    assert r["status"] == "failed" and "not retried: the scheduler stopped" in r["error"], r
+    assert "feed unreachable" in r["error"]
+    assert current_holder(store.engine)["holder"] is None
+
+
+def test_a_clean_stop_lets_the_running_job_end_without_retrying(store):
+    began, gate = threading.Event(), threading.Event()
+
+    def slow_then_broken() -> JobResult:
+        began.set()
+        gate.wait(30)
+        raise RuntimeError("connection reset")
+
+    svc = OneJob(store, slow_then_broken, attempts=3, backoff=0.1)
+    t = serve_in_thread(svc)
+    assert began.wait(30)
+    svc.stop()
+    gate.set()  # the job fails after the stop: recorded, not retried
+    t.join(timeout=30)
+    assert not t.is_alive()
+    [r] = runs(store)
+    assert r["status"] == "failed" and "connection reset" in r["error"], r
+    assert "not retried: the scheduler is stopping" in r["error"] and r["finished_at"] is not None
+    assert current_holder(store.engine)["holder"] is None  # released after the job ended, not retaken
+
+
+def test_a_clean_stop_closes_a_run_that_outlasts_the_grace_period(store):
+    began, gate = threading.Event(), threading.Event()
+
+    def stuck() -> JobResult:
+        began.set()
+        gate.wait(60)
+        return JobResult(0)
+
+    svc = OneJob(store, stuck, stop_grace=0.5)
+    t = serve_in_thread(svc)
+    try:
+        assert began.wait(30)
+        svc.stop()
+        t.join(timeout=20)
+        assert not t.is_alive()
+        [r] = runs(store)
+        assert r["status"] == "failed" and r["error"].startswith("interrupted: the scheduler stopped"), r
+        assert r["finished_at"] is not None
+        assert current_holder(store.engine)["holder"] is None
+    finally:
+        gate.set()
+        with svc._idle:
+            svc._idle.wait_for(lambda: svc._active == 0, 30)
+
+
 # -- the lease -----------------------------------------------------------------------------------------------
 def test_lease_one_holder_and_takeover(store):
     a, b = Lease(store.engine, "A", ttl=30), Lease(store.engine, "B", ttl=30)
@@ -355,14 +460,19 @@ def test_two_schedulers_one_acts_and_the_other_takes_over(fault_url, tmp_path):
         for p in procs.values():
             kill(p, signal.SIGTERM)
     assert current_holder(store.engine)["holder"] is None  # a clean stop releases the lease
-    statuses = {r["status"] for r in runs(store)}
-    odd = [(r["job"] if "job" in r else r.get("job_id"), r["status"], r.get("detail") or r.get("error"))
-           for r in runs(store) if r["status"] not in ("succeeded", "running", "failed")]
-    assert statuses <= {"succeeded", "running", "failed"}, odd
-    # a run the killed holder left half-done is closed by the new holder, not left "running"
-    for r in runs(store):
-        if r["status"] == "failed":
-            assert r["instance_id"] == holder and r["error"].startswith("abandoned"), r
+    rows = runs(store)
+    retried = {(r["job_id"], r["instance_id"], r["attempt"]) for r in rows}
+    odd = [(r["job_id"], r["instance_id"], r["attempt"], r["status"], r["detail"] or r["error"]) for r in rows
+           if r["status"] not in ("succeeded", "running", "failed", "retrying")
+           or (r["status"] == "retrying" and (r["job_id"], r["instance_id"], r["attempt"] + 1) not in retried)
+           or (r["status"] == "running" and r["instance_id"] == other)]
+    assert not odd, odd  # no retry left waiting, and the cleanly stopped scheduler closed its runs
+    # a run the killed holder left half-done is closed by the new holder; the stopped one retries nothing
+    for r in rows:
+        if r["status"] == "failed" and r["instance_id"] == holder:
+            assert r["error"].startswith("abandoned"), r
+        elif r["status"] == "failed":
+            assert "scheduler is stopping" in r["error"] or "scheduler stopped" in r["error"], r
     store.engine.dispose()
 
 

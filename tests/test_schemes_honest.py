@@ -9,7 +9,7 @@ import pytest
 
 from metrics.rankings import score_scheme
 from metrics.schemes import parse_schemes, schemes
-from tests.test_rankings import CAT as RCAT
+from tests.helpers import rank_catalogue
 
 REGIONS = [f"33010{i}" for i in range(2, 9)]
 
@@ -28,7 +28,7 @@ def one_kpi_scheme(normalisation: str = "attainment", **tiers):
     raw = {"version": 1, "schemes": [{"code": "t", "name_zh": "测试", "name_en": "test",
                                       "normalisation": normalisation, "kpis": [{"kpi": "k_ratio", "weight": 1}],
                                       "tiers": {"method": "share", "cuts": [1 / 3, 2 / 3], **tiers}}]}
-    s = parse_schemes(raw, RCAT).schemes[0]
+    s = parse_schemes(raw, rank_catalogue()).schemes[0]
     return s.model_copy(update={"kpis": [s.kpis[0].model_copy(update={"kpi": "k1"})]})
 
 

@@ -39,7 +39,7 @@ from metrics.rankings import comparison_trends, peer_position
 from store import Store
 from store.schema_apps import problem
 from store.schema_ingest import import_rejection
-from tests.test_app_pages import APP, DEMO_TODAY, TIMEOUT, navigation_mode  # noqa: F401 - autouse fixture
+from tests.app_helpers import APP, DEMO_TODAY, TIMEOUT
 from ui.auth import sign_in_session
 
 pytestmark = pytest.mark.slow

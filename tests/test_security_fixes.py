@@ -16,9 +16,8 @@ import pytest
 from auth import accounts, audit, cookie
 from auth.accounts import User
 from followup import service as fs
-from tests.helpers import engine_for, scratch_store
-from tests.test_app_pages import app_db, navigation_mode, run, use_db  # noqa: F401 - fixtures
-from tests.test_followup import CAT, LEADER, _rows
+from tests.app_helpers import run
+from tests.helpers import LEADER, engine_for, month_rows, scratch_store, small_catalogue
 from ui.urlstate import MAX_ID, parse_number
 
 
@@ -28,15 +27,15 @@ def followup_store(tmp_path):
 
     s = scratch_store(f"sqlite:///{tmp_path / 'fu.sqlite'}")
     s.write_batch(Batch("import", region_code=None, period="2026-09", submitted_by="test"),
-                  _rows({("330102", "flow_m"): 40.0, ("330102", "base_m"): 100.0}))
+                  month_rows({("330102", "flow_m"): 40.0, ("330102", "base_m"): 100.0}, dt.date(2026, 9, 1)))
     yield s
     s.engine.dispose()
 
 
 def make_item(store) -> fs.Item:
-    fig = fs.figure_of(engine_for(store, CAT), "k_ratio", "330102", "2026-09")
+    fig = fs.figure_of(engine_for(store, small_catalogue()), "k_ratio", "330102", "2026-09")
     return fs.get(store, fs.create(store, LEADER, fig, "请分析原因", owner_kind="region", owner_code="330102",
-                                   source="tile", cat=CAT))
+                                   source="tile", cat=small_catalogue()))
 
 
 # -- user names -------------------------------------------------------------------------------------------

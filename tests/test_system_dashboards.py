@@ -1,4 +1,4 @@
-"""System dashboards (issue #4): catalogue-driven pages, the drill, chart frames vs downloads, the
+"""System dashboards: catalogue-driven pages, the drill, chart frames vs downloads, the
 automatic summary, the major-app league and rollout matrix, the problem-control index, and the
 new register tables on every database backend."""
 
@@ -25,8 +25,7 @@ from metrics.periods import Period
 from metrics.summary import kpi_facts, kpi_summary, system_summary
 from store import Store, migrate
 from store.db import make_engine
-from tests import test_app_pages as pages
-from tests.test_app_pages import demo_db_url, run
+from tests.app_helpers import demo_db_url, run
 from ui import downloads
 from ui import system_model as sm
 from ui.i18n import t
@@ -34,12 +33,11 @@ from ui.i18n import t
 CAT, GEO = catalogue(), geography()
 COMPLETE_CITY = "330100"  # 杭州: all its counties reported in the demo's latest month
 SYSTEMS = [s.code for s in CAT.systems]
-_navigation = pages.navigation_mode  # autouse there, and here: pages run through app.py's st.navigation
 
 
 @pytest.fixture
 def page_db(tmp_path_factory, monkeypatch) -> str:
-    """The session's short-history demo database, as the app's DATABASE_URL."""
+    """The test session's short-history demo database, as the app's DATABASE_URL."""
     url = demo_db_url(tmp_path_factory)
     monkeypatch.setenv("DATABASE_URL", url)
     return url
@@ -262,7 +260,7 @@ def _bulk_rows(kpi: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([base | r for r in rows])
 
 
-def test_summary_sentence_as_in_the_issue():
+def test_summary_sentence_wording():
     k = CAT.kpi("online_handling_rate")
     rows = [dict(region=PROVINCE, value=0.912, change_prev=0.004, target=0.92, status="amber")]
     rows += [dict(region=c, value=0.93 if i < 9 else 0.9, target=0.92, status="green" if i < 9 else "red")

@@ -1,4 +1,4 @@
-"""Township scale (issue #10): the synthetic township register, the township demo data, the
+"""Township scale: the synthetic township register, the township demo data, the
 engine's township level on SQLite and PostgreSQL, township league tables, scopes and the county
 page's township section.
 
@@ -27,8 +27,8 @@ from metrics.rankings import Population, RankingError, league_table
 from metrics.townships import N_TOWNSHIPS, township_kpis, township_measures, visible_townships
 from store import Store
 from store.schema import observation, region
+from tests.app_helpers import run
 from tests.conftest import PG_ADMIN, _scratch_server_db
-from tests.test_app_pages import navigation_mode, run  # noqa: F401 - autouse fixture of the page tests
 
 TODAY = dt.date(2021, 5, 20)  # history 2021-01..2021-04; 2021-04 is due
 PERIOD = Period.month(2021, 4)
@@ -284,7 +284,7 @@ def _page_text(at) -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
 def town_db(request) -> str:
-    """The township demo on SQLite and on PostgreSQL (the issue asks for the drill on PostgreSQL)."""
+    """The township demo on SQLite and on PostgreSQL (the drill must hold at production scale)."""
     return request.getfixturevalue("town_url" if request.param == "sqlite" else "town_pg")
 
 

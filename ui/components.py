@@ -222,7 +222,7 @@ def system_view(ctx: Ctx, system: str, bulk: pd.DataFrame, scores: list[SystemSc
             f'<b style="color:{colour}">{score}</b> · {escape(s.share or t("green_share", ctx.lang, n=s.n_green, of=s.n_target))}</span>'
             f'<span class="h-meta">{escape(t("system_table", ctx.lang, scope=scope_name(ctx), period=ctx.period.label, n=s.n_kpis))}'
             "</span></div>")
-    st.caption(system_summary(bulk, cat, system, ctx.scope, eng.geo, ctx.lang))  # the automatic summary (#4)
+    st.caption(system_summary(bulk, cat, system, ctx.scope, eng.geo, ctx.lang))  # the automatic summary
     table(system_table(bulk, cat, system, ctx.scope, ctx.lang), ctx.lang,
           column_config={t("definition", ctx.lang): st.column_config.TextColumn(width="large")})
     if not with_regions:

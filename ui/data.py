@@ -7,8 +7,8 @@ unscoped answers are cached here. `cached` is the one decorator for anything der
 invalidates every entry even when another process (import, scheduler) wrote it. `version()` is a
 real round trip that raises when the database is unreachable (the frame turns that into a banner);
 a failed engine creation is not cached, and a cached engine's pool reconnects by itself, so the app
-recovers without a restart. (Prefetching the overview's frames in background threads was measured
-and gave no gain on a 2-CPU host, so it is not done.)
+recovers without a restart. (Prefetching the overview's frames in background threads was tried
+and gave no gain, so it is not done.)
 
 The signed-in user is read from the session state (USER_KEY, written by ui.auth): this module does
 not import ui.auth, which builds on it.

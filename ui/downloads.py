@@ -35,7 +35,7 @@ def xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
 
 def buttons(df: pd.DataFrame, name: str, lang: str, key: str, permission: str = "download") -> None:
     """Two download buttons side by side; `name` becomes the file name (no extension). Drawn only
-    for a role holding `permission` (issue #9: a leader reads, an analyst downloads)."""
+    for a role holding `permission` (a leader reads, an analyst downloads)."""
 
     u = auth.current_quiet()
     if u is None or not auth.policy.can(u.role, permission):

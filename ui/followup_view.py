@@ -1,4 +1,4 @@
-"""批示督办 in the UI (issue #11 A): the "写批示" dialog, the ◆ markers, item tables and alerts.
+"""批示督办 in the UI: the "写批示" dialog, the ◆ markers, item tables and alerts.
 
 Entry points (tiles, the map's county panel, league rows, alerts, the county profile) call
 `instruct_button` / `open_dialog` with the figure's KPI and region; the dialog records the figure as

@@ -1,4 +1,4 @@
-"""Year-end forecasts in the app (issue #11 B): the tile sentence, the league tables' 达标风险 section.
+"""Year-end forecasts in the app: the tile sentence, the league tables' 达标风险 section.
 
 Numbers come from metrics.forecast; this module formats them and caches them per database URL,
 period and data version. The text helpers are plain functions (tests call them directly); only

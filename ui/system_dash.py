@@ -1,4 +1,4 @@
-"""The system dashboard (issue #4): one page for every system, driven by the catalogue.
+"""The system dashboard: one page for every system, driven by the catalogue.
 
 Layout, top to bottom: pickers (system, KPI, section), the drill breadcrumb 全省 › 杭州市 › 西湖区,
 the system's automatic summary; then for the focused KPI: an overview table of all the system's

@@ -1,4 +1,4 @@
-"""The county profile's township section (乡镇街道, issue #10): the grassroots KPIs per township.
+"""The county profile's township section (乡镇街道): the grassroots KPIs per township.
 
 Shown only when the county has township figures (the township demo, or imported township rows):
 a table and a bar chart of the county's townships for one KPI (value, Σnumerator/Σdenominator,

@@ -1,4 +1,4 @@
-"""Strings of the followup feature (keys prefixed `followup_`): 批示督办, issue #11 A."""
+"""Strings of the followup feature (keys prefixed `followup_`): 批示督办."""
 
 ZH: dict[str, str] = {
     "followup_nav": "批示督办",

@@ -1,4 +1,4 @@
-"""Local accounts and the append-only audit log (issue #9).
+"""Local accounts and the append-only audit log.
 
 Revision ID: 0006
 Revises: 0005

@@ -1,4 +1,4 @@
-"""批示督办: instructions on a figure and their follow-up history (issue #11 A).
+"""批示督办: instructions on a figure and their follow-up history.
 
 Revision ID: 0007
 Revises: 0006

@@ -1,0 +1,85 @@
+"""Helpers of the browser tests (headless Chromium driven by Playwright): waiting for a page to
+settle, signing in through the form, checking that no request leaves the app and no exception
+shows. The fixtures built on them (app_url, browser, page) are in conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+import pytest
+
+from bench.app_server import CHROMIUM
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+ADMIN_PATHS = ("/jobs", "/admin")  # pages only an administrator sees
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+
+
+def require_chromium() -> None:
+    from tests.conftest import REQUIRE_SERVERS
+
+    if not os.path.exists(CHROMIUM):
+        msg = f"{CHROMIUM} not found (apt-get install chromium fonts-noto-cjk)"
+        if REQUIRE_SERVERS:
+            pytest.fail(msg + " — browser tests are mandatory in CI", pytrace=False)
+        pytest.skip(msg)
+
+
+QUIET_MS = 300  # how long the app must stay settled: a rerun the browser itself asks for (a URL sync,
+# the first st.navigation of a fresh session) starts within this after the previous run ended
+SETTLED_JS = """(quietMs) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const settled = app && app.dataset.testScriptState === 'notRunning'
+        && app.dataset.testConnectionState === 'CONNECTED'
+        && !document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')
+        && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'));
+    const now = performance.now();
+    if (!settled) { window.cockpitSettledSince = null; return false; }
+    if (window.cockpitSettledSince == null) window.cockpitSettledSince = now;
+    return now - window.cockpitSettledSince >= quietMs;
+}"""
+
+
+def wait_finished(page, timeout: float = 60_000) -> None:
+    """Until the app is settled and stays so for QUIET_MS: script finished, connected, no skeleton and no
+    stale element left, every Plotly chart drawn (checked on every animation frame)."""
+    page.wait_for_selector(SETTLED, timeout=timeout)
+    page.evaluate("() => { window.cockpitSettledSince = null; }")  # count from now, not an earlier wait
+    page.wait_for_function(SETTLED_JS, arg=QUIET_MS, timeout=timeout, polling="raf")
+
+
+def next_frame(pg) -> None:
+    """Until the browser has painted the next frame (after a scroll, before a screenshot)."""
+    pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))")
+
+
+def sign_in(pg, user: str) -> None:
+    """Sign in through the form with a demo account (the page must show the sign-in gate)."""
+    from auth.accounts import DEMO_ACCOUNTS
+
+    password = next(a[1] for a in DEMO_ACCOUNTS if a[0] == user)
+    form = pg.locator('[data-testid="stForm"]')
+    form.locator('input[type="text"]').first.fill(user)
+    form.locator('input[type="password"]').fill(password)
+    form.locator('input[type="password"]').press("Enter")  # submits the form
+    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stForm\"] input[type=password]')",
+                         timeout=30_000)
+    wait_finished(pg)
+    pg.cockpit_user = user
+
+
+def at_gate(pg) -> bool:
+    form = pg.locator('[data-testid="stForm"]')
+    return bool(form.count() and form.locator('input[type="password"]').count())
+
+
+def assert_only_local(urls: list[str]) -> None:
+    foreign = [u for u in urls if urlparse(u).scheme not in ("data", "blob") and urlparse(u).hostname not in LOCAL_HOSTS]
+    assert not foreign, f"requests left the app: {foreign[:10]}"
+
+
+def assert_no_exception(page) -> None:
+    exc = page.locator('[data-testid="stException"]')
+    assert exc.count() == 0, exc.first.inner_text()
