@@ -70,7 +70,7 @@ def _validate(role: str, scope_code: str) -> None:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     scope_regions(scope_code)  # raises for anything but province / city / county
-    if role == "officer" and scope_of(scope_code).is_province:
+    if role == "officer" and scope_of(scope_code).full:
         raise ValueError("a county data officer is scoped to one county")
     if role == "officer" and len(scope_of(scope_code).regions) != 1:
         raise ValueError("a county data officer is scoped to one county")

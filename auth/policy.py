@@ -9,9 +9,8 @@ region outside the scope can be derived. Rankings shown to a scoped user list on
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
 
+from metrics.access import Scope
 from metrics.geography import PROVINCE, Geography, geography
 
 ROLES = ("leader", "office", "analyst", "officer", "admin")
@@ -61,48 +60,14 @@ def may_see_page(role: str, page: str, scope_code: str | None = None) -> bool:
     return can(role, PAGES.get(page, "read"))
 
 
-@dataclass(frozen=True)
-class Scope:
-    """A user's scope: the region they were given and every region code they may read."""
-
-    code: str
-    regions: frozenset[str]
-
-    @property
-    def is_province(self) -> bool:
-        return self.code == PROVINCE
-
-    def allows(self, region: str) -> bool:
-        return region in self.regions
-
-    def check(self, region: str) -> None:
-        """Raise PermissionError for a region outside the scope (an explicit request)."""
-        if region not in self.regions:
-            raise PermissionError(f"region {region} is outside scope {self.code}")
-
-
 def scope_regions(code: str, geo: Geography | None = None) -> frozenset[str]:
-    return _scope_regions(code) if geo is None else _compute(code, geo)
+    """Every region code a user given `code` may read: the read boundary's scope (metrics.access)."""
+    return scope_of(code, geo).regions
 
 
-@lru_cache(maxsize=256)
-def _scope_regions(code: str) -> frozenset[str]:
-    return _compute(code, geography())
-
-
-def _compute(code: str, geo: Geography) -> frozenset[str]:
-    if code == PROVINCE:
-        return frozenset(geo.regions)
-    r = geo.regions.get(code)
-    if r is None or r.level not in ("city", "county"):
-        raise ValueError(f"a scope is the province, a city or a county, not {code!r}")
-    if r.level == "city":
-        return frozenset({code, *geo.counties_of(code)})
-    return frozenset({code})
-
-
-def scope_of(code: str) -> Scope:
-    return Scope(code, scope_regions(code))
+def scope_of(code: str, geo: Geography | None = None) -> Scope:
+    """The read boundary's scope for `code`; raises ValueError for anything but province, city, county."""
+    return Scope.of(code, geo or geography())
 
 
 def may_import(role: str, scope_code: str, county: str | None) -> bool:
@@ -113,13 +78,6 @@ def may_import(role: str, scope_code: str, county: str | None) -> bool:
     if role == "officer":
         return county is not None and county == scope_code
     return False
-
-
-def scope_choices(scope_code: str, geo: Geography) -> list[str]:
-    """The global scope picker's options for a user: province + cities, their city, or their county."""
-    if scope_code == PROVINCE:
-        return [PROVINCE, *geo.cities]
-    return [scope_code]
 
 
 _TOKENS = re.compile(r"[,:|;\s\-/]+")

@@ -95,8 +95,6 @@ def test_scope_regions():
     assert not any(c.startswith("3301") for c in policy.scope_regions(LISHUI))
     with pytest.raises(ValueError):
         policy.scope_regions(geo.groups[0])  # a peer group is not a scope
-    assert policy.scope_choices(LISHUI, geo) == [LISHUI]
-    assert policy.scope_choices(PROVINCE, geo)[0] == PROVINCE
 
 
 def test_may_import_only_own_county():
