@@ -8,6 +8,8 @@
     python -m auth audit [--since 2026-11-01] [--user NAME] [--action sign_in] [--csv FILE]
     python -m auth check          # exit 1 when production must refuse to start
     python -m auth demo           # create the demo accounts (demo database only)
+    python -m auth token create NAME --scope 331100 --days 90   # prints the API token once
+    python -m auth token list | token revoke NAME
 Without --password the password is asked for (not echoed).
 """
 
@@ -18,7 +20,7 @@ import datetime as dt
 import getpass
 import sys
 
-from auth import accounts, audit, check
+from auth import accounts, audit, check, tokens
 from auth.policy import ROLES
 from metrics.geography import PROVINCE
 from store import Store
@@ -32,6 +34,21 @@ def _password(given: str | None) -> str:
     if a != getpass.getpass("again: "):
         sys.exit("passwords differ")
     return a
+
+
+def _token(store: Store, args: argparse.Namespace) -> None:
+    """The API tokens: a created token is printed once (the database keeps its hash only)."""
+    if args.tcmd == "create":
+        token = tokens.create(store, args.name, args.scope, args.days, by="cli")
+        print(f"created token {args.name} ({args.scope}, {args.days} days); shown once, keep it now:")
+        print(token)
+    elif args.tcmd == "list":
+        for t in tokens.list_tokens(store):
+            used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
+            print(f"{t.name:24} {t.scope_code:8} {t.state():8} expires {t.expires_at:%Y-%m-%d}  last used {used}")
+    else:
+        tokens.revoke(store, args.name, by="cli")
+        print(f"token {args.name} revoked")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     au.add_argument("--csv")
     sub.add_parser("check")
     sub.add_parser("demo")
+    tk = sub.add_parser("token", help="tokens of the read-only HTTP API").add_subparsers(dest="tcmd", required=True)
+    tc = tk.add_parser("create")
+    tc.add_argument("name")
+    tc.add_argument("--scope", default=PROVINCE)
+    tc.add_argument("--days", type=int, default=90)
+    tk.add_parser("list")
+    tk.add_parser("revoke").add_argument("name")
     args = ap.parse_args(argv)
     store = Store(database_url())
     try:
@@ -94,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             for b in bad:
                 print(f"refusing to start: {b}", file=sys.stderr)
             return 1 if bad else 0
+        elif args.cmd == "token":
+            _token(store, args)
         elif args.cmd == "demo":
             if not store.is_demo():
                 print("not a demo database: no demo accounts created", file=sys.stderr)

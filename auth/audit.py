@@ -18,7 +18,9 @@ ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "import", "import_refused", 
            "export", "account_create", "account_change", "account_disable", "account_password", "denied",
            # 批示督办 (followup/): one per step of an item's life cycle
            "followup_create", "followup_reply", "followup_done", "followup_close", "followup_send_back",
-           "followup_escalate")
+           "followup_escalate",
+           # the read-only HTTP API (api/): every call, and the tokens' life cycle
+           "api_read", "api_token_create", "api_token_revoke")
 
 
 def _engine(target: Any) -> sa.Engine:

@@ -12,7 +12,15 @@ import sqlalchemy as sa
 
 # Each feature keeps its tables in its own module on the shared metadata (store/tables_base.py);
 # importing them here puts every table on `metadata`, which migrations and create_all read.
-from store import schema_apps, schema_auth, schema_followup, schema_ingest, schema_jobs, schema_pack  # noqa: F401
+from store import (  # noqa: F401
+    schema_api,
+    schema_apps,
+    schema_auth,
+    schema_followup,
+    schema_ingest,
+    schema_jobs,
+    schema_pack,
+)
 from store.tables_base import CODE, MEASURE, metadata
 
 region = sa.Table(
