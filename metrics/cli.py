@@ -79,6 +79,36 @@ def cmd_value(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split(text: str | None) -> list[str] | None:
+    return [x.strip() for x in text.split(",") if x.strip()] if text else None
+
+
+def cmd_bulk(args: argparse.Namespace) -> int:
+    """All KPIs x regions of a period (or those named) as CSV or JSON: the API's `values` columns.
+
+    `--scope` reads as a token or user of that city or county would (the read boundary's scope).
+    """
+    from metrics import open_engine
+    from metrics.access import Reader
+    from metrics.geography import PROVINCE
+    from metrics.values import records, to_csv, value_rows
+
+    eng = open_engine()
+    period = eng.resolve_period(args.period)
+    try:
+        reader = Reader.for_code(eng, eng.geo.resolve(args.scope) if args.scope else PROVINCE)
+        df = value_rows(reader, period, _split(args.regions), _split(args.kpis))
+    except (KeyError, ValueError, PermissionError) as exc:
+        raise EngineError(exc.args[0] if exc.args else str(exc)) from None
+    out = sys.stdout.buffer
+    if args.format == "csv":
+        out.write(to_csv(df))
+    else:
+        out.write(json.dumps(records(df), ensure_ascii=False, indent=1).encode("utf-8") + b"\n")
+    out.flush()
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     """问数 from a script: the reading, the sentence, the link; exit 1 on a clarification or refusal.
 
@@ -122,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--known-at", default=None, help="as known at this moment (default: now)")
     pv.add_argument("--json", action="store_true")
     pv.set_defaults(func=cmd_value)
+    pb = sub.add_parser("bulk", help="all KPIs x regions of a period as CSV or JSON (the API's values columns)")
+    pb.add_argument("period", help="2024-06, 2024-Q2, 2024 or 2024-06-YTD")
+    pb.add_argument("--regions", default=None, help="comma-separated codes or names (default: all in scope)")
+    pb.add_argument("--kpis", default=None, help="comma-separated KPI codes (default: all)")
+    pb.add_argument("--scope", default=None, help="read within this city's or county's scope (code or name)")
+    pb.add_argument("--format", choices=["csv", "json"], default="csv")
+    pb.set_defaults(func=cmd_bulk)
     pa = sub.add_parser("ask", help="问数: answer a question in Chinese or English")
     pa.add_argument("question")
     pa.add_argument("--scope", default=None, help="answer within this city's or county's scope (code or name)")
