@@ -1,13 +1,14 @@
 """The app's server entry point: `streamlit run server.py` serves app.py plus the cockpit's own routes.
 
-The only route so far sets and clears the HttpOnly session cookie (auth/cookie.py); everything
-else is Streamlit's. Tests and tools that only need the pages may still run app.py directly.
+Its own routes: the one that sets and clears the HttpOnly session cookie (auth/cookie.py) and the
+read-only HTTP API under /api/v1 (api/); everything else is Streamlit's. Tests and tools that only need the pages may still run app.py directly.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+import api
 from auth import cookie
 
 
@@ -18,4 +19,5 @@ def _session_exists(token: str) -> bool:
     return accounts.session_exists(engine().store, token)
 
 
-app = st.App("app.py", routes=[cookie.route(_session_exists, str(st.get_option("server.baseUrlPath") or ""))])
+_BASE = str(st.get_option("server.baseUrlPath") or "")
+app = st.App("app.py", routes=[cookie.route(_session_exists, _BASE), *api.routes(_BASE)])

@@ -20,6 +20,7 @@ FLOORS = [
     {"followup"},
     {"ingest"},
     {"pack"},
+    {"api"},
     {"scheduler"},
     {"deploy"},
     {"ui", "pages", "app", "server"},
