@@ -241,8 +241,9 @@ def handle(request: Request, endpoint: Callable[[Call], Answer]) -> Response:
     except PermissionError as exc:
         # the read boundary refused an explicit region outside the token's scope
         _audit(eng, tok.name, "denied", path, query, tok.scope_code, 403)
-        return error_response(ApiError(403, "forbidden", f"超出令牌的数据范围：{exc}",
-                                       f"outside the token's scope: {exc}", _scope_field(params)))
+        codes = str(exc).rpartition(": ")[2]
+        return error_response(ApiError(403, "forbidden", f"超出令牌的数据范围：{codes}",
+                                       f"outside the token's scope: {codes}", _scope_field(params)))
     _audit(eng, tok.name, "api_read", path, query, tok.scope_code, 200)
     if csv:
         if ans.frame is None:
