@@ -110,7 +110,7 @@ def values(call: Call) -> Answer:
     p = _period(call)
     regs, ks = _selection(call, _list(call, "regions"), _list(call, "kpis"))
     df = value_rows(call.reader, p, regs, ks, call.version)
-    return Answer({"data": call.rows(df), "meta": _meta(call, period=p.label, count=len(df), columns=COLUMNS)}, df)
+    return Answer({"data": df, "meta": _meta(call, period=p.label, count=len(df), columns=COLUMNS)}, df)
 
 
 def trend(call: Call) -> Answer:
@@ -133,7 +133,7 @@ def trend(call: Call) -> Answer:
     regs = regs or [call.reader.scope.code or ""]
     df = call.reader.trend(kcodes or [], regs, end, months)
     df = df.assign(month=df["month"].map(_month)) if len(df) else df
-    return Answer({"data": call.rows(df), "meta": _meta(call, end=end.label, months=months, count=len(df))}, df)
+    return Answer({"data": df, "meta": _meta(call, end=end.label, months=months, count=len(df))}, df)
 
 
 def league(call: Call) -> Answer:
@@ -152,7 +152,7 @@ def league(call: Call) -> Answer:
         raise bad("pop", f"无效的比较范围：{pop}", f"bad population {pop!r} (counties, cities, city:<code>, "
                   "group:<code>, townships)") from None
     df = call.reader.league(code, p.label, pop)
-    return Answer({"data": call.rows(df), "meta": _meta(call, period=p.label, kpi=code, pop=pop, count=len(df))},
+    return Answer({"data": df, "meta": _meta(call, period=p.label, kpi=code, pop=pop, count=len(df))},
                   df)
 
 
@@ -175,7 +175,7 @@ def scheme(call: Call) -> Answer:
     except (ValueError, KeyError):
         raise bad("pop", f"无效的比较范围：{pop}", f"bad population {pop!r}") from None
     body = {"scheme": {"code": s.code, "name_zh": s.name_zh, "name_en": s.name_en},
-            "data": call.rows(res.scores), "components": call.rows(res.components),
+            "data": res.scores, "components": res.components,
             "meta": _meta(call, period=p.label, pop=pop, count=len(res.scores))}
     return Answer(body, res.scores)
 
@@ -198,7 +198,7 @@ def quality(call: Call) -> Answer:
     frame = pd.DataFrame(rows, columns=["region", "name_zh", "name_en", "city", "n_kpis", "n_reported", "complete",
                                         "overdue", "kpis_not_reported"])
     in_progress = [{"month": m, "n_reported": n, "n_expected": of} for m, n, of in call.reader.reporting_months()]
-    body = {"data": call.rows(frame),
+    body = {"data": frame,
             "meta": _meta(call, period=p.label, count=len(frame), n_complete=int(frame["complete"].sum()),
                           not_reported=[r["region"] for r in rows if not r["complete"]], in_progress=in_progress)}
     return Answer(body, frame)

@@ -27,7 +27,7 @@ from starlette.responses import Response
 from auth import audit, tokens
 from metrics import MetricsEngine, open_engine
 from metrics.access import Memo, Reader, Scope, database_url
-from metrics.values import records, to_csv
+from metrics.values import frame_json, to_csv
 
 PREFIX = "/api/v1"
 
@@ -156,13 +156,11 @@ class Call:
     version: int
     token: str
 
-    def rows(self, df: pd.DataFrame) -> list[dict[str, Any]]:
-        return records(df)
-
 
 @dataclass
 class Answer:
-    """An endpoint's answer: the JSON body, and the frame its CSV form is (None: JSON only)."""
+    """An endpoint's answer: the JSON body (frames in it are written as arrays of rows), and the frame
+    its CSV form is."""
 
     body: dict[str, Any]
     frame: pd.DataFrame | None = None
@@ -183,8 +181,17 @@ def etag(version: int, scope: str, path: str, query: str, csv: bool) -> str:
     return f'W/"v{version}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"'
 
 
+def encode(body: Any) -> str:
+    """JSON text of `body`; a frame among its top-level values is written by pandas (metrics.values)."""
+    if not isinstance(body, dict) or not any(isinstance(v, pd.DataFrame) for v in body.values()):
+        return json.dumps(body, ensure_ascii=False, default=str, allow_nan=False)
+    parts = [f"{json.dumps(k)}: {frame_json(v) if isinstance(v, pd.DataFrame) else encode(v)}"
+             for k, v in body.items()]
+    return "{" + ", ".join(parts) + "}"
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    data = json.dumps(body, ensure_ascii=False, default=str, allow_nan=False).encode("utf-8")
+    data = encode(body).encode("utf-8")
     return Response(data, status_code=status, media_type="application/json; charset=utf-8", headers=headers)
 
 

@@ -91,7 +91,7 @@ def cmd_bulk(args: argparse.Namespace) -> int:
     from metrics import open_engine
     from metrics.access import Reader
     from metrics.geography import PROVINCE
-    from metrics.values import records, to_csv, value_rows
+    from metrics.values import frame_json, to_csv, value_rows
 
     eng = open_engine()
     period = eng.resolve_period(args.period)
@@ -104,7 +104,7 @@ def cmd_bulk(args: argparse.Namespace) -> int:
     if args.format == "csv":
         out.write(to_csv(df))
     else:
-        out.write(json.dumps(records(df), ensure_ascii=False, indent=1).encode("utf-8") + b"\n")
+        out.write(frame_json(df).encode("utf-8") + b"\n")
     out.flush()
     return 0
 
