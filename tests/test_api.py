@@ -318,3 +318,21 @@ def test_metrics_bulk_has_the_values_endpoints_columns(client, toks, api_db, mon
     assert main(["bulk", PERIOD, "--scope", CITY, "--format", "json"]) == 0
     rows = json.loads(capsysbinary.readouterr().out)
     assert list(rows[0]) == COLUMNS and {r["region"] for r in rows} <= Scope.of(CITY, geography()).regions
+
+
+def test_quality_names_the_counties_that_have_not_reported(client, toks):
+    from tests.app_helpers import OVERDUE, REPORT_MONTH
+
+    body = client.get("/api/v1/quality", toks["prov"], {"period": REPORT_MONTH}).json()
+    late = {r["region"] for r in body["data"] if not r["complete"]}
+    assert set(OVERDUE) <= late and set(OVERDUE) <= set(body["meta"]["not_reported"])
+    assert all(r["kpis_not_reported"] for r in body["data"] if r["region"] in OVERDUE)
+    mine = client.get("/api/v1/quality", toks["city"], {"period": REPORT_MONTH}).json()
+    assert not set(OVERDUE) & {r["region"] for r in mine["data"]}  # neither is in 丽水
+
+
+def test_server_mounts_the_api_beside_the_app():
+    from pathlib import Path
+
+    src = (Path(__file__).resolve().parent.parent / "server.py").read_text(encoding="utf-8")
+    assert "*api.routes(_BASE)" in src and 'st.App("app.py"' in src
