@@ -92,7 +92,8 @@ def kpis(call: Call) -> Answer:
             "unit_zh": k.unit_zh, "unit_en": k.unit_en, "format": k.format, "decimals": k.decimals,
             "direction": k.direction, "frequency": k.frequency, "owner_zh": k.owner_zh, "owner_en": k.owner_en,
             "definition_zh": k.definition_zh, "definition_en": k.definition_en,
-            "paced": k.pacing is not None or (bool(k.targets) and k.format != "percent"),
+            "paced": k.pacing_rule is not None,  # 序时: the year's target spread over the months
+            "targets_everywhere": k.targets_everywhere,
             "headline": k.headline,
             "targets": [{"year": t.year, "value": t.value, "source": t.source, "note_zh": t.note_zh,
                          "note_en": t.note_en} for t in k.targets],

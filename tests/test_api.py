@@ -336,3 +336,11 @@ def test_server_mounts_the_api_beside_the_app():
 
     src = (Path(__file__).resolve().parent.parent / "server.py").read_text(encoding="utf-8")
     assert "*api.routes(_BASE)" in src and 'st.App("app.py"' in src
+
+
+def test_the_catalogue_carries_targets_with_their_source_and_pacing(client, toks):
+    kpis = {k["code"]: k for k in client.get("/api/v1/kpis", toks["county"]).json()["data"]}
+    dau, rate = kpis[KPI], kpis[RATE]
+    assert dau["paced"] and not rate["paced"] and dau["direction"] in ("up", "down")
+    assert dau["targets"] and all(t["source"] and t["year"] for t in dau["targets"])
+    assert dau["definition_zh"] and dau["unit_zh"]
