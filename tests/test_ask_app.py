@@ -59,9 +59,11 @@ def test_english_question_and_clarification_candidates_reask(app_db, use_db):
     assert at.info and "候选" in at.info[0].value
     buttons = [b for b in at.button if b.key and b.key.startswith("ask_cand_")]
     assert buttons
-    buttons[0].click().run()
+    buttons[0].click().run()  # 江北区（宁波市）: asked again with the county filled in, and answered
     assert not at.exception
-    assert at.text_input(key="ask_q").value != "江北一网通办率"
+    assert at.text_input(key="ask_q").value == "宁波市江北区一网通办率"
+    assert any("地区：江北区" in str(c.value) for c in at.caption)
+    assert _markdown(at).count('class="ask-figure"') == 1
 
 
 def test_refill_puts_the_candidate_in_place_of_the_unclear_word():
