@@ -305,6 +305,9 @@ def test_an_optional_model_rephrases_only_into_a_checked_query(eng, monkeypatch)
         assert seen[0]["messages"][1]["content"] == question
         replies.append(json.dumps({"intent": "value", "kpis": ["gdp"], "regions": ["330100"], "period": period}))
         assert ask(question, eng).kind == "clarify"  # an invented KPI code never reaches the engine
+        replies.append(json.dumps({"intent": "value", "kpis": ["online_handling_rate"], "regions": ["330100"],
+                                   "period": period, "asked_period": "not a month"}))
+        assert ask(question, eng).query.asked_period is None  # the parser's note is not the model's to set
         replies.append("sorry, I cannot help")
         assert ask(question, eng).kind == "clarify"
         n = len(seen)
