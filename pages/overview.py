@@ -9,6 +9,7 @@ import streamlit as st
 
 from ui import components as c
 from ui import data, urlstate
+from ui.ask_view import ask_box
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
 from ui.shell import header
@@ -22,6 +23,8 @@ def overview_body() -> None:
     if not data.has_data(bulk):
         c.empty_state(ctx)
         return
+    if not ctx.kiosk:  # the wall screen has no keyboard
+        ask_box(ctx)
     prev = data.reader().bulk(ctx.period.previous())
     tiles, scores, alerts = c.overview_model(ctx)
     c.headline_tiles(tiles, ctx)

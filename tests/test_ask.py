@@ -305,9 +305,68 @@ def test_an_optional_model_rephrases_only_into_a_checked_query(eng, monkeypatch)
         assert seen[0]["messages"][1]["content"] == question
         replies.append(json.dumps({"intent": "value", "kpis": ["gdp"], "regions": ["330100"], "period": period}))
         assert ask(question, eng).kind == "clarify"  # an invented KPI code never reaches the engine
+        replies.append(json.dumps({"intent": "value", "kpis": ["online_handling_rate"], "regions": ["330100"],
+                                   "period": period, "asked_period": "not a month"}))
+        assert ask(question, eng).query.asked_period is None  # the parser's note is not the model's to set
         replies.append("sorry, I cannot help")
         assert ask(question, eng).kind == "clarify"
         n = len(seen)
         assert ask("江北的一网通办率", eng).kind == "clarify" and len(seen) == n  # ambiguity is asked, not sent
     finally:
         server.shutdown()
+
+
+# -- 上个月 before its reports are due -----------------------------------------------------------------
+
+
+def test_last_month_not_yet_due_answers_the_latest_due_month_and_says_so():
+    """On the 5th of December November's reports are not due (the 15th): 上个月 is answered with
+    October, the month every page opens on, and the reading and the sentence say so; a month named
+    outright that is still coming in is answered with its coverage in front, never as a verdict."""
+    today, latest, newest = dt.date(2026, 12, 5), Period.parse("2026-10"), Period.parse("2026-11")
+    first = dt.date(2021, 1, 1)
+    q = parse("上个月丽水哪些县一网通办率没达标？", today=today, latest=latest, first=first, newest=newest)
+    assert isinstance(q, Query) and q.period == "2026-10" and q.asked_period == "2026-11"
+    q = parse("上个月哪些县逾期未报", today=today, latest=latest, first=first, newest=newest)
+    assert (q.intent, q.condition, q.period, q.asked_period) == ("not_reported", "overdue", "2026-10", "2026-11")
+    q = parse("11月哪些县逾期未报", today=today, latest=latest, first=first, newest=newest)
+    assert q.period == "2026-11" and q.asked_period is None  # named outright: that month
+    # once due (the 15th), 上个月 is November itself
+    q = parse("上个月杭州一网通办率", today=dt.date(2026, 12, 15), latest=newest, first=first, newest=newest)
+    assert q.period == "2026-11" and q.asked_period is None
+    # stale data (latest month long before): the calendar month stands and is asked about
+    old = Period.parse("2025-03")
+    q = parse("上个月杭州一网通办率", today=today, latest=old, first=first, newest=old)
+    assert isinstance(q, Clarification) and q.reason == "period_outside_data"
+
+
+@pytest.fixture(scope="module")
+def eng_month_in_progress(tmp_path_factory) -> MetricsEngine:
+    """A demo whose newest month (2022-03) is still coming in: today 2022-04-05, reports due 04-15."""
+    from ingest.bootstrap import create_demo_database
+
+    path = tmp_path_factory.getbasetemp() / "ask-early.sqlite"
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        create_demo_database(url, seed=2021, today=dt.date(2022, 4, 1))
+    return MetricsEngine(Store(url), today=dt.date(2022, 4, 5))
+
+
+def test_last_month_not_yet_due_sentence_is_honest(eng_month_in_progress):
+    eng = eng_month_in_progress
+    assert eng.latest_month() == Period.parse("2022-02")
+    a = ask("上个月丽水哪些县一网通办率没达标？", eng)
+    assert a.kind == "answer" and a.query.period == "2022-02"
+    assert "上个月2022-03未到报送截止日" in a.reading
+    assert a.sentence.startswith("上个月（2022年3月）数据未齐（已报 ") and "4月15日截止" in a.sentence
+    assert "以下为最近已截止的2022年2月：2022年2月丽水市" in a.sentence
+    assert a.link_params["period"] == "2022-02"
+    late = ask("上个月哪些县逾期未报", eng)
+    assert late.query.period == "2022-02" and "数据未齐" in late.sentence and late.link_params["period"] == "2022-02"
+    named = ask("2022年3月杭州一网通办率", eng)  # the month in progress, named outright: coverage first
+    b = eng.bulk(Period.parse("2022-03"))
+    prov = b[(b["region"] == "330000") & (b["kpi"] == "online_handling_rate")].iloc[0]
+    assert named.sentence.startswith(
+        f"2022年3月数据未齐（已报 {int(prov['n_reported'])}/{int(prov['n_expected'])}，4月15日截止）：")
+    en = ask("hangzhou online handling rate last month", eng, lang="en")
+    assert en.sentence.startswith("Last month (2022-03) is not yet complete") and en.query.period == "2022-02"

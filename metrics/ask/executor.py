@@ -20,7 +20,7 @@ from metrics.catalogue import Kpi
 from metrics.engine import EngineError, MetricsEngine
 from metrics.forecast import year_end_forecasts
 from metrics.geography import PROVINCE
-from metrics.periods import Period
+from metrics.periods import Period, report_due
 from metrics.rankings import Population, RankingError, format_value, league_table
 
 from .parser import class_members, parse
@@ -256,8 +256,12 @@ def reading(q: Query, engine: MetricsEngine, lang: str = "zh") -> str:
             else f" {q.rank} {q.n or ''}".rstrip()
     if q.intent == "trend":
         how += f"（最近{q.months}个月）" if not en else f" ({q.months} months)"
+    when = q.period
+    if q.asked_period:
+        when += (f" (last month {q.asked_period} not yet due: the latest due month)" if en
+                 else f"（上个月{q.asked_period}未到报送截止日，按最近已截止月份）")
     parts = [("指标" if not en else "KPI", kp), ("地区" if not en else "region", "、".join(regions)),
-             ("期间" if not en else "period", q.period), ("问" if not en else "asks", how)]
+             ("期间" if not en else "period", when), ("问" if not en else "asks", how)]
     if q.condition:
         parts.append(("条件" if not en else "condition", (CONDITION_EN if en else CONDITION_ZH)[q.condition]))
     sep = "：" if not en else ": "
@@ -353,7 +357,42 @@ def answer(q: Query, engine: MetricsEngine, allowed_regions: frozenset[str] | No
         msg = exc.args[0] if exc.args else str(exc)
         return Answer("error", query=q, reading=a.reading,
                       sentence=(f"Cannot answer: {msg}" if en else f"无法回答：{msg}"))
+    a.sentence = _coverage_note(q, engine, p, lang) + a.sentence
     return a
+
+
+def _coverage_note(q: Query, engine: MetricsEngine, p: Period, lang: str) -> str:
+    """What a reader must know before the sentence when the month is not complete: 上个月 answered with
+    the latest due month says so; a named month whose reports are not yet due says how many are in and
+    when they are due, so its figures never read like a verdict on a complete month."""
+    en = lang == "en"
+
+    def counts(label: str) -> str:
+        # the province's coverage of the KPI asked about (of the usual county KPI when none is named):
+        # a county that sent one sheet has not reported the month
+        b = engine.bulk(Period.parse(label))
+        rows = b[(b["region"] == PROVINCE) & (b["n_expected"] > 1)]
+        mine = rows[rows["kpi"] == q.kpis[0]] if q.kpis else rows
+        if not len(mine):
+            mine = rows
+        if not len(mine):
+            return f"0/{len(engine.geo.counties)}"
+        n, of = mine[["n_reported", "n_expected"]].astype(int).value_counts().index[0]
+        return f"{n}/{of}"
+
+    if q.asked_period:
+        m = Period.parse(q.asked_period)
+        due = report_due(m.start)
+        return (f"Last month ({m.label}) is not yet complete ({counts(m.label)} counties reported, due {due:%d %b}); "
+                f"this is the latest due month, {p.label}: " if en else
+                f"上个月（{period_text(m)}）数据未齐（已报 {counts(m.label)}，{due.month}月{due.day}日截止），"
+                f"以下为最近已截止的{period_text(p)}：")
+    last = Period.month(p.end.year, p.end.month)
+    due = report_due(last.start)
+    if p.grain == "day" or due <= engine.today:
+        return ""
+    return (f"{last.label} is not yet complete ({counts(last.label)} counties reported, due {due:%d %b}): "
+            if en else f"{period_text(last)}数据未齐（已报 {counts(last.label)}，{due.month}月{due.day}日截止）：")
 
 
 def _scoped(regions: list[str], allowed: frozenset[str] | None, engine: MetricsEngine) -> list[str]:

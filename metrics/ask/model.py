@@ -60,7 +60,8 @@ def _post(payload: dict[str, Any]) -> dict[str, Any]:
 def check(d: dict[str, Any], cat: Catalogue, geo: Geography, first: dt.date | None, newest: Period) -> Query | None:
     """The model's dict as a Query when every code exists and the period lies in the data; else None."""
     try:
-        q = Query.from_dict({k: v for k, v in d.items() if v is not None})
+        # asked_period is the parser's own note on 上个月, never a model's to set
+        q = Query.from_dict({k: v for k, v in d.items() if v is not None and k != "asked_period"})
         p = Period.parse(q.period)
     except (TypeError, ValueError):
         return None

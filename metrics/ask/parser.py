@@ -23,7 +23,7 @@ from functools import lru_cache
 from metrics.catalogue import Catalogue
 from metrics.catalogue import catalogue as default_catalogue
 from metrics.geography import PROVINCE, Geography, geography
-from metrics.periods import Period, add_months
+from metrics.periods import Period, add_months, report_due
 from metrics.townships import township_kpis
 
 from .query import Clarification, Query
@@ -308,11 +308,26 @@ class _Found:
     n: int | None = None
     n_hint: int | None = None  # 哪三个县…最低: how many the superlative asks for
     ranks_conflict: bool = False  # 前五和后五: two questions in one
+    asked: Period | None = None  # 上个月 as the calendar means it, when the answer is about `latest` instead
 
 
 def _month_in_past(m: int, today: dt.date) -> tuple[int, int]:
     """'10月' is this year's October once it has begun, else last year's."""
     return (today.year if m <= today.month else today.year - 1), m
+
+
+def _last_month(today: dt.date, latest: Period, f: _Found) -> Period:
+    """上个月: the calendar's last month, unless its reports are not yet due (the 5th of December asks
+    about November, due on the 15th): then the latest due month, as every page opens, and `f.asked`
+    keeps the month the words meant so the reading and the sentence say so. A verdict on a month
+    still coming in would read like one on a complete month."""
+    m = add_months(today.replace(day=1), -1)
+    p = Period.month(m.year, m.month)
+    # only when the data is current (the latest month is the one before): stale data is asked about
+    if p.end > latest.end and report_due(p.start) > today and add_months(p.start, -1) <= latest.start:
+        f.asked = p
+        return latest
+    return p
 
 
 def _take_periods(s: str, today: dt.date, latest: Period, f: _Found) -> str:
@@ -351,8 +366,7 @@ def _take_periods(s: str, today: dt.date, latest: Period, f: _Found) -> str:
         (r"(?:今年)?(?:1-|1至|1到|前)(\d{1,2})个?月(?:份)?(?:累计)?", lambda m: put(ytd(y0, int(m[1])), m)),
         (r"上上个?月", lambda m: put(Period.month(add_months(today.replace(day=1), -2).year,
                                               add_months(today.replace(day=1), -2).month), m)),
-        (r"上个?月", lambda m: put(Period.month(add_months(today.replace(day=1), -1).year,
-                                            add_months(today.replace(day=1), -1).month), m)),
+        (r"上个?月", lambda m: put(_last_month(today, latest, f), m)),
         (r"本月|这个月|当月|这月", lambda m: put(Period.month(today.year, today.month), m)),
         (r"上个?季度", lambda m: put(_prev_quarter(today), m)),
         (r"(?:第)?([1-4])季度|q([1-4])", lambda m: put(_quarter_in_past(int(m[1] or m[2]), today), m)),
@@ -363,8 +377,7 @@ def _take_periods(s: str, today: dt.date, latest: Period, f: _Found) -> str:
         (r"(?<!\d)(\d{1,2})月份?(?!\d)", lambda m: put(Period.month(*_month_in_past(int(m[1]), today)), m)),
         (r"昨天|昨日", lambda m: put(Period.day(today - dt.timedelta(days=1)), m)),
         (r"今天|今日", lambda m: put(Period.day(today), m)),
-        (r"\blast month\b", lambda m: put(Period.month(add_months(today.replace(day=1), -1).year,
-                                                       add_months(today.replace(day=1), -1).month), m)),
+        (r"\blast month\b", lambda m: put(_last_month(today, latest, f), m)),
         (r"\bthis month\b", lambda m: put(Period.month(today.year, today.month), m)),
         (r"\b(?:this year|year to date|ytd)\b", lambda m: put(ytd(y0, latest.end.month), m)),
         (r"\blast year\b", lambda m: put(Period.year(y0 - 1), m)),
@@ -731,4 +744,5 @@ def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list
         rank=rank if intent == "ranking" else None,  # type: ignore[arg-type]
         n=n if intent == "ranking" and rank in ("top", "bottom") else None,
         condition=condition if intent in ("status_list", "not_reported", "forecast", "value") else None,
+        asked_period=f.asked.label if f.asked is not None else None,
     )

@@ -40,6 +40,9 @@ class Query:
     rank: Literal["top", "bottom", "position", "all"] | None = None
     n: int | None = None
     condition: Condition | None = None
+    # 上个月 when its reports are not yet due: the month the words meant ("2026-11"); `period` is then
+    # the latest due month the answer is about, and the reading says so
+    asked_period: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The non-default fields (lists for tuples): the corpus's and the JSON output's form."""
