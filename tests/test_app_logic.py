@@ -313,3 +313,41 @@ def test_overview_best_and_worst_five_agree_with_the_league_table_on_every_rank(
         compared += len(ranked)
     assert compared > 1000  # most KPIs of the demo rank most of the 90 counties
 
+
+# -- the app's heap ---------------------------------------------------------------------------------
+def test_heap_is_frozen_after_caches_grow_and_unfrozen_when_the_data_changes():
+    """Caches grown → frozen after the next full collection (Streamlit's post-run GC then skips them);
+    a new data version unfreezes, so garbage cycles frozen with the old entries are still collected."""
+    import gc
+    import weakref
+
+    from ui import data
+
+    class Node:
+        pass
+
+    saved = dict(data._heap)
+    gc.collect()
+    try:
+        data._heap.update(grew_at=None, frozen_at=None, version=None)
+        data._cache_grew()
+        data._settle_heap(1)
+        assert gc.get_freeze_count() == 0  # not before a full collection swept the filling run's garbage
+        cycle = Node()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        gc.collect()
+        data._settle_heap(1)
+        assert gc.get_freeze_count() > 0 and data._heap["frozen_at"] is not None
+        del cycle
+        gc.collect()
+        assert gone() is not None  # a frozen cycle outlives a full collection…
+        data._settle_heap(2)  # …until the data changes
+        assert gc.get_freeze_count() == 0
+        gc.collect()
+        assert gone() is None
+        data._settle_heap(2)
+        assert gc.get_freeze_count() > 0  # and the next run freezes again
+    finally:
+        gc.unfreeze()
+        data._heap.update(saved)
