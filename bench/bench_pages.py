@@ -16,7 +16,8 @@ children from /proc, so other work on the host does not count) from just before 
 the page has rendered and the server is idle again: the app reports `notRunning` and `CONNECTED`,
 no skeleton, no sign-in form, at least as many elements as the first render drew, and the server's
 CPU counter has stopped moving. No fixed sleeps. The table gives the median per page and its ratio
-to the floor's median (goal: every page <= 1.25x the floor); the JSON goes to var/bench/.
+to the floor's median (goal: every page <= 1.25x the floor); the JSON goes to var/bench/, with the
+app server's resident memory after the first renders and after each warm round (it must not grow).
 
 `--profile` runs both servers under bench.profiled_streamlit (cProfile of every script run) and
 prints, per page, the top functions by own time and the project's functions by cumulative time,
