@@ -16,7 +16,8 @@ children from /proc, so other work on the host does not count) from just before 
 the page has rendered and the server is idle again: the app reports `notRunning` and `CONNECTED`,
 no skeleton, no sign-in form, at least as many elements as the first render drew, and the server's
 CPU counter has stopped moving. No fixed sleeps. The table gives the median per page and its ratio
-to the floor's median (goal: every page <= 1.25x the floor); the JSON goes to var/bench/.
+to the floor's median (goal: every page <= 1.25x the floor); the JSON goes to var/bench/, with the
+app server's resident memory after the first renders and after each warm round (it must not grow).
 
 `--profile` runs both servers under bench.profiled_streamlit (cProfile of every script run) and
 prints, per page, the top functions by own time and the project's functions by cumulative time,
@@ -31,6 +32,7 @@ generator when absent; a copy of any demo database works).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import heapq
 import json
@@ -94,6 +96,17 @@ def cpu_s(pid: int) -> float:
         tree |= new
         grew = bool(new)
     return sum(ticks.get(p, 0) for p in tree) * TICK_S
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory (MB) of `pid` and its live descendants: a warm round must not make it grow."""
+    total = 0
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and (s := _stat(int(d.name))) is not None and (int(d.name) == pid or s[0] == pid):
+            with contextlib.suppress(OSError, StopIteration):  # ended meanwhile, or a kernel thread
+                total += next(int(x.split()[1]) for x in (d / "status").read_text().splitlines()
+                              if x.startswith("VmRSS:"))
+    return round(total / 1024, 1)
 
 
 def quiesce(pid: int, timeout: float = 30.0) -> float:
@@ -267,14 +280,16 @@ def run(db_url: str, warm: int, profile: bool, shots: Path | None = None) -> dic
                 _new_profiles(prof_dirs.get("floor" if tab is tabs[0] else "app"), seen)  # not warm
                 print(f"  first render {tab.label:<9} {tab.first_cpu_ms:7.0f} ms CPU  {wall:7.0f} ms wall  "
                       f"{tab.elements} elements", flush=True)
+            rss = [rss_mb(app.pid)]
             for r in range(warm):
                 for tab in tabs:
                     cpu, wall = _render(tab, first=False)
                     tab.cpu_ms.append(round(cpu, 1))
                     tab.wall_ms.append(round(wall, 1))
                     tab.profiles += _new_profiles(prof_dirs.get("floor" if tab is tabs[0] else "app"), seen)
+                rss.append(rss_mb(app.pid))
                 print(f"  round {r + 1}/{warm}: " + "  ".join(f"{t.label} {t.cpu_ms[-1]:.0f}" for t in tabs)
-                      + " ms CPU", flush=True)
+                      + f" ms CPU; app server {rss[-1]:.0f} MB", flush=True)
             for tab in tabs if shots else []:  # proof of what the warm renders drew
                 shots.mkdir(parents=True, exist_ok=True)
                 tab.page.screenshot(path=str(shots / f"{tab.label}.png"), full_page=True)
@@ -300,7 +315,7 @@ def run(db_url: str, warm: int, profile: bool, shots: Path | None = None) -> dic
                                                      project=t is not tabs[0])
     return {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "database": db_url.split("@")[-1],
             "warm_rounds": warm, "profiled": profile, "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
-            "goal_ratio": GOAL, "pages": pages,
+            "goal_ratio": GOAL, "pages": pages, "app_rss_mb_per_round": rss,
             "within_goal": all(v["ratio_to_floor"] <= GOAL for v in pages.values())}
 
 

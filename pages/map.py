@@ -73,7 +73,7 @@ def _flat_figure(kpi: str, month: str, regions: tuple[str, ...], kind: str, colo
         labels=True, short_labels=short, outline=outline, outline_name=outline_name, selected=selected,
         label_size=14 if zoomed or kind == "cities" else 11,
     )
-    return fig.to_dict()
+    return maps.figure_dict(fig)
 
 
 @data.cached(shared=True, max_entries=48)
@@ -349,8 +349,8 @@ def body(as_fragment: bool) -> None:
                                selected if kind == "counties" else None, zoomed)
             fig = fv.map_with_markers(maps.fresh(fig), kpi, codes, ctx.lang, kind)  # 批示督办 markers
             key = f"maps_flat_{kind}"
-            st.plotly_chart(fig, key=key, on_select=partial(_picked, key, kind, codes), selection_mode="points",
-                            width="stretch", config=maps.PLOTLY_CONFIG)
+            st.plotly_chart(maps.prebuilt(fig), key=key, on_select=partial(_picked, key, kind, codes),
+                            selection_mode="points", width="stretch", config=maps.PLOTLY_CONFIG)
         legend(k, colour, eff, zrange, months, kind, view, ctx.lang)
     with right:
         if zoomed and kind == "counties" and PROVINCE in zooms:

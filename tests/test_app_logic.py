@@ -21,7 +21,7 @@ from ui.i18n import EN, ZH, t
 from ui.profile import comparison_regions, missing_count, profile_table
 from ui.ranking import best_worst, county_ranking, rows_for_display
 from ui.shell import month_options
-from ui.tiles import capped_attainment, headline_tiles, scope_counties, system_scores, system_table
+from ui.tiles import capped_attainment, headline_tiles, row_of, scope_counties, system_scores, system_table
 
 CAT, GEO = catalogue(), geography()
 PCT = CAT.kpi("online_handling_rate")
@@ -230,6 +230,15 @@ def test_profile_table(demo):
     assert len(tab) == len(CAT.kpis)
     assert {"本市", "全省", "山区26县", "山区26县 组内排名", "近12月"} <= set(tab.columns)
     assert all(isinstance(x, list) for x in tab["近12月"])
+    # one pass over the bulk gives what a lookup per KPI and region gives
+    for k, row in zip([k for k in CAT.kpis if row_of(bulk, k.code, "331121") is not None], tab.to_dict("records"),
+                      strict=True):
+        assert row["code"] == k.code
+        assert row["数值"] == fmt.value(row_of(bulk, k.code, "331121")["value"], k, "zh")
+        assert row["本市"] == fmt.value(row_of(bulk, k.code, "331100")["value"], k, "zh")
+        tr = trend[(trend["kpi"] == k.code) & (trend["region"] == "331121")].sort_values("month")
+        scale = 100.0 if k.format == "percent" else 1.0
+        assert row["近12月"] == [float(v) * scale for v in tr["value"] if not pd.isna(v)]
     assert comparison_regions(GEO, "331121", p) == ["331121", "331100", PROVINCE, "SHANQU26"]
     assert missing_count(bulk, "330282") > 0 and missing_count(bulk, "331121") == 0
 
@@ -303,3 +312,43 @@ def test_overview_best_and_worst_five_agree_with_the_league_table_on_every_rank(
             assert (r.rank, r.rank_of) == (league.loc[r.region, "rank"], league.loc[r.region, "rank_of"]), k.code
         compared += len(ranked)
     assert compared > 1000  # most KPIs of the demo rank most of the 90 counties
+
+
+# -- the app's heap ---------------------------------------------------------------------------------
+def test_heap_is_frozen_after_caches_grow_and_unfrozen_when_the_data_changes():
+    """Caches grown → frozen after the next full collection (Streamlit's post-run GC then skips them);
+    a new data version unfreezes, so garbage cycles frozen with the old entries are still collected."""
+    import gc
+    import weakref
+
+    from ui import data
+
+    class Node:
+        pass
+
+    saved = dict(data._heap)
+    gc.unfreeze()  # app pages run by earlier tests in this process may have frozen it
+    gc.collect()
+    try:
+        data._heap.update(grew_at=None, frozen_at=None, version=None)
+        data._cache_grew()
+        data._settle_heap(1)
+        assert gc.get_freeze_count() == 0  # not before a full collection swept the filling run's garbage
+        cycle = Node()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        gc.collect()
+        data._settle_heap(1)
+        assert gc.get_freeze_count() > 0 and data._heap["frozen_at"] is not None
+        del cycle
+        gc.collect()
+        assert gone() is not None  # a frozen cycle outlives a full collection…
+        data._settle_heap(2)  # …until the data changes
+        assert gc.get_freeze_count() == 0
+        gc.collect()
+        assert gone() is None
+        data._settle_heap(2)
+        assert gc.get_freeze_count() > 0  # and the next run freezes again
+    finally:
+        gc.unfreeze()
+        data._heap.update(saved)

@@ -298,3 +298,35 @@ def test_fresh_copy_keeps_the_shared_cached_figure_intact():
     copy["data"][0].pop("type")  # what Plotly does to a trace while st.plotly_chart draws it
     copy["layout"]["height"] = 1
     assert cached["data"][0]["type"] == "scatter" and cached["layout"]["height"] == 300
+
+
+def test_cached_map_dict_draws_the_chart_it_drew_before(eng):
+    """A cached map drawn with maps.prebuilt (no second validation) gives st.plotly_chart the same JSON as
+    before: the same chart, element id and selection, follow-up markers and the system page's outline
+    included."""
+    import plotly.graph_objects as go
+    import plotly.io
+    import plotly.tools
+
+    from ui.system_dash import _outline
+
+    def spec(fig):  # what st.plotly_chart sends to the browser
+        return plotly.io.to_json(plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True),
+                                 validate=False)
+
+    geo = eng.geo
+    for kpi, colour in [(RATIO, "status"), (COUNT, "value")]:
+        fig = maps.county_map(eng.bulk(PERIOD), eng.catalogue.kpi(kpi), list(geo.counties), geo, "zh", colour=colour)
+        cached = maps.figure_dict(fig)
+        assert spec(maps.prebuilt(maps.fresh(cached))) == spec(fig.to_dict())
+        mark = go.Scattergeo(lon=[120.1], lat=[30.3], mode="markers", customdata=[["330102"]], hoverinfo="text",
+                             marker=dict(symbol="diamond", size=15, line=dict(color="#f59e0b", width=3)))
+        before = fig.to_dict()
+        assert (spec(maps.prebuilt({**maps.fresh(cached), "data": [*cached["data"], mark.to_plotly_json()]}))
+                == spec({**before, "data": [*before["data"], mark.to_plotly_json()]}))
+        old_outline = go.Figure(fig.to_dict())
+        old_outline.add_trace(go.Choropleth(
+            geojson=maps.boundaries_of(("330102",)), featureidkey="properties.code", locations=["330102"], z=[0],
+            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
+            marker_line_color="#f8fafc", marker_line_width=3, hoverinfo="skip"))
+        assert spec(maps.prebuilt(_outline(maps.fresh(cached), "330102"))) == spec(old_outline)

@@ -110,7 +110,7 @@ def _map_figure(period: str, kpi: str, scope: str, lang: str, colour: str, heigh
     bulk = data.reader().bulk(Period.parse(period))
     fig = maps.county_map(bulk, eng.catalogue.kpi(kpi), scope_counties(eng.geo, scope), eng.geo, lang,
                           colour=colour, height=height)
-    return fig.to_dict()
+    return maps.figure_dict(fig)
 
 
 def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "map") -> None:
@@ -120,7 +120,7 @@ def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "m
 
     fig = fv.map_with_markers(maps.fresh(fig), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
     event = st.plotly_chart(
-        fig, key=key, on_select="rerun", selection_mode="points", width="stretch",
+        maps.prebuilt(fig), key=key, on_select="rerun", selection_mode="points", width="stretch",
         config={"displayModeBar": False, "scrollZoom": False, "displaylogo": False, "topojsonURL": maps.TOPOJSON_URL},
     )
     pts = (event or {}).get("selection", {}).get("points", []) if event else []

@@ -17,6 +17,9 @@ not import ui.auth, which builds on it.
 from __future__ import annotations
 
 import functools
+import gc
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -52,7 +55,49 @@ DB_ERRORS: tuple[type[BaseException], ...] = (
 
 def version() -> int:
     """The data version, read now (no swallowed errors: an outage must surface, not look like 0)."""
-    return int(engine().store.get_meta("data_version", "0") or 0)
+    v = int(engine().store.get_meta("data_version", "0") or 0)
+    _settle_heap(v)
+    return v
+
+
+# -- the heap ---------------------------------------------------------------------------------------
+# Streamlit runs a full garbage collection after every script run (runner.postScriptGC); it walks
+# every object the process holds, the caches' frames and figure dicts (tens of thousands of GeoJSON
+# lists) included, and that walk was the largest single cost of a warm page. Once the caches have
+# grown, the next run after a full collection freezes the heap (gc.freeze): what is alive then moves
+# to a permanent generation that collections skip. Frozen objects are still freed by reference
+# counting when the last reference goes (an evicted cache entry, an ended session), but a frozen
+# reference cycle is not collected until it is unfrozen: so when the data version changes (the old
+# entries become garbage) and at the latest every REFREEZE_S seconds, the heap is unfrozen, the next
+# full collection walks (and frees) everything once, and the run after it freezes again.
+REFREEZE_S = 600.0
+_heap_lock = threading.Lock()
+_heap: dict[str, Any] = {"grew_at": None, "frozen_at": None, "version": None}
+
+
+def _full_collections() -> int:
+    return gc.get_stats()[2]["collections"]
+
+
+def _cache_grew() -> None:
+    """A cache entry was just filled: freeze after the next full collection."""
+    with _heap_lock:
+        _heap["grew_at"] = _full_collections()
+
+
+def _settle_heap(data_version: int) -> None:
+    """Freeze or unfreeze the heap as described above (cheap when there is nothing to do)."""
+    with _heap_lock:
+        now = time.monotonic()
+        if _heap["frozen_at"] is not None and (
+                data_version != _heap["version"] or now - _heap["frozen_at"] > REFREEZE_S):
+            gc.unfreeze()
+            _heap["frozen_at"], _heap["grew_at"] = None, _full_collections()
+        _heap["version"] = data_version
+        grew = _heap["grew_at"]
+        if grew is not None and _full_collections() > grew:
+            gc.freeze()
+            _heap["frozen_at"], _heap["grew_at"] = now, None
 
 
 def describe_error(exc: BaseException) -> str:
@@ -68,6 +113,7 @@ def describe_error(exc: BaseException) -> str:
 def _store(fn: Callable[..., Any], shared: bool, max_entries: int) -> Callable[..., Any]:
     """A Streamlit cache around `fn` keyed on (url, version, scope, arguments); `_eng` is not hashed."""
     def keyed(url: str, version: int, scope: str | None, _eng: Any, args: tuple, kwargs: tuple) -> Any:
+        _cache_grew()  # runs on a miss only
         return fn(_eng, *args, **dict(kwargs)) if _eng is not None else fn(*args, **dict(kwargs))
 
     # Streamlit tells caches apart by module and qualified name: give each its function's (and file, since

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.tools
 import pydeck as pdk
 
 from metrics.catalogue import Kpi
@@ -434,6 +435,34 @@ def fresh(fig: dict) -> dict:
     trace's "type" while st.plotly_chart draws it, so two sessions drawing the same cached dict at once
     could see a trace without its type (found by the load test). Copies the top level and each trace."""
     return {**fig, "data": [dict(tr) for tr in fig.get("data", ())], "layout": dict(fig.get("layout", {}))}
+
+
+class _Prebuilt(go.Figure):
+    """A figure dict built from validated Plotly objects, handed to st.plotly_chart as it is.
+
+    st.plotly_chart validates a plain dict by building a go.Figure from it and deep-copying that
+    back to a dict: for a county map about 100 ms of server CPU per render, nearly all of it the
+    GeoJSON. Given a Figure, it only asks for to_dict(), which here returns the dict unchanged, so the
+    chart's JSON (and with it the element id, selection and key) is the same as for the dict.
+    """
+
+    def __init__(self, fig: dict) -> None:  # no BaseFigure.__init__: nothing to validate again
+        object.__setattr__(self, "_prebuilt", fig)
+
+    def to_dict(self) -> dict:
+        return self._prebuilt
+
+
+def figure_dict(fig: go.Figure) -> dict:
+    """`fig` as the dict st.plotly_chart makes of it (validated, keys in Plotly's order), for a cache:
+    drawn with prebuilt(), it gives the chart the same JSON as drawing the figure itself."""
+    return plotly.tools.return_figure_from_figure_or_data(fig.to_dict(), validate_figure=True)
+
+
+def prebuilt(fig: dict) -> go.Figure:
+    """`fig` (from figure_dict, plus traces from their to_plotly_json(), never hand-written) for
+    st.plotly_chart, without its validation pass (see _Prebuilt). Not copied: pass a fresh() one."""
+    return _Prebuilt(fig)
 
 
 def figure_colours(fig: dict | go.Figure) -> dict[str, str]:

@@ -90,18 +90,16 @@ def _map(period: str, kpi: str, counties: tuple[str, ...], lang: str, height: in
     eng = data.engine()
     fig = maps.county_map(data.reader().bulk(Period.parse(period)), eng.catalogue.kpi(kpi), list(counties), eng.geo, lang,
                           colour="status", height=height)
-    return fig.to_dict()
+    return maps.figure_dict(fig)
 
 
-def _outline(fig: dict, county: str) -> go.Figure:
+def _outline(fig: dict, county: str) -> dict:
     """The cached map with the selected county outlined (a copy: the cached dict stays as it is)."""
-    out = go.Figure(fig)
-    out.add_trace(go.Choropleth(
+    return {**fig, "data": [*fig["data"], maps.figure_dict(go.Figure(go.Choropleth(
         geojson=maps.boundaries_of((county,)), featureidkey="properties.code", locations=[county], z=[0],
         colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False, marker_line_color="#f8fafc",
         marker_line_width=3, hoverinfo="skip",
-    ))
-    return out
+    )))["data"][0]]}
 
 
 # -- blocks ------------------------------------------------------------------------------------
@@ -205,7 +203,7 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
             fig = maps.fresh(_map(ctx.period.label, kpi, counties, lang, 330))
             if drill.county:
                 fig = _outline(fig, drill.county)
-            st.plotly_chart(fig, key=key,
+            st.plotly_chart(maps.prebuilt(fig), key=key,
                             on_select=partial(on_chart_pick, key), selection_mode="points", width="stretch",
                             config=CHART_CONFIG | {"topojsonURL": maps.TOPOJSON_URL})
             st.caption(t("sys_click_map", lang))
