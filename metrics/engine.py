@@ -605,6 +605,8 @@ class MetricsEngine:
         df.loc[~df["complete"], ["change_prev", "change_yoy"]] = np.nan
         # … unless it can be taken over the counties in both periods (metrics.changes), while most are in
         for c in ("prev", "yoy"):
+            if f"change_{c}_n" not in df:  # townships: no groups below them, so no like-for-like basis
+                df[f"change_{c}_n"] = np.nan
             if f"change_{c}_lfl" in df:
                 lfl, n = df.pop(f"change_{c}_lfl").astype(float), df[f"change_{c}_n"].astype(float)
                 usable = (n >= 0.5 * df["n_expected"]) & ~df["pending"].astype(bool)
