@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from metrics.comparison import resolve_counties
 from metrics.geography import PROVINCE
-from metrics.rankings import RankingError, resolve_counties
+from metrics.rankings import RankingError
 from ui import auth, data, downloads, refusals, urlstate
 from ui import components as c
 from ui import league as lg

@@ -10,7 +10,7 @@ import pytest
 from ingest.bootstrap import create_demo_database
 from metrics import cli
 from metrics.engine import MetricsEngine
-from metrics.rankings import league_table
+from metrics.league import league_table
 from pack import __main__ as pack_cli
 from pack.freeze import IncompleteFreeze, coverage_of, freeze_period, frozen_tables
 from pack.model import build_deck, slide_text

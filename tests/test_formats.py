@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ingest.views import fmt_value as data_page_value
-from metrics import formats, rankings
+from metrics import formats, rankings, redblack
 from metrics.catalogue import catalogue
 from metrics.formats import publish_one, value
 from metrics.geography import geography
@@ -33,7 +33,7 @@ def test_screen_pack_and_summary_print_the_same(kpi, lang):
         shown = value(v, kpi, lang)
         assert fmt.value(v, kpi, lang) == pack_value(v, kpi, lang) == shown
         assert fmt.number(v, kpi, lang) == value(v, kpi, lang, unit=False)
-        assert rankings.format_value(kpi, v) == value(v, kpi, unit=False, short=False)
+        assert redblack.format_value(kpi, v) == value(v, kpi, unit=False, short=False)
 
 
 def test_examples_in_both_languages():
@@ -66,8 +66,8 @@ def test_an_integer_kpi_shows_whole_units_everywhere():
     cat = small_catalogue()
     k = next(k for k in cat.kpis if k.format == "integer")
     assert k.decimals == 1  # the catalogue's default, not written for this KPI
-    assert fmt.value(10, k, "zh") == f"10{k.unit_zh}" and rankings.format_value(k, 10) == "10"
-    assert rankings.format_value(k, 10.4, extra=1) == "10.4"  # a streak's steps may still ask for more
+    assert fmt.value(10, k, "zh") == f"10{k.unit_zh}" and redblack.format_value(k, 10) == "10"
+    assert redblack.format_value(k, 10.4, extra=1) == "10.4"  # a streak's steps may still ask for more
     assert publish_one(10.4, "integer", 1) == 10.0  # judged on the whole number it shows
 
 

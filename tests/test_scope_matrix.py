@@ -34,8 +34,8 @@ from ingest import quality as q
 from ingest.bootstrap import create_demo_database
 from metrics import open_engine
 from metrics import problems as mp
+from metrics.comparison import comparison_trends, peer_position
 from metrics.geography import PROVINCE, geography
-from metrics.rankings import comparison_trends, peer_position
 from store import Store
 from store.schema_apps import problem
 from store.schema_ingest import import_rejection

@@ -26,8 +26,9 @@ from metrics.access import peer_options as peer_options
 from metrics.access import population_level as population_level
 from metrics.access import population_options as population_options
 from metrics.catalogue import Catalogue, Kpi
+from metrics.composite import CompositeResult
 from metrics.geography import PROVINCE, Geography
-from metrics.rankings import CompositeResult, Population
+from metrics.rankings import Population
 from metrics.schemes import ListRule, SchemeBook
 from ui import auth, data, fmt, refusals, urlstate
 from ui.html import md
