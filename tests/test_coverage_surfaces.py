@@ -54,7 +54,7 @@ def test_tile(eng):
 
 
 def test_league_table(eng):
-    from ui.league import league_summary
+    from ui.league_view import league_summary
 
     k = eng.catalogue.kpi(KPI)
     table = league_table(eng, KPI, "2021-04", "counties", trend_months=0)

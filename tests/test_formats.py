@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ingest.views import fmt_value as data_page_value
-from metrics import formats, rankings, redblack
+from metrics import access, formats, rankings, redblack
 from metrics.catalogue import catalogue
 from metrics.formats import publish_one, value
 from metrics.geography import geography
@@ -19,7 +19,7 @@ from metrics.geometry import read_boundaries
 from pack.model import county_shapes
 from pack.model import fmt_value as pack_value
 from tests.helpers import small_catalogue
-from ui import fmt, league, maps
+from ui import fmt, maps, rank_widgets
 
 CAT, GEO = catalogue(), geography()
 PCT, COUNT, DEC = CAT.kpi("online_handling_rate"), CAT.kpi("zlb_dau"), CAT.kpi("share_approval_time")
@@ -92,10 +92,10 @@ def test_screens_and_pack_draw_the_same_regions_from_one_reader():
 # -- one population parser -------------------------------------------------------------------------
 def test_the_screens_read_populations_with_metrics_population():
     on = dt.date(2022, 3, 31)
-    for spec in league.population_options(GEO, on, townships=True):
+    for spec in access.population_options(GEO, on, townships=True):
         pop = rankings.Population.parse(spec, GEO)
-        assert league.population_level(spec) == pop.level
+        assert access.population_level(spec) == pop.level
         if pop.kind in ("counties", "city", "group"):
-            assert league.population_counties(spec, GEO, on) == pop.regions(GEO, on)
+            assert rank_widgets.population_counties(spec, GEO, on) == pop.regions(GEO, on)
     with pytest.raises(rankings.RankingError):
-        league.population_level("city:999999")
+        access.population_level("city:999999")

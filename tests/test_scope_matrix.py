@@ -396,7 +396,7 @@ def test_comparison_peers_are_in_scope(engine):
     assert tr["peer_median"].notna().all()
     with pytest.raises(PermissionError):
         peer_position(engine, [XIHU], ["online_handling_rate"], MONTH, "counties", allowed=ok)
-    from ui.league import peer_options
+    from metrics.access import peer_options
 
     assert peer_options(GEO, DEMO_TODAY, ok) == [f"city:{LISHUI}"]
     assert peer_options(GEO, DEMO_TODAY, policy.scope_regions(SHANGCHENG)) == [f"city:{HZ}"]
