@@ -12,8 +12,9 @@ from metrics import cli
 from metrics.engine import MetricsEngine
 from metrics.league import league_table
 from pack import __main__ as pack_cli
+from pack.build import build_deck
+from pack.deck import slide_text
 from pack.freeze import IncompleteFreeze, coverage_of, freeze_period, frozen_tables
-from pack.model import build_deck, slide_text
 from store import Store
 
 TODAY = dt.date(2021, 5, 6)  # March is the latest month (due 04-15); April is being reported (due 05-15)

@@ -16,8 +16,8 @@ from metrics.catalogue import catalogue
 from metrics.formats import publish_one, value
 from metrics.geography import geography
 from metrics.geometry import read_boundaries
-from pack.model import county_shapes
-from pack.model import fmt_value as pack_value
+from pack.cells import fmt_value as pack_value
+from pack.map_layout import county_shapes
 from tests.helpers import small_catalogue
 from ui import fmt, maps, rank_widgets
 

@@ -272,7 +272,7 @@ def test_many_headlines_off_target_take_four_lines_not_ten():
 
 
 def test_meeting_pack_card_shows_pace_for_a_count():
-    from pack.model import _cards
+    from pack.build import _cards
 
     rows = []
     for k in CAT.headline_kpis():
