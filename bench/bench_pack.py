@@ -17,9 +17,9 @@ from pathlib import Path
 
 from bench.timing import demo_database, timed
 from metrics.engine import MetricsEngine
+from pack.build import build_deck
 from pack.export import render
 from pack.freeze import freeze_period
-from pack.model import build_deck
 from store import Store
 
 DB = Path(os.environ.get("BENCH_PACK_DB", "/tmp/cockpit-bench-pack.sqlite"))

@@ -15,8 +15,10 @@ import statistics
 from pathlib import Path
 
 from bench.timing import demo_database, timed
+from metrics.composite import evaluate_scheme
 from metrics.engine import MetricsEngine
-from metrics.rankings import evaluate_scheme, league_table, red_black_lists
+from metrics.league import league_table
+from metrics.redblack import red_black_lists
 from metrics.schemes import Scheme, SchemeKpi, schemes
 from store import Store
 

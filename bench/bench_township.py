@@ -24,7 +24,7 @@ from bench.timing import timed
 from ingest.bootstrap import create_demo_database
 from ingest.demo_townships import add_townships
 from metrics.engine import MetricsEngine
-from metrics.rankings import league_table
+from metrics.league import league_table
 from store import Store
 
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -25,19 +25,15 @@ import pandas as pd
 
 from metrics import apps as ma
 from metrics import problems as mp
+from metrics.comparison import comparison_trends, peer_position
+from metrics.composite import CompositeResult, evaluate_scheme
 from metrics.engine import KpiResult, MetricsEngine
 from metrics.forecast import FORECAST_COLUMNS, cutoff_of, year_end_forecasts
 from metrics.geography import PROVINCE, Geography, geography
+from metrics.league import league_table
 from metrics.periods import Period
-from metrics.rankings import (
-    CompositeResult,
-    Population,
-    comparison_trends,
-    evaluate_scheme,
-    league_table,
-    peer_position,
-    red_black_lists,
-)
+from metrics.rankings import Population
+from metrics.redblack import red_black_lists
 from metrics.schemes import ListRule, schemes
 from store.db import database_url as _database_url
 
@@ -133,7 +129,7 @@ def population_options(geo: Geography, on: dt.date, cities: bool = True, townshi
 def peer_options(geo: Geography, on: dt.date, allowed: frozenset[str] | None) -> list[str]:
     """The comparison's peer populations: all of them for the province; for a scoped reader only their
     scope's own group — their city's counties (auth.policy: no province, no peer group mixing other
-    cities). A county scope gets its city, whose in-scope part is the county itself (metrics.rankings)."""
+    cities). A county scope gets its city, whose in-scope part is the county itself (metrics.comparison)."""
     opts = population_options(geo, on, cities=False)
     if allowed is None:
         return opts

@@ -8,7 +8,7 @@ of the stored float — the very rounding `f"{v * 100:.1f}%"` does — so what i
 
 Large counts are written compactly (145.7万 / 1.46M), the unit chosen after rounding, so a value
 never prints as "10000.0万" or "1000.0k". This module sits below everything (no pandas in the
-printing half, no Streamlit, no strings table): `ui.fmt`, `pack.model` and `ingest.views` use it.
+printing half, no Streamlit, no strings table): `ui.fmt`, `pack.cells` and `ingest.views` use it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The shipped region outlines (data/geo/zj_<kind>.geojson): one reader for every map.
 
 The screens' maps (ui/maps.py, which rewinds rings for d3) and the meeting pack's vector map
-(pack/model.py, which projects and decimates them) both start from `read_boundaries`. Each call
+(pack/map_layout.py, which projects and decimates them) both start from `read_boundaries`. Each call
 returns a fresh feature collection, so one caller's in-place changes never reach the other; both
 callers cache what they derive. See scripts/build_boundaries.py for how the files are made.
 """

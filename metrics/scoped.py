@@ -14,8 +14,8 @@ import pandas as pd
 
 from metrics.access import Reader, Scope, filter_regions
 from metrics.engine import KpiResult, MetricsEngine
+from metrics.league import league_table
 from metrics.periods import Period
-from metrics.rankings import league_table
 
 __all__ = ["ScopedEngine", "check_regions", "filter_regions"]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from auth import audit
 from metrics.engine import EngineError, MetricsEngine
+from pack.cells import fmt_value
 from pack.export import FORMATS, deck_for, render, write
 from pack.freeze import (
     FreezeError,
@@ -27,7 +28,6 @@ from pack.freeze import (
     get_freeze,
     list_freezes,
 )
-from pack.model import fmt_value
 from store import Store
 from store.db import database_url
 

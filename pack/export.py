@@ -8,8 +8,9 @@ from pathlib import Path
 
 from metrics.engine import MetricsEngine
 from pack import pdf_export, pptx_export
+from pack.build import build_deck
+from pack.deck import Deck
 from pack.freeze import Freeze, get_freeze, record_pack_file
-from pack.model import Deck, build_deck
 
 FORMATS = ("pptx", "pdf")
 MIME = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",

@@ -22,9 +22,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 from metrics import problems as problem_lists
+from metrics.composite import evaluate_scheme
 from metrics.engine import EngineError, MetricsEngine
+from metrics.league import league_table
 from metrics.periods import Period
-from metrics.rankings import LIST_COLUMNS, RankingError, evaluate_scheme, for_download, league_table, red_black_lists
+from metrics.rankings import RankingError, for_download
+from metrics.redblack import LIST_COLUMNS, red_black_lists
 from sheets.safety import neutralise_frame
 from store.schema import import_batch, observation
 from store.schema_pack import freeze, freeze_item, pack_file

@@ -12,22 +12,10 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from pack.model import (
-    TONES,
-    Card,
-    Deck,
-    Slide,
-    Table,
-    county_shapes,
-    fit_size,
-    fit_table,
-    footnote_fit,
-    map_frame,
-    map_labels,
-    project,
-    tokens,
-    tr,
-)
+from pack.deck import TONES, Card, Deck, Slide, Table
+from pack.fitting import fit_size, fit_table, footnote_fit, tokens
+from pack.map_layout import county_shapes, map_frame, map_labels, project
+from pack.texts import tr
 
 FONT_DIR = Path(os.environ.get("COCKPIT_CJK_FONT_DIR", "/usr/share/fonts/opentype/noto"))
 FONT_FACE = 2  # Noto Sans CJK SC inside NotoSansCJK-*.ttc
@@ -71,7 +59,7 @@ class _Pdf(FPDF):
 
     def lines_of(self, text: str, w: float) -> list[str]:
         """Lines of `text` in width w with the current font: breaks only between tokens (words, numbers,
-        dates, CJK characters), as pack.model.fit_table assumes; a token wider than w alone is split."""
+        dates, CJK characters), as pack.fitting.fit_table assumes; a token wider than w alone is split."""
         out: list[str] = []
         for para in text.split("\n"):
             line, gap = "", ""

@@ -22,22 +22,10 @@ from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from pack.model import (
-    TONES,
-    Card,
-    Deck,
-    Slide,
-    Table,
-    county_shapes,
-    fit_size,
-    fit_table,
-    footnote_fit,
-    map_frame,
-    map_labels,
-    office_width,
-    project,
-    tr,
-)
+from pack.deck import TONES, Card, Deck, Slide, Table
+from pack.fitting import fit_size, fit_table, footnote_fit, office_width
+from pack.map_layout import county_shapes, map_frame, map_labels, project
+from pack.texts import tr
 
 LATIN, EA = "Arial", "Microsoft YaHei"
 EMU_PT = 12700

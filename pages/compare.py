@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from metrics.access import population_options
+from metrics.comparison import resolve_counties
 from metrics.geography import PROVINCE
-from metrics.rankings import RankingError, resolve_counties
+from metrics.rankings import RankingError
 from ui import auth, data, downloads, refusals, urlstate
+from ui import compare_charts as charts
 from ui import components as c
-from ui import league as lg
+from ui import rank_frames as rf
+from ui import rank_widgets as rw
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
 from ui.shell import header
@@ -34,7 +38,7 @@ def add_group() -> None:
     group = st.session_state.get("cmp_add")
     if group:
         cur = list(st.session_state.get("counties") or [])
-        st.session_state["counties"] = list(dict.fromkeys(cur + lg.population_counties(group, geo, ctx.period.end)))
+        st.session_state["counties"] = list(dict.fromkeys(cur + rw.population_counties(group, geo, ctx.period.end)))
 
 
 ctx = get_ctx()
@@ -58,7 +62,7 @@ default_kpis = [x for x in rankable if cat.kpi(x).format == "percent"][:MAX_DEFA
 
 a, b, cc = st.columns([6, 2, 1], vertical_alignment="bottom")
 with a:
-    chosen = lg.multi_select(
+    chosen = rw.multi_select(
         t("rankings_cmp_counties", lang), counties, "counties", default=geo.counties_of(home)[:3], expand=expand,
         format_func=lambda x: f"{geo.get(x).name(lang)} · {geo.get(geo.city_of(x)).name(lang)}",
         placeholder=t("rankings_cmp_pick", lang),
@@ -66,25 +70,25 @@ with a:
 groups = read.groups(ctx.period.end)
 with b:
     st.selectbox(t("rankings_cmp_add", lang), groups, key="cmp_add",
-                 format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
+                 format_func=lambda s: rw.population_label(s, geo, lang, ctx.period.end))
 with cc:
     st.button(t("rankings_cmp_add_btn", lang), on_click=add_group, key="cmp_add_btn", icon=":material/add:",
               width="stretch")
 d, e, f = st.columns([6, 2, 1], vertical_alignment="bottom")
 with d:
-    kpis = lg.multi_select(t("rankings_cmp_kpis", lang), rankable, "kpis", default=default_kpis,
+    kpis = rw.multi_select(t("rankings_cmp_kpis", lang), rankable, "kpis", default=default_kpis,
                            format_func=lambda x: cat.kpi(x).name(lang), placeholder=t("rankings_cmp_pick", lang))
 with e:
     popts = read.peer_options(ctx.period.end)  # a scoped user: their own group only
     asked = st.query_params.get("peers")
-    if asked and asked not in popts and asked in lg.population_options(geo, ctx.period.end, cities=True):
+    if asked and asked not in popts and asked in population_options(geo, ctx.period.end, cities=True):
         me = auth.current_quiet()
         refusals.deny(me, f"peers={asked}", "peer population outside scope",
-                      t("auth_refused", lang, what=lg.population_label(asked, geo, lang, ctx.period.end),
+                      t("auth_refused", lang, what=rw.population_label(asked, geo, lang, ctx.period.end),
                         scope=auth.scope_name(me.scope_code, lang) if me else "-"))
         del st.query_params["peers"]
     peers = urlstate.select(t("rankings_cmp_peers", lang), popts,
-                            "peers", format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
+                            "peers", format_func=lambda s: rw.population_label(s, geo, lang, ctx.period.end))
 with f:
     mode = urlstate.select(t("rankings_cmp_mode", lang), ["index", "value"], "mode", widget="segmented",
                            format_func=lambda m: t(f"rankings_mode_{m}", lang))
@@ -92,33 +96,33 @@ with f:
 if not chosen or not kpis:
     st.info(t("rankings_cmp_pick", lang))
     st.stop()
-peer_label = lg.population_label(peers, geo, lang, ctx.period.end)
-short = lg.population_short(peers, geo, lang)
+peer_label = rw.population_label(peers, geo, lang, ctx.period.end)
+short = rw.population_short(peers, geo, lang)
 try:
-    tr = lg.trends(chosen, kpis, period, peers)
-    pos = lg.position(chosen, kpis, period, peers)
+    tr = read.comparison(chosen, kpis, period, peers)
+    pos = read.position(chosen, kpis, period, peers)
 except RankingError as exc:
     st.warning(str(exc))
     st.stop()
 
 st.markdown(f"**{t('rankings_cmp_trend', lang)}** · {t(f'rankings_mode_{mode}_tip', lang)}")
-st.plotly_chart(lg.trend_figure(tr, chosen, kpis, cat, geo, lang, mode == "index", short), width="stretch",
+st.plotly_chart(charts.trend_figure(tr, chosen, kpis, cat, geo, lang, mode == "index", short), width="stretch",
                 config={"displayModeBar": False}, key="cmp_trend")
-downloads.buttons(lg.trends_indexed(tr), f"{t('nav_compare', lang)}_trend_{period}", lang, "dl_cmp_trend")
+downloads.buttons(charts.trends_indexed(tr), f"{t('nav_compare', lang)}_trend_{period}", lang, "dl_cmp_trend")
 
 left, right = st.columns(2, gap="medium")
 with left:
     st.markdown(f"**{t('rankings_cmp_profile', lang)}**")
     st.caption(t("rankings_cmp_profile_tip", lang, peers=peer_label))
-    st.plotly_chart(lg.profile_figure(pos, chosen, kpis, cat, geo, lang, short), width="stretch",
+    st.plotly_chart(charts.profile_figure(pos, chosen, kpis, cat, geo, lang, short), width="stretch",
                     config={"displayModeBar": False}, key="cmp_profile")
-    downloads.buttons(pos.assign(better_percentile=lg.better_percentile(pos)),
+    downloads.buttons(pos.assign(better_percentile=charts.better_percentile(pos)),
                       f"{t('nav_compare', lang)}_profile_{period}", lang, "dl_cmp_profile")
 with right:
     st.markdown(f"**{t('rankings_cmp_dist', lang)}**")
     st.caption(t("rankings_cmp_dist_tip", lang, peers=peer_label))
-    values = lg.peer_values(bulk, kpis, lg.population_counties(peers, geo, ctx.period.end))
-    st.plotly_chart(lg.distribution_figure(values, pos, chosen, kpis, cat, geo, lang, short), width="stretch",
+    values = charts.peer_values(bulk, kpis, rw.population_counties(peers, geo, ctx.period.end))
+    st.plotly_chart(charts.distribution_figure(values, pos, chosen, kpis, cat, geo, lang, short), width="stretch",
                     config={"displayModeBar": False}, key="cmp_dist")
     downloads.buttons(values.assign(name_zh=[geo.get(r).name_zh for r in values["region"]],
                                     name_en=[geo.get(r).name_en for r in values["region"]]),
@@ -126,6 +130,6 @@ with right:
 
 st.markdown(f"**{t('rankings_cmp_z', lang)}**")
 st.caption(t("rankings_cmp_z_tip", lang, peers=peer_label))
-z = lg.z_table(pos, chosen, kpis, cat, geo, lang)
-st.dataframe(lg.styled(z), hide_index=True, width="stretch", key="cmp_z")
+z = charts.z_table(pos, chosen, kpis, cat, geo, lang)
+st.dataframe(rf.styled(z), hide_index=True, width="stretch", key="cmp_z")
 downloads.buttons(pos, f"{t('nav_compare', lang)}_z_{period}", lang, "dl_cmp_z")

@@ -10,6 +10,7 @@ import streamlit as st
 from auth import audit, policy
 from metrics.geography import PROVINCE
 from metrics.periods import Period
+from pack.cells import fmt_value
 from pack.export import MIME, render
 from pack.freeze import (
     FreezeError,
@@ -20,7 +21,6 @@ from pack.freeze import (
     get_freeze,
     list_freezes,
 )
-from pack.model import fmt_value
 from ui import auth, data, present
 from ui.i18n import t
 from ui.shell import ctx as get_ctx

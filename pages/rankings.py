@@ -1,13 +1,15 @@
 """赛马晾晒: KPI league tables, composite evaluations and red/black lists, one view at a time.
 
 The view, KPI, population, scheme and every option live in the URL, so a shared link reproduces
-the table. Numbers come from metrics.rankings through the read boundary; this file only lays out.
+the table. Numbers come from metrics.league, metrics.composite and metrics.redblack through the read
+boundary; this file only lays out.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from metrics.access import apply_overrides, population_level
 from metrics.geography import PROVINCE
 from metrics.rankings import RankingError
 from metrics.schemes import schemes
@@ -15,7 +17,11 @@ from ui import components as c
 from ui import data, downloads, urlstate
 from ui import followup_view as fv
 from ui import forecast_view as fcv
-from ui import league as lg
+from ui import league_view as lv
+from ui import lists_view as lsv
+from ui import rank_frames as rf
+from ui import rank_widgets as rw
+from ui import scheme_view as sv
 from ui import township_view as tv
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
@@ -32,9 +38,9 @@ def population_picker(key: str = "pop", cities: bool = True, kpi: str | None = N
     """Who is raced; townships are offered for a KPI measured per township when there are figures."""
     towns = kpi is not None and kpi in read.engine.township_kpis() and tv.has_figures(period)
     opts = read.populations(ctx.period.end, cities, towns)  # a scoped user ranks within their scope
-    default = lg.default_population(ctx.scope)
+    default = rw.default_population(ctx.scope)
     return urlstate.select(t("rankings_population", lang), opts, key, default=default if default in opts else opts[0],
-                           format_func=lambda s: lg.population_label(s, geo, lang, ctx.period.end))
+                           format_func=lambda s: rw.population_label(s, geo, lang, ctx.period.end))
 
 
 def kpi_view() -> None:
@@ -51,30 +57,30 @@ def kpi_view() -> None:
     with d:
         if k.kind == "ratio":
             base = k.min_denominator
-            mind = lg.number_param(t("rankings_min_den", lang), "mind", max_value=1e12,
+            mind = rw.number_param(t("rankings_min_den", lang), "mind", max_value=1e12,
                                    placeholder=f"{base:g}" if base else "—",
                                    help=t("rankings_min_den_help", lang, n=f"{base:g}" if base else "—"))
     try:
-        table = lg.league(kpi, period, pop, small, mind)
+        table = read.league(kpi, period, pop, small, mind)
     except RankingError as exc:
         st.warning(str(exc))
         return
-    level = lg.population_level(pop)
-    view = lg.league_view(table, k, lang, params, level, small == "flag", geo)
+    level = population_level(pop)
+    view = lv.league_view(table, k, lang, params, level, small == "flag", geo)
     direction = t(f"rankings_dir_{k.direction}", lang)
     floor = mind if mind is not None else k.min_denominator
     st.markdown(
-        f"**{k.name(lang)}** · {lg.population_label(pop, geo, lang, ctx.period.end)} · {period} · {direction}"
+        f"**{k.name(lang)}** · {rw.population_label(pop, geo, lang, ctx.period.end)} · {period} · {direction}"
         + (f" · {t('rankings_floor', lang, n=f'{floor:g}')}" if floor else "")
     )
-    st.caption(lg.league_summary(table, k, lang))
+    st.caption(lv.league_summary(table, k, lang))
     if level == "township":
         st.caption(t("township_demo_note", lang))
     cols = view.columns
     cfg = {
         cols["rank"]: st.column_config.NumberColumn(format="%d", width=60),
         cols["change"]: st.column_config.TextColumn(width=60, help=t("rankings_change_help", lang)),
-        cols["region"]: st.column_config.LinkColumn(display_text=lg.LINK_TEXT, help=t("open_profile", lang),
+        cols["region"]: st.column_config.LinkColumn(display_text=rf.LINK_TEXT, help=t("open_profile", lang),
                                                     width="medium"),
         cols["gap"]: st.column_config.NumberColumn(help=t("rankings_gap_help", lang)),
         cols["trend"]: st.column_config.LineChartColumn(width="small"),
@@ -84,9 +90,9 @@ def kpi_view() -> None:
     if view.n_ranked:  # 批示督办: a ◆ column; selecting a row offers 批示 on that region's figure
         ranked_regions = table.loc[table["standing"] == "ranked", "region"].tolist()
         marks = fv.markers(kpis=[kpi], regions=ranked_regions)
-        shown = lg.with_markers(view.ranked, [fv.marker_text(marks[(kpi, r)], lang) if (kpi, r) in marks else ""
+        shown = rf.with_markers(view.ranked, [fv.marker_text(marks[(kpi, r)], lang) if (kpi, r) in marks else ""
                                               for r in ranked_regions], t("followup_col_marker", lang), cols["region"])
-        ev = st.dataframe(lg.styled(shown), hide_index=True, width="stretch", column_config=cfg,
+        ev = st.dataframe(rf.styled(shown), hide_index=True, width="stretch", column_config=cfg,
                           height=table_height(view.n_ranked), key="league_ranked", on_select="rerun",
                           selection_mode="single-row")
         picked = ev.selection.rows if ev else []
@@ -97,18 +103,18 @@ def kpi_view() -> None:
     if view.n_small:
         st.markdown(f"**{t('rankings_small_title', lang, n=view.n_small)}**")
         st.caption(t("rankings_small_caption", lang))
-        st.dataframe(lg.styled(view.small), hide_index=True, width="stretch", column_config=cfg,
+        st.dataframe(rf.styled(view.small), hide_index=True, width="stretch", column_config=cfg,
                      height=table_height(view.n_small, 320), key="league_small")
     if view.n_others:
         st.markdown(f"**{t('rankings_others_title', lang, n=view.n_others)}**")
         st.caption(t("rankings_others_caption", lang))
-        st.dataframe(lg.styled(view.others), hide_index=True, width="stretch", column_config=cfg,
+        st.dataframe(rf.styled(view.others), hide_index=True, width="stretch", column_config=cfg,
                      height=table_height(view.n_others, 320), key="league_others")
     downloads.buttons(table, f"{t('nav_rankings', lang)}_{kpi}_{pop}_{period}", lang, "dl_league")
     if level == "township":  # forecasts are made for the province, cities and counties
         return
     # 达标风险: the population's regions below a 50% chance of meeting the year-end target
-    fcv.risk_section(ctx, k, geo.cities if pop == "cities" else lg.population_counties(pop, geo, ctx.period.end), level)
+    fcv.risk_section(ctx, k, geo.cities if pop == "cities" else rw.population_counties(pop, geo, ctx.period.end), level)
 
 
 def scheme_view() -> None:
@@ -120,11 +126,11 @@ def scheme_view() -> None:
     with b:
         pop = population_picker()
     try:
-        res = lg.scheme(code, period, pop)
+        res = read.scheme(code, period, pop)
     except RankingError as exc:
         st.warning(str(exc))
         return
-    st.caption(lg.scheme_caption(res, lang))
+    st.caption(sv.scheme_caption(res, lang))
     s = res.scheme
     st.caption(t("rankings_recipe_note", lang, name=s.label(lang), z=f"{s.tiers.separation:g}",
                  note=(s.recipe_note_en if lang == "en" else s.recipe_note_zh)))
@@ -133,25 +139,25 @@ def scheme_view() -> None:
         st.caption(t("rankings_left_out", lang, kpis=("、" if lang == "zh" else ", ").join(
             cat.kpi(k).name(lang) for k in left_out)))
     with st.expander(t("rankings_weights", lang)):
-        st.dataframe(lg.scheme_weights(res, cat, lang), hide_index=True, width="stretch")
+        st.dataframe(sv.scheme_weights(res, cat, lang), hide_index=True, width="stretch")
     level = "city" if pop == "cities" else "county"
-    scored, unscored = lg.scheme_view(res, cat, geo, lang, params, level)
+    scored, unscored = sv.scheme_view(res, cat, geo, lang, params, level)
     left, right = st.columns([5, 3], gap="medium")
     with left:
-        st.markdown(f"**{res.scheme.label(lang)}** · {lg.population_label(pop, geo, lang, ctx.period.end)} · {period}")
+        st.markdown(f"**{res.scheme.label(lang)}** · {rw.population_label(pop, geo, lang, ctx.period.end)} · {period}")
         cfg = {
             t("rank", lang): st.column_config.NumberColumn(format="%d", width=60),
             t("rankings_change", lang): st.column_config.TextColumn(width=60, help=t("rankings_change_help", lang)),
-            t("region", lang): st.column_config.LinkColumn(display_text=lg.LINK_TEXT, help=t("open_profile", lang)),
+            t("region", lang): st.column_config.LinkColumn(display_text=rf.LINK_TEXT, help=t("open_profile", lang)),
         }
         if len(scored.df):
-            st.dataframe(lg.styled(scored), hide_index=True, width="stretch", column_config=cfg,
+            st.dataframe(rf.styled(scored), hide_index=True, width="stretch", column_config=cfg,
                          height=table_height(len(scored.df), 560), key="scheme_scores")
         else:
             st.info(t("no_ranking", lang))
         if len(unscored.df):
             st.markdown(f"**{t('rankings_unscored_title', lang, n=len(unscored.df))}**")
-            st.dataframe(lg.styled(unscored), hide_index=True, width="stretch", column_config=cfg,
+            st.dataframe(rf.styled(unscored), hide_index=True, width="stretch", column_config=cfg,
                          height=table_height(len(unscored.df), 240), key="scheme_unscored")
         downloads.buttons(res.scores, f"{res.scheme.name(lang)}_{pop}_{period}", lang, "dl_scheme")
     with right:
@@ -167,8 +173,8 @@ def scheme_view() -> None:
                   rank=int(row["rank"]), of=int(row["rank_of"]), tier=row["tier_en" if lang == "en" else "tier_zh"])
         st.markdown(f"**{title}**")
         st.caption(t("rankings_breakdown_caption", lang))
-        bd = lg.breakdown_frame(res, region, cat, lang)
-        st.plotly_chart(lg.breakdown_figure(bd, cat, lang), width="stretch", config={"displayModeBar": False},
+        bd = sv.breakdown_frame(res, region, cat, lang)
+        st.plotly_chart(sv.breakdown_figure(bd, cat, lang), width="stretch", config={"displayModeBar": False},
                         key="breakdown")
         if geo.get(region).level == "county":
             st.page_link(c.COUNTY, label=t("open_profile", lang) + f" · {names[region]}",
@@ -181,14 +187,14 @@ def lists_view() -> None:
     with st.expander(t("rankings_rule_params", lang), expanded=any(p in st.query_params for p in ("n", "k", "m"))):
         a, b, cc = st.columns(3)
         with a:
-            n = lg.number_param(t("rankings_param_n", lang), "n", min_value=1, placeholder=t("rankings_as_set", lang))
+            n = rw.number_param(t("rankings_param_n", lang), "n", min_value=1, placeholder=t("rankings_as_set", lang))
         with b:
-            k = lg.number_param(t("rankings_param_k", lang), "k", min_value=1, placeholder=t("rankings_as_set", lang))
+            k = rw.number_param(t("rankings_param_k", lang), "k", min_value=1, placeholder=t("rankings_as_set", lang))
         with cc:
-            m = lg.number_param(t("rankings_param_m", lang), "m", min_value=1, placeholder=t("rankings_as_set", lang))
+            m = rw.number_param(t("rankings_param_m", lang), "m", min_value=1, placeholder=t("rankings_as_set", lang))
         st.caption(t("rankings_rule_params_help", lang))
     try:
-        entries = lg.lists(period, n, k, m)
+        entries = read.lists(period, n, k, m)
     except RankingError as exc:
         st.warning(str(exc))
         return
@@ -196,7 +202,7 @@ def lists_view() -> None:
         keep = set(geo.counties_of(ctx.scope)) | {ctx.scope}
         entries = entries[entries["region"].isin(keep)]
         st.caption(t("rankings_scope_filter", lang, scope=geo.get(ctx.scope).name(lang)))
-    rules = lg.apply_overrides(book.lists, n, k, m)
+    rules = apply_overrides(book.lists, n, k, m)
     for board in ("red", "black"):
         colour, bg = ("#fecaca", "#7f1d1d") if board == "red" else ("#e2e8f0", "#020617")
         n_entries = int((entries["board"] == board).sum())
@@ -208,15 +214,15 @@ def lists_view() -> None:
             if r.board != board:
                 continue
             e = entries[entries["rule_code"] == r.code]
-            st.markdown(f"**{lg.rule_title(r, cat, book, lang)}** · {len(e)}")
+            st.markdown(f"**{lsv.rule_title(r, cat, book, lang)}** · {len(e)}")
             if e.empty:
                 st.caption(t("rankings_list_empty", lang))
                 continue
             st.dataframe(
-                lg.list_frame(e, geo, lang, params), hide_index=True, width="stretch",
+                lsv.list_frame(e, geo, lang, params), hide_index=True, width="stretch",
                 height=table_height(len(e), 320), key=f"list_{r.code}",
                 column_config={
-                    t("region", lang): st.column_config.LinkColumn(display_text=lg.LINK_TEXT, width=140,
+                    t("region", lang): st.column_config.LinkColumn(display_text=rf.LINK_TEXT, width=140,
                                                                    help=t("open_profile", lang)),
                     t("rankings_city", lang): st.column_config.TextColumn(width=90),
                     t("rankings_reason", lang): st.column_config.TextColumn(width="large"),

@@ -26,9 +26,9 @@ def pack_after_freeze(store: Store, folder: Path | None = None, langs: tuple[str
     # loaded when a pack is due, not at start: the deck libraries (python-pptx, fpdf2) would slow the
     # scheduler's start and every health check, which imports the scheduler's job table
     from metrics.engine import MetricsEngine
+    from pack.build import build_deck
     from pack.export import FORMATS, render, write
     from pack.freeze import unpacked_freezes
-    from pack.model import build_deck
 
     todo = unpacked_freezes(store.engine)
     if not todo:

@@ -295,7 +295,8 @@ def test_a_change_that_prints_as_zero_is_flat():
 def test_overview_best_and_worst_five_agree_with_the_league_table_on_every_rank(demo):
     """The overview's 前五/后五 read the engine's bulk ranks, the 赛马 page the league table: for every
     rankable KPI, each county holds the same rank (and the same "of") in both, ties included."""
-    from metrics.rankings import RankingError, league_table
+    from metrics.league import league_table
+    from metrics.rankings import RankingError
 
     eng, p, bulk, prev = demo
     compared = 0

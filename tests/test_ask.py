@@ -16,8 +16,8 @@ from metrics.ask import Answer, Clarification, Query, ask, parse
 from metrics.ask.parser import normalise
 from metrics.catalogue import CATALOGUE_PATH, CatalogueError, catalogue, parse_catalogue
 from metrics.engine import MetricsEngine
+from metrics.league import league_table
 from metrics.periods import Period
-from metrics.rankings import league_table
 from store import Store
 
 CORPUS = Path(__file__).resolve().parent / "ask_corpus.yaml"

@@ -74,7 +74,7 @@ def test_league_tables(app_url, page):  # noqa: F811
 def _scheme_kpis_scored(tmp_path_factory, region: str) -> int:
     """How many of the default scheme's KPIs score `region` (KPIs too thin that month are left out)."""
     from metrics import open_engine
-    from metrics.rankings import evaluate_scheme
+    from metrics.composite import evaluate_scheme
     from metrics.schemes import schemes
     from tests.app_helpers import demo_db_url
 

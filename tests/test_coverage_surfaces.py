@@ -10,10 +10,11 @@ import pytest
 from ingest.bootstrap import create_demo_database
 from metrics import cli
 from metrics.engine import MetricsEngine
-from metrics.rankings import league_table
+from metrics.league import league_table
 from pack import __main__ as pack_cli
+from pack.build import build_deck
+from pack.deck import slide_text
 from pack.freeze import IncompleteFreeze, coverage_of, freeze_period, frozen_tables
-from pack.model import build_deck, slide_text
 from store import Store
 
 TODAY = dt.date(2021, 5, 6)  # March is the latest month (due 04-15); April is being reported (due 05-15)
@@ -54,7 +55,7 @@ def test_tile(eng):
 
 
 def test_league_table(eng):
-    from ui.league import league_summary
+    from ui.league_view import league_summary
 
     k = eng.catalogue.kpi(KPI)
     table = league_table(eng, KPI, "2021-04", "counties", trend_months=0)

@@ -21,8 +21,8 @@ from metrics import open_engine
 from metrics import problems as mp
 from metrics.catalogue import catalogue
 from metrics.geography import PROVINCE, geography
+from metrics.league import league_table
 from metrics.periods import Period
-from metrics.rankings import league_table
 from pack.freeze import pack_tables
 
 CAT, GEO = catalogue(), geography()

@@ -272,7 +272,7 @@ def test_ratio_uses_only_regions_that_reported_numerator_and_denominator(store, 
 
 
 def test_a_zero_denominator_reported_in_full_is_no_cases_not_a_missing_report(store, eng):
-    from metrics.rankings import standings
+    from metrics.league import standings
 
     # every 杭州 county files; 330105 had nothing fall due (0 of 0)
     rows = [(r, m, JAN, v) for r in eng.geo.counties_of("330100") for m, v in (("flow_m", 45), ("base_m", 50))]

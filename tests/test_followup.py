@@ -200,7 +200,8 @@ def test_refused_step_leaves_no_trace(store):
 def test_meeting_pack_slide_lists_overdue_items_as_they_stood(store):
     """The pack's 批示督办 slide: open items, escalated and overdue first; a frozen moment stays frozen."""
     from metrics.geography import geography
-    from pack.model import _followup_slide, slide_text
+    from pack.build import _followup_slide
+    from pack.deck import slide_text
 
     eng = engine_for(store, CAT)
     fig = fs.figure_of(eng, "k_ratio", "330102", "2026-09")

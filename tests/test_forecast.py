@@ -299,8 +299,9 @@ def test_engine_forecast_matches_the_frame_method(scratch):
 
 
 def test_pack_has_the_forecast_slide_and_a_frozen_one_does_not_move(scratch):
+    from pack.build import build_deck
+    from pack.deck import slide_text
     from pack.freeze import freeze_period
-    from pack.model import build_deck, slide_text
 
     store, eng, counties = scratch["store"], scratch["eng"], scratch["counties"]
     fz = freeze_period(eng, "2026-10", user="测试", known_at=dt.datetime(2026, 11, 17, 9), force=True)  # some counties short

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 from ingest.views import fmt_value as data_page_value
-from metrics import formats, rankings
+from metrics import access, formats, rankings, redblack
 from metrics.catalogue import catalogue
 from metrics.formats import publish_one, value
 from metrics.geography import geography
 from metrics.geometry import read_boundaries
-from pack.model import county_shapes
-from pack.model import fmt_value as pack_value
+from pack.cells import fmt_value as pack_value
+from pack.map_layout import county_shapes
 from tests.helpers import small_catalogue
-from ui import fmt, league, maps
+from ui import fmt, maps, rank_widgets
 
 CAT, GEO = catalogue(), geography()
 PCT, COUNT, DEC = CAT.kpi("online_handling_rate"), CAT.kpi("zlb_dau"), CAT.kpi("share_approval_time")
@@ -33,7 +33,7 @@ def test_screen_pack_and_summary_print_the_same(kpi, lang):
         shown = value(v, kpi, lang)
         assert fmt.value(v, kpi, lang) == pack_value(v, kpi, lang) == shown
         assert fmt.number(v, kpi, lang) == value(v, kpi, lang, unit=False)
-        assert rankings.format_value(kpi, v) == value(v, kpi, unit=False, short=False)
+        assert redblack.format_value(kpi, v) == value(v, kpi, unit=False, short=False)
 
 
 def test_examples_in_both_languages():
@@ -66,8 +66,8 @@ def test_an_integer_kpi_shows_whole_units_everywhere():
     cat = small_catalogue()
     k = next(k for k in cat.kpis if k.format == "integer")
     assert k.decimals == 1  # the catalogue's default, not written for this KPI
-    assert fmt.value(10, k, "zh") == f"10{k.unit_zh}" and rankings.format_value(k, 10) == "10"
-    assert rankings.format_value(k, 10.4, extra=1) == "10.4"  # a streak's steps may still ask for more
+    assert fmt.value(10, k, "zh") == f"10{k.unit_zh}" and redblack.format_value(k, 10) == "10"
+    assert redblack.format_value(k, 10.4, extra=1) == "10.4"  # a streak's steps may still ask for more
     assert publish_one(10.4, "integer", 1) == 10.0  # judged on the whole number it shows
 
 
@@ -92,10 +92,10 @@ def test_screens_and_pack_draw_the_same_regions_from_one_reader():
 # -- one population parser -------------------------------------------------------------------------
 def test_the_screens_read_populations_with_metrics_population():
     on = dt.date(2022, 3, 31)
-    for spec in league.population_options(GEO, on, townships=True):
+    for spec in access.population_options(GEO, on, townships=True):
         pop = rankings.Population.parse(spec, GEO)
-        assert league.population_level(spec) == pop.level
+        assert access.population_level(spec) == pop.level
         if pop.kind in ("counties", "city", "group"):
-            assert league.population_counties(spec, GEO, on) == pop.regions(GEO, on)
+            assert rank_widgets.population_counties(spec, GEO, on) == pop.regions(GEO, on)
     with pytest.raises(rankings.RankingError):
-        league.population_level("city:999999")
+        access.population_level("city:999999")

@@ -106,8 +106,9 @@ def test_headline_figures_in_pptx_and_pdf_equal_the_cli(url, monkeypatch, capsys
     import json
 
     from metrics import cli
+    from pack.build import build_deck
+    from pack.cells import fmt_value
     from pack.export import render
-    from pack.model import build_deck, fmt_value
     from tests.helpers import pdf_text, pptx_text
 
     store = Store(url)

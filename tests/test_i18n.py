@@ -100,14 +100,15 @@ def test_a_key_is_defined_once_across_areas() -> None:
 def test_the_scheduler_and_the_pack_do_not_import_the_app() -> None:
     """Low layers never import ui/, pages/ or Streamlit (the scheduler's pack job builds decks headless)."""
     code = ("import sys\n"
-            "import scheduler.__main__, scheduler.pack_job, pack.model, pack.export, ingest.__main__, metrics.cli\n"
+            "import scheduler.__main__, scheduler.pack_job, pack.build, pack.export, ingest.__main__, metrics.cli\n"
             "import store, auth, followup.service\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('ui', 'pages', 'streamlit', 'deploy'))\n"
             "assert not bad, bad\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.returncode == 0, out.stderr
-    out = subprocess.run([sys.executable, "-c", "import sys, metrics.cli, metrics.rankings, metrics.summary, "
+    out = subprocess.run([sys.executable, "-c", "import sys, metrics.cli, metrics.rankings, metrics.league, "
+                          "metrics.composite, metrics.redblack, metrics.comparison, metrics.summary, "
                           "metrics.forecast\nassert not [m for m in sys.modules if m.split('.')[0] == 'ingest']"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))

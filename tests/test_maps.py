@@ -13,8 +13,8 @@ import pytest
 
 from auth.accounts import User
 from metrics import open_engine
+from metrics.league import league_table
 from metrics.periods import Period
-from metrics.rankings import league_table
 from tests.app_helpers import demo_db_url, html_text, run
 from ui import fmt, maps
 from ui.texts import maps as texts

@@ -19,9 +19,10 @@ from metrics.geography import PROVINCE
 from metrics.periods import Period
 from pack import __main__ as cli
 from pack import texts
+from pack.build import build_deck
+from pack.deck import slide_text
 from pack.export import deck_for, render
 from pack.freeze import changed_since_freeze, freeze_period, frozen_tables, get_freeze, pack_files
-from pack.model import build_deck, slide_text
 from scheduler.pack_job import pack_after_freeze
 from store import Batch, Store
 from store.schema import observation

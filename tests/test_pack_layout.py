@@ -18,10 +18,10 @@ import pytest
 
 from ingest.bootstrap import create_demo_database
 from metrics.engine import MetricsEngine
-from pack import model
+from pack import fitting
+from pack.build import build_deck
 from pack.export import render
 from pack.freeze import freeze_period
-from pack.model import build_deck
 from store import Store
 from tests.conftest import REQUIRE_SERVERS
 
@@ -58,7 +58,7 @@ def rendered(tmp_path_factory) -> dict[tuple[str, str, str], bytes]:
     eng = MetricsEngine(Store(url), today=TODAY)
     assert eng.latest_month().label == "2022-10"
     out: dict[tuple[str, str, str], bytes] = {}
-    model.fit_fallbacks.clear()
+    fitting.fit_fallbacks.clear()
     for period in {p for p, _ in CASES}:
         fz = freeze_period(eng, period, user="layout", known_at=RUN, force=True)
         for lang in ("zh", "en"):
@@ -66,7 +66,7 @@ def rendered(tmp_path_factory) -> dict[tuple[str, str, str], bytes]:
             (work / f"{period}-{lang}.pptx").write_bytes(render(deck, "pptx").data)
             out[(period, lang, "pdf")] = render(deck, "pdf").data
     # every table kept its figures on one line and its words whole at a readable size
-    assert model.fit_fallbacks == [], model.fit_fallbacks
+    assert fitting.fit_fallbacks == [], fitting.fit_fallbacks
     profile = work / "lo-profile"  # a private profile: a shared one's lock makes a second instance exit silently
     res = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                           "--convert-to", "pdf", "--outdir", str(work / "lo"), *sorted(map(str, work.glob("*.pptx")))],

@@ -19,8 +19,8 @@ from metrics.evaluate import (
     rank_within,
     status,
 )
-from metrics.rankings import competition_rank as rankings_rank
-from metrics.rankings import standings
+from metrics.league import competition_rank as rankings_rank
+from metrics.league import standings
 from store import Batch
 from tests.helpers import _kpi, _measure, clear, scratch_store
 from ui import fmt
@@ -213,7 +213,7 @@ def test_tiles_and_definitions_say_plan_or_working_target():
 
 # -- lists judged on the published figure ---------------------------------------------------------
 def test_black_list_never_lists_a_month_that_shows_its_target(tmp_path):
-    from metrics.rankings import red_black_lists
+    from metrics.redblack import red_black_lists
     from tests.helpers import engine_for, rank_catalogue, scheme_book
 
     store = scratch_store(f"sqlite:///{tmp_path / 'bl.sqlite'}")
@@ -272,7 +272,7 @@ def test_many_headlines_off_target_take_four_lines_not_ten():
 
 
 def test_meeting_pack_card_shows_pace_for_a_count():
-    from pack.model import _cards
+    from pack.build import _cards
 
     rows = []
     for k in CAT.headline_kpis():

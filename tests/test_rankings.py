@@ -13,21 +13,12 @@ import math
 import pandas as pd
 import pytest
 
+from metrics.comparison import comparison_trends, peer_position
+from metrics.composite import evaluate_scheme, score_scheme
 from metrics.engine import MetricsEngine
-from metrics.rankings import (
-    Population,
-    RankingError,
-    comparison_trends,
-    competition_rank,
-    evaluate_scheme,
-    for_download,
-    league_table,
-    peer_position,
-    rank_change,
-    red_black_lists,
-    score_scheme,
-    wilson_interval,
-)
+from metrics.league import competition_rank, league_table, wilson_interval
+from metrics.rankings import Population, RankingError, for_download, rank_change
+from metrics.redblack import red_black_lists
 from metrics.schemes import SCHEMES_PATH, SchemeError, load_schemes, parse_schemes
 from store import Batch
 from tests.helpers import clear, engine_for, rank_catalogue, scheme_book, scratch_store
@@ -259,7 +250,7 @@ def test_zscore_scores_by_hand():
 
 def test_breakdown_shows_what_pulled_the_score_up_or_down():
     sc, comp = scores("attainment", cap=1.2)
-    from metrics.rankings import CompositeResult
+    from metrics.composite import CompositeResult
 
     res = CompositeResult(scheme("attainment"), "2023-01", "counties", sc.reset_index(), comp)
     bd = res.breakdown(A)

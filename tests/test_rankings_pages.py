@@ -1,5 +1,6 @@
 """AppTest tests of the 赛马晾晒 pages (league tables, composite evaluation, red/black lists, county
-comparison) on the shared short-history demo database, plus the page-shaping helpers of ui.league.
+comparison) on the shared short-history demo database, plus the page-shaping helpers of ui (rank_widgets,
+rank_frames, compare_charts).
 
 The ranking semantics themselves are tested in test_rankings.py; here: every view renders, in both
 languages and for each kind of population, non-reporters are listed and never ranked, the links
@@ -16,10 +17,14 @@ import re
 import numpy as np
 import pandas as pd
 
+from metrics.access import apply_overrides, population_options
 from metrics.geography import geography
 from metrics.schemes import schemes
 from tests.app_helpers import OVERDUE, run
-from ui import league as lg
+from ui import compare_charts as cmp
+from ui import fmt
+from ui import rank_frames as rf
+from ui import rank_widgets as rw
 
 RANKINGS, COMPARE = "pages/rankings.py", "pages/compare.py"
 GEO = geography()
@@ -61,7 +66,7 @@ def test_league_table_default(app_db, use_db):  # noqa: F811
     assert not set(OVERDUE) & set(link_codes(ranked, "地区"))
     # each row links to the county profile for the same period; the name shows through the fragment
     first = ranked["地区"].iloc[0]
-    assert first.startswith("county?") and "period=2022-03" in first and re.search(lg.LINK_TEXT, first)
+    assert first.startswith("county?") and "period=2022-03" in first and re.search(rf.LINK_TEXT, first)
     assert {c[0] for c in ranked["名次变化"] if c} <= {"▲", "▼", "—", "新"}
     assert all(len(x) >= 10 for x in ranked["近12月"])  # sparkline data (12 months, gaps dropped)
     assert "参与排名 88/90" in " ".join(c.value for c in at.caption)
@@ -280,46 +285,46 @@ def test_pages_on_an_empty_database(empty_db, use_db):  # noqa: F811
         assert at.info and not at.dataframe
 
 
-# -- ui.league helpers --------------------------------------------------------------------------
+# -- the pages' ui helpers --------------------------------------------------------------------------
 def test_population_options_follow_the_period():
-    early = lg.population_options(GEO, dt.date(2022, 3, 31))
-    late = lg.population_options(GEO, dt.date(2025, 1, 31), cities=False)
+    early = population_options(GEO, dt.date(2022, 3, 31))
+    late = population_options(GEO, dt.date(2025, 1, 31), cities=False)
     assert "group:SHANQU26" in early and "group:SHANQU_HAIDAO25" not in early
     assert "group:SHANQU_HAIDAO25" in late and "group:SHANQU26" not in late and "cities" not in late
-    assert lg.population_label("group:SHANQU26", GEO, "zh", dt.date(2022, 3, 31)) == "同类组：山区26县（26个）"
-    assert lg.population_counties("city:330100", GEO, dt.date(2022, 3, 31)) == GEO.counties_of("330100")
+    assert rw.population_label("group:SHANQU26", GEO, "zh", dt.date(2022, 3, 31)) == "同类组：山区26县（26个）"
+    assert rw.population_counties("city:330100", GEO, dt.date(2022, 3, 31)) == GEO.counties_of("330100")
 
 
 def test_parse_codes_and_links():
     opts = GEO.counties
-    assert lg.parse_codes("330102, 999999,330102,330106", opts) == ["330102", "330106"]
-    assert lg.parse_codes("", opts) == []
-    assert lg.parse_codes("330100", opts, expand=GEO.counties_of) == GEO.counties_of("330100")
-    url = lg.region_link("330102", "county", "上城区", {"lang": "en", "period": "2022-03", "scope": "330100"})
+    assert rw.parse_codes("330102, 999999,330102,330106", opts) == ["330102", "330106"]
+    assert rw.parse_codes("", opts) == []
+    assert rw.parse_codes("330100", opts, expand=GEO.counties_of) == GEO.counties_of("330100")
+    url = rf.region_link("330102", "county", "上城区", {"lang": "en", "period": "2022-03", "scope": "330100"})
     assert url.startswith("county?") and "county=330102" in url and "scope" not in url
-    assert re.search(lg.LINK_TEXT, url).group(1) != "上城区"  # percent-encoded; the browser decodes it
-    assert lg.region_link("330100", "city", "Hangzhou", {"period": "2022-03"}).startswith("overview?period=2022-03&scope=330100")
+    assert re.search(rf.LINK_TEXT, url).group(1) != "上城区"  # percent-encoded; the browser decodes it
+    assert rf.region_link("330100", "city", "Hangzhou", {"period": "2022-03"}).startswith("overview?period=2022-03&scope=330100")
 
 
 def test_rule_overrides_keep_the_file_rules():
     rules = schemes().lists
-    out = lg.apply_overrides(rules, 2, None, 6)
+    out = apply_overrides(rules, 2, None, 6)
     for r, o in zip(rules, out, strict=True):
         assert o.code == r.code
         assert o.n == (2 if r.rule in ("top_n", "bottom_n") else r.n)
         assert o.m == (6 if r.rule == "off_target" else r.m) and o.k == r.k
-    assert lg.apply_overrides(rules, None, None, None) == list(rules)
+    assert apply_overrides(rules, None, None, None) == list(rules)
 
 
 def test_change_colours_and_z_table_sign():
-    assert lg.change_colour("▲3") == lg.fmt.GOOD and lg.change_colour("▼1") == lg.fmt.BAD
-    assert lg.change_colour("新") == lg.NEW and lg.change_colour("—") == lg.fmt.FLAT
+    assert rf.change_colour("▲3") == fmt.GOOD and rf.change_colour("▼1") == fmt.BAD
+    assert rf.change_colour("新") == rf.NEW and rf.change_colour("—") == fmt.FLAT
     from metrics.catalogue import catalogue
 
     pos = pd.DataFrame({"kpi": ["bad_rating_rate", "online_handling_rate"], "region": ["330102", "330102"],
                         "z_better": [0.7, -0.004], "percentile": [20.0, 60.0], "direction": ["down", "up"]})
-    z = lg.z_table(pos, ["330102"], ["bad_rating_rate", "online_handling_rate"], catalogue(), GEO, "zh")
+    z = cmp.z_table(pos, ["330102"], ["bad_rating_rate", "online_handling_rate"], catalogue(), GEO, "zh")
     row = z.df.iloc[0]
     assert row.iloc[1] == 0.7 and str(row.iloc[2]) == "0.0"  # rounded, no negative zero
-    assert z.colours[z.df.columns[1]] == [lg.fmt.GOOD]
-    assert lg.better_percentile(pos).tolist() == [80.0, 60.0]  # lower-is-better flipped
+    assert z.colours[z.df.columns[1]] == [fmt.GOOD]
+    assert cmp.better_percentile(pos).tolist() == [80.0, 60.0]  # lower-is-better flipped

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics import apps, evaluate, problems, rankings
+from metrics import apps, evaluate, league, problems
 from metrics.periods import Period
 from metrics.ranks import competition_rank, rank_key, rank_published, ranked_count
 
@@ -36,8 +36,8 @@ def test_every_module_gives_the_tie_example_the_same_ranks():
     r, n = evaluate.rank_within(df, pd.Series(True, index=df.index))
     assert r.tolist() == [1, 1, 3] and n.tolist() == [3, 3, 3]
     rows = df.assign(region=["a", "b", "c"], level="county", complete=True, small_sample=False, pending=False, denominator=np.nan)
-    assert rankings.standings(rows, up=True)["rank"].tolist() == [1, 1, 3]
-    assert evaluate.competition_rank is rankings.competition_rank is competition_rank
+    assert league.standings(rows, up=True)["rank"].tolist() == [1, 1, 3]
+    assert evaluate.competition_rank is league.competition_rank is competition_rank
 
 
 def test_who_takes_part_and_groups():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from metrics.rankings import score_scheme
+from metrics.composite import score_scheme
 from metrics.schemes import parse_schemes, schemes
 from tests.helpers import rank_catalogue
 

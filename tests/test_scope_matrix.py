@@ -34,8 +34,8 @@ from ingest import quality as q
 from ingest.bootstrap import create_demo_database
 from metrics import open_engine
 from metrics import problems as mp
+from metrics.comparison import comparison_trends, peer_position
 from metrics.geography import PROVINCE, geography
-from metrics.rankings import comparison_trends, peer_position
 from store import Store
 from store.schema_apps import problem
 from store.schema_ingest import import_rejection
@@ -396,7 +396,7 @@ def test_comparison_peers_are_in_scope(engine):
     assert tr["peer_median"].notna().all()
     with pytest.raises(PermissionError):
         peer_position(engine, [XIHU], ["online_handling_rate"], MONTH, "counties", allowed=ok)
-    from ui.league import peer_options
+    from metrics.access import peer_options
 
     assert peer_options(GEO, DEMO_TODAY, ok) == [f"city:{LISHUI}"]
     assert peer_options(GEO, DEMO_TODAY, policy.scope_regions(SHANGCHENG)) == [f"city:{HZ}"]

@@ -22,8 +22,9 @@ from ingest.demo_townships import add_townships, has_townships, split_counties
 from metrics.catalogue import catalogue
 from metrics.engine import EngineError, MetricsEngine
 from metrics.geography import PROVINCE, geography
+from metrics.league import league_table
 from metrics.periods import Period
-from metrics.rankings import Population, RankingError, league_table
+from metrics.rankings import Population, RankingError
 from metrics.townships import N_TOWNSHIPS, township_kpis, township_measures, visible_townships
 from store import Store
 from store.schema import observation, region

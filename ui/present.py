@@ -1,4 +1,4 @@
-"""Presentation mode's slides as HTML, from the same deck model as the PPTX and PDF (pack.model).
+"""Presentation mode's slides as HTML, from the same deck model as the PPTX and PDF (pack.deck).
 
 Rendering is pure (a slide becomes one self-contained HTML block sized in viewport
 units, so it fills a projector and stays readable from the back of the room; the county map is an
@@ -11,8 +11,11 @@ from __future__ import annotations
 import base64
 from html import escape
 
+from pack.build import build_deck
+from pack.deck import TONES, Deck, Slide, Table
 from pack.freeze import get_freeze, list_freezes
-from pack.model import TONES, Deck, Slide, Table, build_deck, county_shapes, map_frame, project, tr
+from pack.map_layout import county_shapes, map_frame, project
+from pack.texts import tr
 from ui import data
 
 

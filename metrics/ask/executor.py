@@ -1,7 +1,7 @@
 """Answer a `Query` from the engine: the sentence, the figures, a small table and the page link.
 
 Every figure comes from the functions the pages call — engine.bulk / township_bulk / trend,
-metrics.rankings.league_table, metrics.forecast.year_end_forecasts — so an answer and the page its
+metrics.league.league_table, metrics.forecast.year_end_forecasts — so an answer and the page its
 link opens show the same number. A question about a region outside the reader's scope is refused
 (the caller logs it), as the pages refuse such a URL.
 """
@@ -20,8 +20,10 @@ from metrics.catalogue import Kpi
 from metrics.engine import EngineError, MetricsEngine
 from metrics.forecast import year_end_forecasts
 from metrics.geography import PROVINCE
+from metrics.league import league_table
 from metrics.periods import Period, report_due
-from metrics.rankings import Population, RankingError, format_value, league_table
+from metrics.rankings import Population, RankingError
+from metrics.redblack import format_value
 
 from .parser import class_members, parse
 from .query import Clarification, Figure, Query

@@ -1,19 +1,13 @@
-"""The meeting pack as data: one deck model feeds presentation mode, the PPTX and the PDF, so all
-three show the same numbers. A frozen deck is built only from a freeze's materialised tables; a
-live deck from the same tables computed now (pack.freeze.pack_tables), through the same code.
+"""Building the deck: the slides of a period from a freeze's tables (or the same tables computed now).
 
-Each slide holds already formatted text (cells, cards, bullets) with a tone per cell (status
-colours), plus chart and map data; renderers only lay them out.
+A frozen deck is built only from a freeze's materialised tables; a live deck from the same tables
+computed now (pack.freeze.pack_tables), through the same code, so they show the same numbers.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import lru_cache
 
 import pandas as pd
 
@@ -23,418 +17,17 @@ from metrics.catalogue import Catalogue, Kpi
 from metrics.engine import MetricsEngine
 from metrics.forecast import at_risk, cutoff_of, prob_text, year_end_forecasts
 from metrics.formats import compact
-from metrics.formats import value as format_value
 from metrics.geography import PROVINCE, Geography
-from metrics.geometry import read_boundaries
 from metrics.periods import Period
+from pack.cells import finite, fmt_change, fmt_pct, fmt_value, int_text, rank_change_cell, score_fills, status_tone
+from pack.deck import Bars, Card, Cell, Deck, MapData, Slide, Table
+from pack.fitting import fit_fallbacks, fit_table, office_width
 from pack.freeze import Freeze, coverage_of, frozen_tables, pack_tables, problems_day
 from pack.texts import tr
 
 ROWS_PER_SLIDE = 10
-TONES = {  # shared palette (hex, no '#'): status colours readable on a projector
-    "green": "2E7D32", "amber": "E69500", "red": "C62828", "none": "607D8B", "missing": "9E9E9E", "na": "9E9E9E", "nocase": "9E9E9E", "partial": "9E9E9E",
-    "up": "2E7D32", "down": "C62828", "flat": "607D8B", "muted": "78909C",
-}
-QUINTILES = ["1B5E20", "66BB6A", "FDD835", "FB8C00", "C62828"]  # best fifth … worst fifth
-NA_FILL = "CFD8DC"
 
 
-@dataclass
-class Cell:
-    text: str
-    tone: str | None = None  # a key of TONES
-
-
-@dataclass
-class Table:
-    header: list[str]
-    rows: list[list[Cell]]
-    widths: list[float]  # relative column widths
-    title: str = ""
-    wrap: list[int] | None = None  # columns allowed to wrap (default: the widest); figures never wrap
-
-
-@dataclass
-class Card:
-    label: str
-    value: str
-    sub: str
-    change: Cell
-    tone: str
-
-
-@dataclass
-class Bars:
-    """Attainment bars (0..1.2, capped) with a 100% reference line."""
-    labels: list[str]
-    values: list[float | None]
-    tones: list[str]
-
-
-@dataclass
-class MapData:
-    fills: dict[str, str]  # county code -> hex colour
-    legend: list[tuple[str, str]]  # (hex, label)
-    labels: dict[str, str] = field(default_factory=dict)  # county code -> short label for notable counties
-
-
-@dataclass
-class Slide:
-    key: str
-    title: str
-    subtitle: str = ""
-    cards: list[Card] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    bars: Bars | None = None
-    map: MapData | None = None
-    bullets: list[str] = field(default_factory=list)
-    footnote: str = ""
-    split: float = 0.5  # share of the width the first of two side-by-side tables takes
-
-
-@dataclass
-class Deck:
-    period: str
-    lang: str
-    title: str
-    subtitle: str
-    stamp: str  # frozen at … / live
-    is_demo: bool
-    freeze_id: int | None
-    slides: list[Slide]
-    figures: dict[str, float | None]  # province value per KPI (tests compare them with the engine)
-    coverage: dict = field(default_factory=dict)  # pack.freeze.coverage_of: counties in, expected, who is not
-    built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
-
-    @property
-    def demo_label(self) -> str:
-        return tr("pack_demo", self.lang) if self.is_demo else ""
-
-
-# -- formatting ----------------------------------------------------------------------------------
-def _num(x: object) -> float | None:
-    try:
-        v = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(v) or math.isinf(v) else v
-
-
-def fmt_value(v: object, k: Kpi, lang: str) -> str:
-    x = _num(v)
-    return "—" if x is None else format_value(x, k, lang)
-
-
-def fmt_change(v: object, k: Kpi, lang: str) -> Cell:
-    """环比 as the app shows it: percentage points for rates, relative % for counts; coloured by direction."""
-    x = _num(v)
-    if x is None:
-        return Cell("—", "muted")
-    flat = abs(x) < 0.0005
-    num = "0.0" if flat else f"{x * 100:+.1f}"
-    text = (f"{num}个百分点" if lang == "zh" else f"{num} pts") if k.format == "percent" else f"{num}%"
-    better = (x > 0) == (k.direction == "up")
-    arrow = "–" if flat else ("▲" if x > 0 else "▼")
-    return Cell(f"{arrow} {text}", "flat" if flat else ("up" if better else "down"))
-
-
-def fmt_pct(v: object) -> str:
-    x = _num(v)
-    return "—" if x is None else f"{x * 100:.1f}%"
-
-
-def rank_change_cell(v: object, lang: str) -> Cell:
-    x = _num(v)
-    if x is None:
-        return Cell("—", "muted")
-    n = int(x)
-    if n == 0:
-        return Cell("– 0", "flat")
-    return Cell(f"▲{n}" if n > 0 else f"▼{-n}", "up" if n > 0 else "down")
-
-
-def _int(v: object) -> str:
-    x = _num(v)
-    return "—" if x is None else str(int(x))
-
-
-def status_tone(s: object) -> str:
-    return str(s) if str(s) in TONES else "muted"
-
-
-def score_fills(scheme: pd.DataFrame, lang: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Counties coloured by score quintile (scores bunch within a few points, so fixed bins would paint
-    the whole province one colour); the legend gives each band's score range."""
-    scores = pd.to_numeric(scheme["score"], errors="coerce")
-    ok = scores.dropna()
-    fills = {r: NA_FILL for r in scheme["region"]}
-    legend: list[tuple[str, str]] = []
-    if not ok.empty:
-        edges = [float(ok.quantile(q)) for q in (0.8, 0.6, 0.4, 0.2)]
-        for region, v in zip(scheme["region"], scores, strict=True):
-            if pd.notna(v):
-                band = next((i for i, e in enumerate(edges) if v >= e), len(edges))
-                fills[region] = QUINTILES[band]
-        lows = [*edges, float(ok.min())]
-        highs = [float(ok.max()), *edges]
-        for i, colour in enumerate(QUINTILES):
-            legend.append((colour, f"{lows[i]:.1f} – {highs[i]:.1f}"))
-    legend.append((NA_FILL, tr("pack_legend_na", lang)))
-    return fills, legend
-
-
-# -- layout shared by the renderers ------------------------------------------------------------------
-# Advance widths (1/1000 em) of the Latin text face (Arial, whose metrics Liberation Sans shares, and close to
-# Noto Sans for digits and punctuation) for printable ASCII; CJK, full-width forms and symbols are one em.
-_ASCII_W = [278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, *[556] * 10, 278, 278,
-            584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667,
-            778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556,
-            278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500,
-            334, 260, 334, 584]
-_BOLD = 1.08  # bold Latin runs wider; cells may be bold
-
-
-def _char_w(ch: str) -> float:
-    o = ord(ch)
-    if 32 <= o < 127:
-        return _ASCII_W[o - 32] / 1000 * _BOLD
-    if o in (0x2013, 0x00B7):  # en dash, middle dot (Latin text face)
-        return 0.6
-    return 1.0 if o >= 0x2000 else 0.62
-
-
-def text_width(text: str, size: float) -> float:
-    """Width in points of one line of text (bold-safe): Latin by the face's widths, CJK and symbols one em."""
-    return sum(_char_w(ch) for ch in text) * size
-
-
-def office_width(text: str, size: float) -> float:
-    """Width as an office suite sets it (the PPTX): generous, because LibreOffice sets the substitute CJK font a
-    little wider and adds a quarter em where CJK meets Latin text (its Asian typography autospace)."""
-    cjk = [ord(ch) >= 0x2E80 for ch in text if ch != " "]
-    meets = sum(1 for a, b in zip(cjk, cjk[1:], strict=False) if a != b)
-    return text_width(text, size) * 1.06 + meets * 0.25 * size
-
-
-def _is_cjk(ch: str) -> bool:
-    return ord(ch) >= 0x2E80
-
-
-def tokens(text: str) -> list[tuple[str, bool]]:
-    """The unbreakable pieces of a text and whether a space follows each: a Latin word, a number, a date or a
-    code ("2026-11-23", "+0.3", "Shangcheng") is one piece; each CJK character is its own piece except that
-    closing punctuation stays with the character before it."""
-    out: list[tuple[str, bool]] = []
-    cur = ""
-    for ch in text:
-        if ch == " ":
-            if cur:
-                out.append((cur, True))
-                cur = ""
-            elif out:
-                out[-1] = (out[-1][0], True)
-            continue
-        if _is_cjk(ch):
-            if ch in "，。、；：）》」』％" and (cur or out):
-                if cur:
-                    cur += ch
-                else:
-                    out[-1] = (out[-1][0] + ch, out[-1][1])
-                continue
-            if cur:
-                out.append((cur, False))
-            cur = ""
-            out.append((ch, False))
-        else:
-            if cur and _is_cjk(cur[-1]):
-                out.append((cur, False))
-                cur = ""
-            cur += ch
-    if cur:
-        out.append((cur, False))
-    return out
-
-
-def wrap_lines(text: str, width: float, size: float, measure: Callable[[str, float], float] = text_width) -> int | None:
-    """How many lines `text` takes in `width` points when it may break only between tokens; None when one
-    token alone is wider than the width (it would be broken inside: a figure, a date, a name)."""
-    lines, used = 1, 0.0
-    space = measure(" ", size)
-    pending_space = 0.0
-    for tok, spaced in tokens(text):
-        w = measure(tok, size)
-        if w > width:
-            return None
-        if used and used + pending_space + w > width:
-            lines += 1
-            used = w
-        else:
-            used += pending_space + w
-        pending_space = space if spaced else 0.0
-    return lines
-
-
-fit_fallbacks: list[str] = []  # headers of tables that could not keep every figure on one line (diagnostics)
-
-
-def fit_table(t: Table, width: float, max_h: float, measure: Callable[[str, float], float] = text_width,
-              sizes: tuple[float, ...] = (18, 16, 15, 14, 13, 12, 11, 10), pad: float = 12.0,
-              line: float = 1.25) -> tuple[float, list[float], list[float]]:
-    """The largest font size at which the table fits width x max_h (points), each row's height, and the
-    relative column widths to draw it with.
-
-    Rules: figures (every column outside `wrap`, default the widest) stay on one line; text in the `wrap`
-    columns breaks only between words or CJK characters, never inside a number, date or name. At each size
-    the columns first get their stated widths; if a figure column is too narrow it is widened to its
-    widest figure, taking the room from the text columns (as long as their longest word still fits)."""
-    n = len(t.widths)
-    total = sum(t.widths) or 1.0
-    base = [width * w / total for w in t.widths]
-    widest = {max(range(n), key=lambda j: base[j])} if n else set()
-    wrap_cols = set(t.wrap) if t.wrap is not None else widest
-    rows = [[Cell(h) for h in t.header], *t.rows]
-    heights: list[float] = []
-    for size in sizes:
-        need = [max((measure(r[j].text, size) for r in rows if j < len(r)), default=0.0) + pad
-                if j not in wrap_cols else 0.0 for j in range(n)]
-        cols = list(base)
-        short = sum(max(need[j] - cols[j], 0) for j in range(n) if j not in wrap_cols)
-        if short > 0:  # widen the figure columns, shrinking the text columns proportionally
-            for j in range(n):
-                if j not in wrap_cols:
-                    cols[j] = max(cols[j], need[j])
-            spare = width - sum(cols[j] for j in range(n) if j not in wrap_cols)
-            wt = sum(base[j] for j in wrap_cols) or 1.0
-            for j in wrap_cols:
-                cols[j] = spare * base[j] / wt
-        if any(c <= pad for c in cols):
-            continue
-        heights, ok = [], True
-        for row in rows:
-            lines = 1
-            for j, c in enumerate(row[:n]):
-                if j in wrap_cols:
-                    k = wrap_lines(c.text, cols[j] - pad, size, measure)
-                else:
-                    k = 1 if measure(c.text, size) <= cols[j] - pad + 1e-6 else None
-                if k is None:
-                    ok = False
-                    break
-                lines = max(lines, k)
-            if not ok:
-                break
-            heights.append(lines * size * line + size * 0.7)
-        if ok and sum(heights) <= max_h:
-            return size, heights, [c / width for c in cols]
-    # figures on one line do not fit: every column may wrap, still only between tokens (recorded: a deck that
-    # needs this has a table too dense for its slide, which the layout test treats as a failure)
-    fit_fallbacks.append(" | ".join(t.header))
-    for size in (z for z in sizes if z <= 14):
-        heights, ok = [], True
-        for row in rows:
-            ks = [wrap_lines(c.text, base[j] - pad, size, measure) for j, c in enumerate(row[:n])]
-            if any(k is None for k in ks):
-                ok = False
-                break
-            heights.append(max(ks, default=1) * size * line + size * 0.7)
-        if ok and sum(heights) <= max_h:
-            return size, heights, [w / total for w in t.widths]
-    size = sizes[-1]  # nothing fits at all: the smallest size, rows as tall as their text (the layout check tells)
-    heights = [max((max(1, math.ceil(measure(c.text, size) / max(base[j] - pad, 1))) for j, c in enumerate(row[:n])),
-                   default=1) * size * line + size * 0.7 for row in rows]
-    return size, heights, [w / total for w in t.widths]
-
-
-def fit_size(text: str, width: float, largest: float, smallest: float, lines: int = 1,
-             measure: Callable[[str, float], float] = text_width) -> float:
-    """The largest font size (step 1 pt) at which `text` fits in `lines` lines of `width` points, breaking
-    only between tokens."""
-    size = largest
-    while size > smallest:
-        k = wrap_lines(text, width * 0.95, size, measure)
-        if k is not None and k <= lines:
-            break
-        size -= 1
-    return size
-
-
-def footnote_fit(text: str, width: float, measure: Callable[[str, float], float] = text_width) -> tuple[float, float]:
-    """Font size and height (points) of a slide footnote: one line from 14 pt down to 11, else two lines."""
-    for lines, largest, smallest in ((1, 14, 11), (2, 12, 9)):
-        size = fit_size(text, width, largest, smallest, lines, measure)
-        k = wrap_lines(text, width * 0.95, size, measure)
-        if k is not None and k <= lines:
-            return size, k * size * 1.3 + 6
-    return 9.0, 3 * 9 * 1.3 + 6
-
-
-# -- the map geometry ----------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def county_shapes(tolerance: float = 0.004) -> dict[str, list[list[tuple[float, float]]]]:
-    """County outlines from data/geo, projected (x = lon·cos φ0, y = lat) and decimated so a map
-    draws as a few thousand vector points: crisp at any zoom, no browser or image renderer needed."""
-    data = read_boundaries("counties")
-    cos0 = math.cos(math.radians(29.2))
-    out: dict[str, list[list[tuple[float, float]]]] = {}
-    for f in data["features"]:
-        g = f["geometry"]
-        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
-        rings = []
-        for poly in polys:
-            ring = poly[0]  # outer ring; holes are not drawn (none matter at slide scale)
-            kept = [ring[0]]
-            for pt in ring[1:]:
-                if abs(pt[0] - kept[-1][0]) + abs(pt[1] - kept[-1][1]) >= tolerance:
-                    kept.append(pt)
-            if len(kept) >= 4:
-                rings.append([(x * cos0, y) for x, y in kept])
-        out[f["properties"]["code"]] = rings
-    return out
-
-
-def map_frame(width: float, height: float) -> tuple[float, float, float, float, float]:
-    """Scale and offsets that fit the province into width x height (y grows downwards)."""
-    pts = [p for rings in county_shapes().values() for ring in rings for p in ring]
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    s = min(width / (x1 - x0), height / (y1 - y0))
-    ox = (width - s * (x1 - x0)) / 2
-    oy = (height - s * (y1 - y0)) / 2
-    return s, x0, y1, ox, oy
-
-
-def project(pt: tuple[float, float], frame: tuple[float, float, float, float, float]) -> tuple[float, float]:
-    s, x0, y1, ox, oy = frame
-    return ox + (pt[0] - x0) * s, oy + (y1 - pt[1]) * s
-
-
-def map_labels(m: MapData, frame: tuple[float, float, float, float, float], size: float, unit: float = 1.0,
-               measure: Callable[[str, float], float] = text_width) -> list[tuple[str, float, float, float, float]]:
-    """(label, x, y, w, h) of each map label in the frame's units (`unit` per point): centred on its county,
-    moved up or down by a label's height until it overlaps no label placed before it. Renderers draw each
-    on a white tag with a dark border, so it reads on any fill."""
-    placed: list[tuple[str, float, float, float, float]] = []
-
-    def clash(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-        return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
-
-    for code, label in m.labels.items():
-        rings = county_shapes().get(code)
-        if not rings:
-            continue
-        ring = max(rings, key=len)
-        px, py = project((sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)), frame)
-        w, h = (measure(label, size) + 12) * unit, size * 1.8 * unit
-        box = (px - w / 2, py - h / 2, w, h)
-        for k in (0, 1, -1, 2, -2, 3, -3, 4, -4):
-            box = (px - w / 2, py - h / 2 + k * (h + 2 * unit), w, h)
-            if not any(clash(box, b[1:]) for b in placed):
-                break
-        placed.append((label, *box))
-    return placed
-
-
-# -- building --------------------------------------------------------------------------------------
 def _name(geo: Geography, code: str, lang: str) -> str:
     try:
         return geo.get(code).name(lang)
@@ -453,7 +46,7 @@ def _kpi_row(bulk: pd.DataFrame, k: str, region: str = PROVINCE) -> pd.Series | 
 
 def _incomplete(r: pd.Series) -> bool:
     """A figure short of its reporters (several expected, not all in)."""
-    n_exp = _num(r.get("n_expected"))
+    n_exp = finite(r.get("n_expected"))
     return n_exp is not None and n_exp > 1 and not bool(r.get("complete", True))
 
 
@@ -473,8 +66,8 @@ def _cards(bulk: pd.DataFrame, cat: Catalogue, lang: str) -> list[Card]:
             cards.append(Card(k.name(lang), "—", tr("pack_no_target", lang), Cell("—", "muted"), "missing"))
             continue
         sub = tr("pack_target_label", lang, target=fmt_value(r["target"], k, lang), att=fmt_pct(r["attainment"])) \
-            if _num(r["target"]) is not None else tr("pack_no_target", lang)
-        if bool(r.get("paced", False)) and _num(r.get("pace_gap")) is not None:  # a count judged on 序时
+            if finite(r["target"]) is not None else tr("pack_no_target", lang)
+        if bool(r.get("paced", False)) and finite(r.get("pace_gap")) is not None:  # a count judged on 序时
             sub = _pace_label(r, k, lang)
         if _incomplete(r):  # a partial figure says so, and carries no change or status colour
             sub = tr("pack_coverage_short", lang, n=int(r["n_reported"]), of=int(r["n_expected"]))
@@ -498,13 +91,13 @@ def _system_slides(bulk: pd.DataFrame, cat: Catalogue, lang: str, period: str, n
             part = _incomplete(r)
             tone = "muted" if part else status_tone(r["status"])
             rows.append([Cell(k.name(lang)), Cell(fmt_value(r["value"], k, lang), tone),
-                         Cell(_pace_label(r, k, lang) if bool(r.get("paced", False)) and _num(r.get("pace_gap")) is not None
-                              else fmt_value(r["target"], k, lang) if _num(r["target"]) is not None else "—", "muted"),
+                         Cell(_pace_label(r, k, lang) if bool(r.get("paced", False)) and finite(r.get("pace_gap")) is not None
+                              else fmt_value(r["target"], k, lang) if finite(r["target"]) is not None else "—", "muted"),
                          Cell("—" if part else fmt_pct(r["attainment"]), tone),
                          Cell(tr("pack_coverage_short", lang, n=int(r["n_reported"]), of=int(r["n_expected"])), "muted")
                          if part else fmt_change(r["change_prev"], k, lang),
                          Cell("—", "muted")])
-            att = None if part else _num(r["attainment"])  # a partial sum against a whole-year target says nothing
+            att = None if part else finite(r["attainment"])  # a partial sum against a whole-year target says nothing
             if att is not None:
                 labels.append(k.name(lang))
                 values.append(min(att, 1.2))
@@ -559,7 +152,7 @@ def _league_table(df: pd.DataFrame, k: Kpi, geo: Geography, lang: str, bulk: pd.
                          Cell("—", "muted")])
             continue
         tone = status_tone(r["status"])
-        rows.append([Cell(_int(r["rank"])), Cell(_name(geo, r["region"], lang)),
+        rows.append([Cell(int_text(r["rank"])), Cell(_name(geo, r["region"], lang)),
                      Cell(fmt_value(r["value"], k, lang), tone), Cell(fmt_pct(r["attainment"]), tone),
                      rank_change_cell(r["rank_change"], lang)])
     return Table(head, rows, [0.8, 1.6, 1.6, 1.2, 1.0], title=k.name(lang))
@@ -570,9 +163,9 @@ def _scheme_table(df: pd.DataFrame, geo: Geography, lang: str, title: str) -> Ta
             tr("pack_col_score", lang), tr("pack_col_change", lang)]
     rows = []
     for _, r in df.iterrows():
-        rows.append([Cell(_int(r["rank"])), Cell(_name(geo, r["region"], lang)),
+        rows.append([Cell(int_text(r["rank"])), Cell(_name(geo, r["region"], lang)),
                      Cell(_name(geo, r["parent"], lang) if isinstance(r["parent"], str) else "—", "muted"),
-                     Cell("—" if _num(r["score"]) is None else f"{float(r['score']):.1f}"),
+                     Cell("—" if finite(r["score"]) is None else f"{float(r['score']):.1f}"),
                      rank_change_cell(r["rank_change"], lang)])
     return Table(head, rows, [0.8, 1.6, 1.2, 1.0, 1.0], title=title, wrap=[1, 2])
 
@@ -601,7 +194,7 @@ def _problem_table(probs: pd.DataFrame, geo: Geography, lang: str) -> Table:
     for _, r in probs.head(ROWS_PER_SLIDE).iterrows():
         rows.append([Cell(_name(geo, r["region_code"], lang)), Cell(str(r["title_en" if lang == "en" else "title_zh"])),
                      Cell(str(r["owner_en" if lang == "en" else "owner_zh"]), "muted"), Cell(str(r["deadline"])),
-                     Cell(_int(r["days_overdue"]), "red")])
+                     Cell(int_text(r["days_overdue"]), "red")])
     if not rows:
         rows = [[Cell("—", "muted"), Cell(tr("pack_no_problems", lang), "muted"), Cell(""), Cell(""), Cell("")]]
     widths, wrap = [1.1, 3.4, 1.8, 1.2, 0.9], [0, 1, 2]
@@ -665,7 +258,7 @@ def _forecast_slides(engine: MetricsEngine, p, known_at: dt.datetime | None, cat
         return "green" if pr >= 0.8 else "amber" if pr >= 0.5 else "red"
 
     def span(r: pd.Series, k: Kpi) -> str:  # "96.2–96.5%", "3.25M–3.30M": the unit once, to stay on one line
-        lo, hi = _num(r["lo"]), _num(r["hi"])
+        lo, hi = finite(r["lo"]), finite(r["hi"])
         if lo is None or hi is None:
             return "—"
         if k.format == "percent":
@@ -807,17 +400,6 @@ def build_deck(engine: MetricsEngine, period: str, lang: str = "zh", freeze: Fre
     slides.append(_followup_slide(engine, freeze.known_at if freeze else None, cat, geo, lang))
     slides.append(Slide("next", tr("pack_s_next", lang), label, bullets=_next_steps(tables, cat, geo, lang)))
     prov = bulk[bulk["region"] == PROVINCE]
-    figures = {k: _num(v) for k, v in zip(prov["kpi"], prov["value"], strict=True)}
+    figures = {k: finite(v) for k, v in zip(prov["kpi"], prov["value"], strict=True)}
     return Deck(label, lang, tr("pack_deck_title", lang), tr("pack_deck_subtitle", lang, period=label), stamp,
                 is_demo, freeze.id if freeze else None, slides, figures, cov)
-
-
-def slide_text(s: Slide) -> list[str]:
-    """Every text on a slide (tests and the presentation's accessibility text use it)."""
-    out = [s.title, s.subtitle, s.footnote, *s.bullets]
-    for c in s.cards:
-        out += [c.label, c.value, c.sub, c.change.text]
-    for t in s.tables:
-        out += [t.title, *t.header] + [c.text for r in t.rows for c in r]
-    return [x for x in out if x]
-

@@ -1,0 +1,232 @@
+"""The county comparison's charts and tables: indexed trends, percentile profile, peer distribution, z-scores.
+
+The figures come from metrics.comparison through the read boundary; this module only draws them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from metrics.catalogue import Catalogue
+from metrics.geography import Geography
+from ui import fmt
+from ui.chart_style import AXIS_TEXT, GRID, MEDIAN, PALETTE, SYMBOLS, chart_layout, legend_rows
+from ui.i18n import t
+from ui.rank_frames import Shaped, scale
+
+
+def trends_indexed(tr: pd.DataFrame) -> pd.DataFrame:
+    """Adds peer_median_index: the peer median indexed to 100 at each county's base month."""
+    df = tr.copy()
+    base = df[df["month"] == df["base_month"]].set_index(["kpi", "region"])["peer_median"]
+    b = df.set_index(["kpi", "region"]).index.map(base.to_dict().get)
+    df["peer_median_index"] = 100 * df["peer_median"] / pd.Series(b, index=df.index, dtype=float)
+    return df
+
+
+def colours_for(counties: Sequence[str]) -> dict[str, str]:
+    """One colour per county, by selection order, the same on every chart of the workspace."""
+    return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(counties)}
+
+
+def trend_figure(tr: pd.DataFrame, counties: Sequence[str], kpis: Sequence[str], cat: Catalogue, geo: Geography,
+                 lang: str, indexed: bool, peers: str) -> go.Figure:
+    """Indexed: every county x KPI on one panel (100 = first month). Absolute: one panel per KPI
+    (units differ), sharing the month axis. Colour = county, marker = KPI, dashed = peer median."""
+    colour = colours_for(counties)
+    symbol = {k: SYMBOLS[i % len(SYMBOLS)] for i, k in enumerate(kpis)}
+    med_label = t("rankings_peer_median", lang, peers=peers)
+    hover = "%{x}: %{y:,.1f}<extra>%{fullData.name}</extra>"
+    if indexed:
+        df = trends_indexed(tr)
+        fig = go.Figure()
+        for c in counties:
+            for j, k in enumerate(kpis):
+                d = df[(df["kpi"] == k) & (df["region"] == c)].sort_values("month")
+                fig.add_trace(go.Scatter(
+                    x=d["month"], y=d["index_100"], mode="lines+markers", legendgroup=c, showlegend=j == 0,
+                    name=geo.get(c).name(lang), line=dict(color=colour[c], width=2),
+                    marker=dict(symbol=symbol[k], size=7), hovertemplate=f"{cat.kpi(k).name(lang)} · {hover}",
+                ))
+        for k in kpis:
+            m = df[df["kpi"] == k].drop_duplicates("month").sort_values("month")
+            fig.add_trace(go.Scatter(
+                x=m["month"], y=m["peer_median_index"], mode="lines+markers", legendgroup="median",
+                name=f"{med_label} · {cat.kpi(k).name(lang)}" if len(kpis) > 1 else med_label,
+                line=dict(color=MEDIAN, width=1.4, dash="dash"), marker=dict(symbol=symbol[k], size=6), opacity=0.8,
+                hovertemplate=hover,
+            ))
+        if len(kpis) > 1:  # a key for the markers: which symbol is which KPI
+            for k in kpis:
+                fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=cat.kpi(k).name(lang),
+                                         marker=dict(symbol=symbol[k], size=8, color="#94a3b8"),
+                                         legendgroup="kpis", hoverinfo="skip"))
+        fig.add_hline(y=100, line_color="#64748b", line_width=1)
+        n_legend = len(counties) + 2 * len(kpis)
+        chart_layout(fig, 400 + 22 * legend_rows(n_legend, 6))
+        fig.update_layout(yaxis=dict(title=dict(text=t("rankings_index_axis", lang), font=dict(size=12))),
+                          xaxis=dict(tickformat="%Y-%m"),
+                          legend=dict(orientation="h", y=-0.08, yanchor="top", x=0, font=dict(size=12)))
+        return fig
+    fig = make_subplots(rows=len(kpis), cols=1, shared_xaxes=True, vertical_spacing=0.3 / len(kpis) if len(kpis) > 1
+                        else 0, subplot_titles=[cat.kpi(k).name(lang) + (f" ({cat.kpi(k).unit(lang)})"
+                                                                         if cat.kpi(k).format != "percent" else "")
+                                                for k in kpis])
+    for i, k in enumerate(kpis, start=1):
+        kk = cat.kpi(k)
+        s = scale(kk)
+        for c in counties:
+            d = tr[(tr["kpi"] == k) & (tr["region"] == c)].sort_values("month")
+            fig.add_trace(go.Scatter(
+                x=d["month"], y=d["value"] * s, mode="lines+markers", name=geo.get(c).name(lang),
+                line=dict(color=colour[c], width=2), marker=dict(size=6), legendgroup=c, showlegend=i == 1,
+                hovertemplate=hover,
+            ), row=i, col=1)
+        m = tr[tr["kpi"] == k].drop_duplicates("month").sort_values("month")
+        fig.add_trace(go.Scatter(
+            x=m["month"], y=m["peer_median"] * s, mode="lines", name=med_label,
+            line=dict(color=MEDIAN, width=1.4, dash="dash"), legendgroup="median", showlegend=i == 1, opacity=0.8,
+            hovertemplate=hover,
+        ), row=i, col=1)
+        fig.update_yaxes(ticksuffix="%" if kk.format == "percent" else "", row=i, col=1)
+    fig.update_xaxes(tickformat="%Y-%m")
+    chart_layout(fig, 200 * len(kpis) + 60 + 22 * legend_rows(len(counties) + 1, 7))
+    fig.update_annotations(font=dict(size=13, color=AXIS_TEXT), x=0, xanchor="left")
+    fig.update_layout(legend=dict(orientation="h", y=-0.04, yanchor="top", x=0, font=dict(size=12)),
+                      margin=dict(t=30))
+    return fig
+
+
+def better_percentile(pos: pd.DataFrame) -> pd.Series:
+    """Percentile with 100 = best whatever the KPI's direction (the profile's common scale)."""
+    return pos["percentile"].where(pos["direction"] == "up", 100 - pos["percentile"])
+
+
+RADAR_MAX_COUNTIES = 6
+
+
+def profile_figure(pos: pd.DataFrame, counties: Sequence[str], kpis: Sequence[str], cat: Catalogue, geo: Geography,
+                   lang: str, peers: str) -> go.Figure:
+    """Each county's direction-aware percentile per KPI against the peer median (50): a radar for three
+    to eight KPIs and a few counties, otherwise one dot row per KPI (readable with a whole peer group)."""
+    colour = colours_for(counties)
+    df = pos.assign(better=better_percentile(pos))
+    names = [cat.kpi(k).name(lang) for k in kpis]
+    med = t("rankings_peer_median", lang, peers=peers)
+    fig = go.Figure()
+    if 3 <= len(kpis) <= 8 and len(counties) <= RADAR_MAX_COUNTIES:
+        theta = names + names[:1]
+        fig.add_trace(go.Scatterpolar(r=[50] * len(theta), theta=theta, mode="lines", name=med,
+                                      line=dict(color=MEDIAN, dash="dash", width=1.6), hoverinfo="skip"))
+        for c in counties:
+            d = df[df["region"] == c].set_index("kpi").reindex(list(kpis))
+            r = d["better"].tolist()
+            fig.add_trace(go.Scatterpolar(
+                r=r + r[:1], theta=theta, mode="lines+markers", name=geo.get(c).name(lang),
+                line=dict(color=colour[c], width=2), fill="toself", opacity=0.8,
+                hovertemplate="%{theta}: P%{r:.0f}<extra>%{fullData.name}</extra>",
+            ))
+        chart_layout(fig, 460)
+        fig.update_layout(
+            polar=dict(bgcolor="rgba(0,0,0,0)",
+                       radialaxis=dict(range=[0, 100], tickvals=[25, 50, 75, 100], gridcolor=GRID, linecolor=GRID,
+                                       tickfont=dict(size=10, color="#94a3b8"), angle=180 / len(kpis), tickangle=0),
+                       angularaxis=dict(gridcolor=GRID, linecolor=GRID, tickfont=dict(size=12, color=AXIS_TEXT))),
+            legend=dict(orientation="h", y=-0.06, yanchor="top", x=0), margin=dict(l=80, r=80, t=30, b=10),
+        )
+        return fig
+    rng = np.random.default_rng(1)
+    for c in counties:
+        d = df[df["region"] == c].set_index("kpi").reindex(list(kpis))
+        fig.add_trace(go.Scatter(
+            x=d["better"], y=[i + rng.uniform(-0.12, 0.12) for i in range(len(kpis))], mode="markers",
+            name=geo.get(c).name(lang), marker=dict(color=colour[c], size=12, symbol="diamond",
+                                                    line=dict(color="#0b1426", width=1)),
+            customdata=names, hovertemplate="%{customdata}: P%{x:.0f}<extra>%{fullData.name}</extra>",
+        ))
+    fig.add_vline(x=50, line_dash="dash", line_color=MEDIAN, annotation_text=med, annotation_font_color=MEDIAN,
+                  annotation_position="top")
+    chart_layout(fig, 90 * len(kpis) + 110 + 22 * legend_rows(len(counties), 6))
+    fig.update_layout(  # percentile ticks read P0..P100; the caption says 100 = best
+        xaxis=dict(range=[-2, 102], tickvals=[0, 25, 50, 75, 100], tickprefix="P"),
+        yaxis=dict(tickvals=list(range(len(kpis))), ticktext=names, range=[len(kpis) - 0.5, -0.5], automargin=True),
+        legend=dict(orientation="h", y=-0.12 if len(kpis) < 3 else -0.06, yanchor="top", x=0), margin=dict(t=40),
+    )
+    return fig
+
+
+def peer_values(bulk: pd.DataFrame, kpis: Sequence[str], peers: Sequence[str]) -> pd.DataFrame:
+    """The peer distribution: complete, reported values only (nothing imputed), as in peer_position."""
+    b = bulk[bulk["kpi"].isin(list(kpis)) & bulk["region"].isin(list(peers))]
+    b = b[b["value"].notna() & b["complete"].astype(bool)]
+    return b[["kpi", "region", "value"]].reset_index(drop=True)
+
+
+def distribution_figure(values: pd.DataFrame, pos: pd.DataFrame, counties: Sequence[str], kpis: Sequence[str],
+                        cat: Catalogue, geo: Geography, lang: str, peers: str) -> go.Figure:
+    """One row per KPI: the peers as a box and grey points, the chosen counties as large coloured markers."""
+    colour = colours_for(counties)
+    fig = make_subplots(rows=len(kpis), cols=1, vertical_spacing=0.45 / len(kpis) if len(kpis) > 1 else 0,
+                        subplot_titles=[cat.kpi(k).name(lang) + ("" if cat.kpi(k).direction == "up"
+                                                                 else t("rankings_lower_better", lang))
+                                        for k in kpis])
+    rng = np.random.default_rng(0)
+    for i, k in enumerate(kpis, start=1):
+        kk = cat.kpi(k)
+        s = scale(kk)
+        v = values[values["kpi"] == k]
+        fig.add_trace(go.Box(
+            x=v["value"] * s, y=[0.0] * len(v), orientation="h", name=peers, boxpoints=False,
+            line=dict(color="#64748b"), fillcolor="rgba(100,116,139,0.18)", showlegend=False, hoverinfo="skip",
+            width=0.9,
+        ), row=i, col=1)
+        fig.add_trace(go.Scatter(
+            x=v["value"] * s, y=rng.uniform(-0.3, 0.3, len(v)), mode="markers", showlegend=False,
+            text=[geo.get(r).name(lang) for r in v["region"]], marker=dict(color="#94a3b8", size=5, opacity=0.7),
+            name=peers, hovertemplate="%{text}: %{x:,.1f}<extra></extra>",
+        ), row=i, col=1)
+        for c in counties:
+            r = pos[(pos["kpi"] == k) & (pos["region"] == c)]
+            if r.empty or pd.isna(r["value"].iloc[0]):
+                continue
+            pct = r["percentile"].iloc[0]
+            fig.add_trace(go.Scatter(
+                x=[float(r["value"].iloc[0]) * s], y=[0.0], mode="markers", name=geo.get(c).name(lang),
+                marker=dict(color=colour[c], size=15, symbol="diamond", line=dict(color="#0b1426", width=1.5)),
+                legendgroup=c, showlegend=i == 1,
+                hovertemplate=f"%{{fullData.name}}: %{{x:,.1f}} · P{pct:.0f}<extra></extra>",
+            ), row=i, col=1)
+        fig.update_xaxes(ticksuffix="%" if kk.format == "percent" else "", row=i, col=1)
+        fig.update_yaxes(visible=False, range=[-0.6, 0.6], row=i, col=1)
+    chart_layout(fig, 120 * len(kpis) + 50 + 22 * legend_rows(len(counties), 7))
+    fig.update_annotations(font=dict(size=13, color=AXIS_TEXT), x=0, xanchor="left")
+    fig.update_layout(legend=dict(orientation="h", y=-0.06 if len(kpis) > 2 else -0.15, yanchor="top", x=0),
+                      margin=dict(t=30))
+    return fig
+
+
+def z_table(pos: pd.DataFrame, counties: Sequence[str], kpis: Sequence[str], cat: Catalogue, geo: Geography,
+            lang: str) -> Shaped:
+    """Counties x KPIs of z-scores against the peers, signed so that positive is always better."""
+    wide = pos.pivot_table(index="region", columns="kpi", values="z_better", dropna=False).reindex(
+        index=list(counties), columns=list(kpis))
+    out = pd.DataFrame({t("region", lang): [geo.get(c).name(lang) for c in counties]})
+    colours: dict[str, list[str]] = {}
+
+    def paint(vals: np.ndarray) -> list[str]:
+        return [fmt.FLAT if np.isnan(v) else fmt.GOOD if v >= 0.5 else fmt.BAD if v <= -0.5 else AXIS_TEXT
+                for v in vals]
+
+    for k in kpis:
+        col = cat.kpi(k).name(lang)
+        vals = np.round(wide[k].astype(float).to_numpy(), 2) + 0.0  # no "-0.00"
+        out[col], colours[col] = vals, paint(vals)
+    col = t("rankings_z_mean", lang)
+    mean = np.round(wide.mean(axis=1, skipna=True).to_numpy(dtype=float), 2) + 0.0
+    out[col], colours[col] = mean, paint(mean)
+    return Shaped(out, colours, {c: "{:+.2f}" for c in out.columns[1:]})
