@@ -183,7 +183,10 @@ def _csv_grid(data: bytes) -> Grid:
         frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=list(range(width)), dtype=object,
                             keep_default_na=False, skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, ValueError):
-        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+        try:  # newline="": the csv module's own line handling (bare CR line ends from old Mac tools included)
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        except csv.Error:  # a stray CR inside a field: read line by line (a quoted field cannot span lines)
+            rows = list(csv.reader(text.splitlines(), delimiter=sep))
         width = max((len(r) for r in rows), default=0)
         if width > MAX_COLUMNS or width * len(rows) > MAX_CELLS * 4:
             raise _fail("sheet_too_large", sheet="csv", cells=width * len(rows), limit=MAX_CELLS * 4) from None

@@ -14,6 +14,7 @@ the machine is shared); about 80 s in all, nothing needs the `slow` mark.
 from __future__ import annotations
 
 import io
+import os
 import re
 import struct
 import time
@@ -22,7 +23,7 @@ from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
@@ -37,8 +38,10 @@ from tests.helpers import TODAY, scratch_store
 from tests.import_helpers import COUNTY, PERIOD, filled, fingerprint, seed_history
 
 OPTS = ImportOptions(today=TODAY)
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                       HealthCheck.function_scoped_fixture])
+# CI replays the same examples every run (a red build names a change, not a lucky draw); a developer's run
+# explores new ones, and what it finds is pinned with @example
+FUZZ = settings(max_examples=60, deadline=None, derandomize=os.environ.get("CI") == "true",
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 MEASURES = [m.code for m in reported_measures()]
 HEADERS = ["区划代码", "期间", "指标代码", "数值", "region", "period", "measure", "value", "县(市、区)", "月份",
            "指标", "本期数", "code", "date"]
@@ -212,6 +215,8 @@ def test_random_bytes_behind_real_magic(store: Store, magic: bytes, rest: bytes,
 
 @FUZZ
 @given(data=csv_files(), name=names, county=st.sampled_from([COUNTY, None]))
+@example(data=b"\r=1\r\n=1+2,\x0c,=1+2", name="report.csv", county=COUNTY)  # bare CR line ends once raised
+@example(data=b'"x\ry",1\r2,3', name="report.csv", county=COUNTY)
 def test_random_csv_in_several_encodings(store: Store, data: bytes, name: str, county: str | None) -> None:
     check_import(store, data, name, county)
 
