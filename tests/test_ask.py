@@ -216,6 +216,18 @@ def test_a_comparison_and_a_forecast_answer(eng):
         assert _same(f.value, _row(eng, "online_handling_rate", f.region, a.query.period)["value"])
     fc = ask("全省一网通办率年底能不能完成", eng)
     assert fc.kind == "answer" and fc.figures and fc.figures[0].region == "330000"
+    # the app hands over its cached forecasts (the read boundary's): same answer, no second fit
+    from metrics.access import Reader
+
+    asked: list[Period] = []
+    reader = Reader.for_code(eng, "330000")
+
+    def cached(p: Period) -> pd.DataFrame:
+        asked.append(p)
+        return reader.forecasts(p)
+
+    again = ask("全省一网通办率年底能不能完成", eng, forecasts=cached)
+    assert asked and again.sentence == fc.sentence and again.figures == fc.figures
 
 
 def test_a_township_value_is_the_township_bulk(eng):

@@ -9,6 +9,7 @@ link opens show the same number. A question about a region outside the reader's 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -29,6 +30,7 @@ from .parser import class_members, parse
 from .query import Clarification, Figure, Query
 from .texts import tr
 
+Forecasts = Callable[[Period], pd.DataFrame]  # year-end forecasts as of a month (metrics.forecast's frame)
 MAX_NAMES = 10  # names listed in a sentence; the table has them all
 
 
@@ -113,11 +115,13 @@ def home_of(allowed_regions: frozenset[str] | None, engine: MetricsEngine) -> st
 
 
 def ask(question: str, engine: MetricsEngine, allowed_regions: frozenset[str] | None = None,
-        lang: str = "zh", home: str | None = None) -> Answer:
+        lang: str = "zh", home: str | None = None, forecasts: Forecasts | None = None) -> Answer:
     """Parse and answer one question (a clarification or refusal is an Answer of that kind).
 
     allowed_regions: the reader's scope (None: everything); home: the region a question naming none
-    is about (default: the scope's city or county, else the province)."""
+    is about (default: the scope's city or county, else the province); forecasts: the caller's cached
+    year-end forecasts by period (the read boundary's `Reader.forecasts`), so a forecast question costs
+    what the page it links to costs instead of a fresh fit (seconds)."""
     ctx = context_of(engine)
     if ctx["latest"] is None:
         return Answer("error", question, sentence=tr("ask_no_data", lang))
@@ -129,7 +133,7 @@ def ask(question: str, engine: MetricsEngine, allowed_regions: frozenset[str] | 
         mq = model.rephrase(question, q, cat=engine.catalogue, geo=engine.geo, today=ctx["today"],
                             latest=ctx["latest"], first=ctx["first"], newest=ctx["newest"]) if model.configured() else None
         if mq is not None:
-            a = answer(mq, engine, allowed_regions, lang)
+            a = answer(mq, engine, allowed_regions, lang, forecasts)
             a.question, a.via_model, a.clarification = question, True, q
             a.reading = tr("ask_rephrased", lang) + a.reading
             return a
@@ -137,7 +141,7 @@ def ask(question: str, engine: MetricsEngine, allowed_regions: frozenset[str] | 
         if q.candidates:
             msg += tr("ask_candidates", lang, names=tr("ask_join", lang).join(q.candidates))
         return Answer("clarify", question, clarification=q, sentence=msg)
-    a = answer(q, engine, allowed_regions, lang)
+    a = answer(q, engine, allowed_regions, lang, forecasts)
     a.question = question
     return a
 
@@ -339,7 +343,7 @@ def _link(q: Query, engine: MetricsEngine, p: Period, lang: str) -> tuple[str, d
 
 
 def answer(q: Query, engine: MetricsEngine, allowed_regions: frozenset[str] | None = None,
-           lang: str = "zh") -> Answer:
+           lang: str = "zh", forecasts: Forecasts | None = None) -> Answer:
     """Run `q` on `engine`; a region outside `allowed_regions` (None: everything) is refused."""
     a = Answer("answer", query=q, reading=reading(q, engine, lang))
     if allowed_regions is not None:
@@ -355,7 +359,10 @@ def answer(q: Query, engine: MetricsEngine, allowed_regions: frozenset[str] | No
     try:
         note = _coverage_note(q, engine, p, lang)
         a.period_said = bool(note)
-        run(a, q, engine, p, allowed_regions, lang)
+        if q.intent == "forecast":
+            _forecast(a, q, engine, p, allowed_regions, lang, forecasts)
+        else:
+            run(a, q, engine, p, allowed_regions, lang)
     except (EngineError, RankingError, KeyError) as exc:  # a question the engine cannot answer: say so, no figure
         msg = exc.args[0] if exc.args else str(exc)
         return Answer("error", query=q, reading=a.reading, sentence=tr("ask_cannot", lang, msg=msg))
@@ -588,10 +595,12 @@ def _trend(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang:
     a.table = t[["region", "name", "month", "value", "value_text"]].reset_index(drop=True)
 
 
-def _forecast(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
+def _forecast(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str,
+              forecasts: Forecasts | None = None) -> None:
     cat = engine.catalogue
     cutoff = Period.month(p.end.year, p.end.month)
-    fc = year_end_forecasts(engine, cutoff)  # fitted over all regions, as the pages do; filtered below
+    # fitted over all regions, as the pages do; filtered below
+    fc = forecasts(cutoff) if forecasts is not None else year_end_forecasts(engine, cutoff)
     regions = (_scoped(population_regions(q.population, engine, p), allowed, engine) if q.population
                else list(q.regions))
     d = fc[fc["region"].isin(regions)]
