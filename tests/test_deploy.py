@@ -263,13 +263,15 @@ def test_load_client_short_run_has_no_errors(deployed):
     out = deployed["state"] / "load.json"
     r = _cli(["bench.load_test", "--url", deployed["proxy"], "--sessions", "3", "--minutes", "0.25",
               "--baseline-seconds", "3", "--memory-sessions", "1", "--think", "0.5", "--ramp", "1", "--settle", "0.5",
-              "--json", str(out)], deployed["env"], 300)
+              "--api-clients", "3", "--api-seconds", "3", "--json", str(out)], deployed["env"], 300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     rep = json.loads(out.read_text())
     assert rep["load"]["errors"] == 0 and rep["baseline"]["errors"] == 0
     assert rep["load"]["pages"] >= 6 and rep["load"]["all"]["p95_ms"] > 0
     assert all(rep["load"][p]["n"] > 0 for p in ("overview", "system", "rankings"))
     assert rep["rss"]["within_bound"] and all(v for v in rep["rss"]["end_mb"].values())
+    api = rep["api"]  # systems pulling a month through nginx: every call answered, JSON and CSV
+    assert api["errors"] == 0 and api["json"]["n"] > 0 and api["csv"]["n"] > 0 and api["requests_per_s"] > 0
 
 
 def test_logs_are_json_lines(deployed):
@@ -288,7 +290,7 @@ def _check_logs(deployed: dict, retry: bool) -> None:
     renders = [e for e in events if e.get("event") == "page_render"]
     if not renders and retry:  # run alone: draw the three pages once (normally the load-test run did)
         _cli(["bench.load_test", "--url", deployed["proxy"], "--sessions", "1", "--minutes", "0.05",
-              "--baseline-seconds", "0", "--memory-sessions", "0"], deployed["env"], 300)
+              "--baseline-seconds", "0", "--memory-sessions", "0", "--api-clients", "0"], deployed["env"], 300)
         return _check_logs(deployed, retry=False)
     assert renders and {"page", "role", "duration_ms", "outcome"} <= set(renders[0])
     assert {e["page"] for e in renders} >= {"overview", "system", "rankings"}
