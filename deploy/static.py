@@ -5,7 +5,8 @@ nginx serves `/static/...` from this copy (`gzip_static on`): a browser that acc
 replicas' Python never streams the multi-megabyte JavaScript. The copy is one folder per Streamlit
 version (the bundles' names carry their content hash, so a folder never changes once written) under
 $COCKPIT_STATIC_DIR or var/static; `prepare()` reuses a complete one, so only the first `up` after
-an upgrade spends the few seconds compressing.
+an upgrade spends the few seconds compressing. `python -m deploy.static` writes it and prints the
+folder, for a real host's nginx.
 """
 
 from __future__ import annotations
@@ -82,3 +83,7 @@ def prepare(base: Path | None = None) -> Path:
         if not (root / DONE).is_file():
             raise
     return root
+
+
+if __name__ == "__main__":  # for a real host's nginx: write the copy, print its folder
+    print(prepare())
