@@ -223,10 +223,10 @@ def test_scheduler_status_functions(tmp_path):
     assert status.next_snapshot_run(dt.datetime(2026, 11, 23, 23, 30), 2, False) == dt.datetime(2026, 11, 24, 2, 5)
     cfg = Config(drop_every=60, rollup_every=600, freshness_every=3600, instance_id="x")
     assert status.intervals(cfg) == {"drop_folder": 60, "rollup_refresh": 600, "freshness": 3600, "snapshot": 86400,
-                                    "pack_after_freeze": 300, "followup_escalate": 3600}
+                                    "pack_after_freeze": 300, "followup_escalate": 3600, "push": 300}
     table = status.job_table(s.engine, cfg)
     assert list(table["job_id"]) == ["drop_folder", "rollup_refresh", "freshness", "snapshot", "pack_after_freeze",
-                                     "followup_escalate"]
+                                     "followup_escalate", "push"]
     assert table["next_run"].isna().all() and table["overdue"].all()  # no lease, never ran
     lease = Lease(s.engine, "me", ttl=30)
     assert lease.acquire()
