@@ -137,14 +137,14 @@ def _set(engine: sa.Engine, did: int, **values) -> None:
         c.execute(push_delivery.update().where(push_delivery.c.id == did).values(**values))
 
 
-def retry(engine: sa.Engine, ids: list[int] | None = None) -> int:
+def retry(engine: sa.Engine, ids: list[int] | None = None, now: dt.datetime | None = None) -> int:
     """Queue failed deliveries again (all of them, or `ids`), at once and with a fresh attempt count."""
     d = push_delivery.c
     q = push_delivery.update().where(d.status == "failed")
     if ids is not None:
         q = q.where(d.id.in_(ids))
     with engine.begin() as c:
-        return c.execute(q.values(status="queued", attempts=0, next_at=_now())).rowcount
+        return c.execute(q.values(status="queued", attempts=0, next_at=now or _now())).rowcount
 
 
 def deliveries(engine: sa.Engine, *, status: str | None = None, limit: int = 200) -> pd.DataFrame:

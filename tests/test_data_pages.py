@@ -194,9 +194,10 @@ def test_jobs_page(db_copy, use_db):
     at = run("pages/jobs.py")
     assert at.success and "host-a:123:abc" in at.success[0].value
     jobs = at.dataframe[0].value
-    assert list(jobs["任务"]) == ["文件投递目录导入", "月度汇总核对与修复", "逾期未报检查", "夜间数据快照", "定版后生成会议材料", "批示逾期升级"]
+    assert list(jobs["任务"]) == ["文件投递目录导入", "月度汇总核对与修复", "逾期未报检查", "夜间数据快照", "定版后生成会议材料", "批示逾期升级",
+                             "早报与事件推送"]
     assert list(jobs["最近结果"])[:3] == ["成功", "成功", "失败"]
-    assert list(jobs["失败次数"]) == [0, 1, 1, 0, 0, 0]
+    assert list(jobs["失败次数"]) == [0, 1, 1, 0, 0, 0, 0]
     assert all(x != "待调度器启动" for x in jobs["下次运行"])  # the lease is live: next runs are known
     fails = at.dataframe[1].value
     assert len(fails) == 2 and any("server closed the connection" in e for e in fails["错误"])
