@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from followup import service as followups
 from metrics import MetricsEngine
 from metrics.access import Reader
 from metrics.geography import PROVINCE
-from pack.freeze import list_freezes, pack_files
+from pack.freeze import Freeze, list_freezes, pack_files
 from push import content, outbox, recipients
 from push.channels import SendError
 from push.recipients import Recipient
@@ -54,37 +55,48 @@ def queue_events(eng: MetricsEngine, people: list[Recipient], cfg: PushConfig, n
     items = followups.list_for(engine, None, status=("open", "replied"))
     freezes = [f for f in list_freezes(engine) if f.known_at >= now - dt.timedelta(days=cfg.lookback_days)]
     out = {"brief": 0, "red": 0, "followup": 0, "freeze": 0}
-    seen = outbox.known_keys(engine, "")  # one read of what was queued before, instead of one per message
-
-    def put(key: str, r: Recipient, kind: str, title: str, body: str, attachment: str | None = None) -> None:
-        if (key, r.id) not in seen and outbox.enqueue(engine, key, r.id, kind, title, body, attachment, now):
-            out[kind] += 1
-
+    # first what is due (cheap: statuses and ids), then one read of which of it was queued before, then
+    # only the new messages are written (a long delivery log is never read whole)
+    due: list[tuple[str, Recipient, str, Callable[[], tuple]]] = []
     for r in people:
         reader = Reader.for_code(eng, r.scope_code, memo)
         period = reader.latest()
-        if r.receives("brief") and now.hour >= cfg.brief_hour and (f"brief:{today}", r.id) not in seen:
-            put(f"brief:{today}", r, "brief", *content.brief(reader, engine, items, today))
+        if r.receives("brief") and now.hour >= cfg.brief_hour:
+            due.append((f"brief:{today}", r, "brief",
+                        lambda reader=reader: (*content.brief(reader, engine, items, today), None)))
         if r.receives("red") and period is not None:
             for c in content.changes(reader, period, ("red",)):
-                put(f"red:{c.region}:{c.kpi}:{period.label}", r, "red", *content.red_message(reader, c, period))
+                due.append((f"red:{c.region}:{c.kpi}:{period.label}", r, "red",
+                            lambda reader=reader, c=c, p=period: (*content.red_message(reader, c, p), None)))
         if r.receives("followup"):
             for i in items:
                 level = i.level(today)
                 if level and content.in_scope(reader, i):
-                    put(f"followup:{i.id}:{level}", r, "followup", *content.followup_message(reader, i, today))
+                    due.append((f"followup:{i.id}:{level}", r, "followup",
+                                lambda reader=reader, i=i: (*content.followup_message(reader, i, today), None)))
         if r.receives("freeze"):
             for f in freezes:
-                if (f"freeze:{f.id}", r.id) in seen:
-                    continue
-                pdf = _pdf_of(engine, f.id)
-                if pdf is None:
-                    continue  # the pack job has not made it yet: the next run sends it
-                attach = r.scope_code == PROVINCE
-                put(f"freeze:{f.id}", r, "freeze",
-                    *content.freeze_message(r.scope_code, f.period, f.known_at, _version(engine, f.id), attach),
-                    str(pdf) if attach else None)
+                due.append((f"freeze:{f.id}", r, "freeze", lambda r=r, f=f: _freeze_message(engine, r, f)))
+    seen = outbox.known_pairs(engine, {key for key, *_ in due})
+    for key, r, kind, build in due:
+        if (key, r.id) in seen:
+            continue
+        msg = build()
+        if msg is None:
+            continue  # a freeze whose PDF the pack job has not made yet: the next run sends it
+        title, body, attachment = msg
+        if outbox.enqueue(engine, key, r.id, kind, title, body, attachment, now):
+            out[kind] += 1
     return out
+
+
+def _freeze_message(engine: sa.Engine, r: Recipient, f: Freeze) -> tuple[str, str, str | None] | None:
+    pdf = _pdf_of(engine, f.id)
+    if pdf is None:
+        return None
+    attach = r.scope_code == PROVINCE
+    title, body = content.freeze_message(r.scope_code, f.period, f.known_at, _version(engine, f.id), attach)
+    return title, body, str(pdf) if attach else None
 
 
 def _pdf_of(engine: sa.Engine, freeze_id: int) -> Path | None:

@@ -57,12 +57,15 @@ def enqueue(engine: sa.Engine, key: str, recipient_id: int, kind: str, title: st
     return True
 
 
-def known_keys(engine: sa.Engine, prefix: str) -> set[tuple[str, int]]:
-    """(event key, recipient) pairs already queued whose key starts with `prefix`."""
+def known_pairs(engine: sa.Engine, keys: set[str]) -> set[tuple[str, int]]:
+    """(event key, recipient) pairs already queued, among `keys` (read in chunks of 500)."""
     d = push_delivery.c
+    ordered, out = sorted(keys), set()
     with engine.connect() as c:
-        return {(k, int(r)) for k, r in c.execute(sa.select(d.event_key, d.recipient_id)
-                                                   .where(d.event_key.startswith(prefix, autoescape=True)))}
+        for i in range(0, len(ordered), 500):
+            out |= {(k, int(r)) for k, r in c.execute(sa.select(d.event_key, d.recipient_id)
+                                                       .where(d.event_key.in_(ordered[i:i + 500])))}
+    return out
 
 
 def _close_stale(engine: sa.Engine, now: dt.datetime) -> int:
