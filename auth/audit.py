@@ -20,7 +20,9 @@ ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "import", "import_refused", 
            "followup_create", "followup_reply", "followup_done", "followup_close", "followup_send_back",
            "followup_escalate",
            # the read-only HTTP API (api/): every call, and the tokens' life cycle
-           "api_read", "api_token_create", "api_token_revoke")
+           "api_read", "api_token_create", "api_token_revoke",
+           # pushes (push/): the recipients the administrator configures, and test messages
+           "push_recipient_add", "push_recipient_remove", "push_test")
 
 
 def _engine(target: Any) -> sa.Engine:

@@ -14,7 +14,7 @@ from scheduler import status
 from scheduler.jobs import open_alerts
 from scheduler.service import JOB_IDS, Config
 from ui import auth as ui_auth
-from ui import data
+from ui import data, push_admin
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
 from ui.shell import header
@@ -159,3 +159,5 @@ else:
             t("data_jobs_alert_msg", L, county=geo.get(r).name(L) if r in geo.regions else r, period=p)
             for r, p in zip(alerts["region_code"], alerts["period"], strict=True)],
     }), hide_index=True, width="stretch", height=min(360, 38 + 35 * len(alerts)))
+
+push_admin.delivery_log(engine, L)

@@ -5,7 +5,7 @@ schedule. With --once it takes the lease, runs one job (with retries) and exits:
 1 failed, 3 another scheduler holds the lease. Configuration by environment: DATABASE_URL,
 COCKPIT_DROP_DIR (default var/drop), COCKPIT_LEASE_TTL, COCKPIT_DROP_EVERY, COCKPIT_ROLLUP_EVERY,
 COCKPIT_FRESHNESS_EVERY, COCKPIT_SNAPSHOT_HOUR, COCKPIT_JOB_ATTEMPTS, COCKPIT_JOB_BACKOFF,
-COCKPIT_DROP_MIN_AGE, COCKPIT_STOP_GRACE, COCKPIT_SCHEDULER_ID, COCKPIT_TZ (default: the host's local time zone).
+COCKPIT_DROP_MIN_AGE, COCKPIT_STOP_GRACE, COCKPIT_PUSH_EVERY (and push/job.py's), COCKPIT_SCHEDULER_ID, COCKPIT_TZ (default: the host's local time zone).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scheduler import jobs, pack_job
+from scheduler import jobs, pack_job, push_job
 from scheduler.history import History, JobResult, last_success, run_with_retries
 from scheduler.lock import Lease
 from store import Store
@@ -51,6 +51,7 @@ class Config:
     freshness_every: float = field(default_factory=lambda: _env_float("COCKPIT_FRESHNESS_EVERY", 3600))
     pack_every: float = field(default_factory=lambda: _env_float("COCKPIT_PACK_EVERY", 300))
     followup_every: float = field(default_factory=lambda: _env_float("COCKPIT_FOLLOWUP_EVERY", 3600))
+    push_every: float = field(default_factory=lambda: _env_float("COCKPIT_PUSH_EVERY", 300))
     snapshot_hour: int = field(default_factory=lambda: int(_env_float("COCKPIT_SNAPSHOT_HOUR", 2)))
     attempts: int = field(default_factory=lambda: int(_env_float("COCKPIT_JOB_ATTEMPTS", 3)))
     backoff: float = field(default_factory=lambda: _env_float("COCKPIT_JOB_BACKOFF", 10))
@@ -65,7 +66,8 @@ class Config:
                              or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
 
 
-JOB_IDS = ("drop_folder", "rollup_refresh", "freshness", "snapshot", "pack_after_freeze", "followup_escalate")
+JOB_IDS = ("drop_folder", "rollup_refresh", "freshness", "snapshot", "pack_after_freeze", "followup_escalate",
+           "push")
 
 
 class Service:
@@ -88,13 +90,14 @@ class Service:
             "snapshot": lambda: jobs.take_snapshot(self.store),
             "pack_after_freeze": lambda: pack_job.pack_after_freeze(self.store),
             "followup_escalate": lambda: jobs.escalate_followups(self.store),
+            "push": lambda: push_job.push(self.store, self.cfg.instance_id),
         }
 
     def intervals(self) -> dict[str, float]:
         c = self.cfg
         return {"drop_folder": c.drop_every, "rollup_refresh": c.rollup_every,
                 "freshness": c.freshness_every, "snapshot": 86400, "pack_after_freeze": c.pack_every,
-                "followup_escalate": c.followup_every}
+                "followup_escalate": c.followup_every, "push": c.push_every}
 
     def may_act(self) -> bool:
         """At the start of every attempt: renew the lease in the database; act only if it is ours."""

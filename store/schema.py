@@ -20,6 +20,7 @@ from store import (  # noqa: F401
     schema_ingest,
     schema_jobs,
     schema_pack,
+    schema_push,
 )
 from store.tables_base import CODE, MEASURE, metadata
 

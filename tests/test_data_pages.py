@@ -194,9 +194,10 @@ def test_jobs_page(db_copy, use_db):
     at = run("pages/jobs.py")
     assert at.success and "host-a:123:abc" in at.success[0].value
     jobs = at.dataframe[0].value
-    assert list(jobs["任务"]) == ["文件投递目录导入", "月度汇总核对与修复", "逾期未报检查", "夜间数据快照", "定版后生成会议材料", "批示逾期升级"]
+    assert list(jobs["任务"]) == ["文件投递目录导入", "月度汇总核对与修复", "逾期未报检查", "夜间数据快照", "定版后生成会议材料", "批示逾期升级",
+                             "早报与事件推送"]
     assert list(jobs["最近结果"])[:3] == ["成功", "成功", "失败"]
-    assert list(jobs["失败次数"]) == [0, 1, 1, 0, 0, 0]
+    assert list(jobs["失败次数"]) == [0, 1, 1, 0, 0, 0, 0]
     assert all(x != "待调度器启动" for x in jobs["下次运行"])  # the lease is live: next runs are known
     fails = at.dataframe[1].value
     assert len(fails) == 2 and any("server closed the connection" in e for e in fails["错误"])
@@ -223,10 +224,10 @@ def test_scheduler_status_functions(tmp_path):
     assert status.next_snapshot_run(dt.datetime(2026, 11, 23, 23, 30), 2, False) == dt.datetime(2026, 11, 24, 2, 5)
     cfg = Config(drop_every=60, rollup_every=600, freshness_every=3600, instance_id="x")
     assert status.intervals(cfg) == {"drop_folder": 60, "rollup_refresh": 600, "freshness": 3600, "snapshot": 86400,
-                                    "pack_after_freeze": 300, "followup_escalate": 3600}
+                                    "pack_after_freeze": 300, "followup_escalate": 3600, "push": 300}
     table = status.job_table(s.engine, cfg)
     assert list(table["job_id"]) == ["drop_folder", "rollup_refresh", "freshness", "snapshot", "pack_after_freeze",
-                                     "followup_escalate"]
+                                     "followup_escalate", "push"]
     assert table["next_run"].isna().all() and table["overdue"].all()  # no lease, never ran
     lease = Lease(s.engine, "me", ttl=30)
     assert lease.acquire()

@@ -16,6 +16,7 @@ import ingest.messages
 import metrics.ask.texts
 import metrics.texts
 import pack.texts
+import push.texts
 import scheduler.texts
 import ui.i18n
 from i18n import EN, ZH, placeholders, register, tr
@@ -24,7 +25,7 @@ from metrics.geography import geography
 from metrics.summary import KpiFacts, kpi_sentence
 
 ROOT = Path(__file__).resolve().parent.parent
-AREA_MODULES = (ui.i18n, pack.texts, ingest.messages, metrics.texts, metrics.ask.texts, scheduler.texts)
+AREA_MODULES = (ui.i18n, pack.texts, ingest.messages, metrics.texts, metrics.ask.texts, scheduler.texts, push.texts)
 
 # Import messages name a measure in Chinese by its Chinese name and in English by its code, so their
 # placeholders differ on purpose (the code is what a developer searches the catalogue for).

@@ -21,6 +21,7 @@ FLOORS = [
     {"ingest"},
     {"pack"},
     {"api"},
+    {"push"},
     {"scheduler"},
     {"deploy"},
     {"ui", "pages", "app", "server"},

@@ -13,7 +13,8 @@ from store.schema import metadata
 TABLES = {"region", "region_member", "import_batch", "observation", "rollup_month", "meta",
           "job_run", "scheduler_lease", "freshness_alert", "snapshot", "snapshot_item", "import_rejection",
           "major_app", "app_rollout", "app_usage", "problem", "problem_event", "freeze", "freeze_item", "pack_file",
-          "app_user", "audit_log", "auth_session", "followup_item", "followup_event", "api_token"}
+          "app_user", "audit_log", "auth_session", "followup_item", "followup_event", "api_token",
+          "push_recipient", "push_delivery"}
 
 
 def _tables(engine) -> set[str]:
@@ -26,7 +27,7 @@ def test_upgrade_downgrade_roundtrip(db_url):
     assert _tables(engine) == set()
     migrate.upgrade(engine)
     assert _tables(engine) >= TABLES
-    assert migrate.current_revision(engine) == migrate.head_revision() >= "0009"
+    assert migrate.current_revision(engine) == migrate.head_revision() >= "0010"
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     # server defaults and type spellings differ harmlessly per dialect; tables, columns and

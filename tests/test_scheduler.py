@@ -393,7 +393,7 @@ def test_scheduler_job_configuration(store):
     sched = svc.build_scheduler()
     jobs_ = {j.id: j for j in sched.get_jobs()}
     assert set(jobs_) == {"drop_folder", "rollup_refresh", "freshness", "snapshot", "pack_after_freeze",
-                         "followup_escalate"}
+                         "followup_escalate", "push"}
     for j in jobs_.values():
         assert j.coalesce is True and j.max_instances == 1 and j.misfire_grace_time == 300
     # missed while no scheduler ran: due once at start (coalesced), the recent one waits its turn
