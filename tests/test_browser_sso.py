@@ -121,7 +121,10 @@ def test_known_identity_signs_in_with_its_scope_and_signs_out(sso, pg):
                          .where(audit_log.c.username == "lishui_leader")).all()
     assert ("sign_in", "oidc") in [tuple(r) for r in rows]
     # sign-out: the cockpit's session and the provider's both end; a reload stays at the gate
-    pg.get_by_role("button", name="退出登录").click()
+    issuer = sso["provider"].issuer
+    with pg.expect_request(lambda r: r.url.startswith(f"{issuer}/logout"), timeout=30_000):
+        pg.get_by_role("button", name="退出登录").click()
+    pg.wait_for_url(f"{sso['url']}/**", timeout=30_000)  # back from the provider's end-session page
     pg.wait_for_function("() => !!document.querySelector('[data-testid=\"stForm\"] input[type=password]')",
                          timeout=30_000)
     tb.wait_finished(pg)

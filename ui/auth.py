@@ -256,7 +256,10 @@ def sidebar(u: User, lang: str) -> None:
         st.session_state["_auth_msg"] = "auth_signed_out"
         st.session_state["_auth_clear_cookie"] = True
         if _oidc_configured() and getattr(st.user, "is_logged_in", False):
+            # the browser goes to /auth/logout (and the provider's end-session page), then back to a new
+            # session at the gate; stopping here keeps that redirect the last thing this run sends
             st.logout()
+            st.stop()
         st.rerun()
 
 
