@@ -1,7 +1,8 @@
 """A small in-process client for the API's Starlette routes (tests/test_api.py).
 
-Starlette's TestClient needs httpx, which the pinned environment does not carry; the routes are a
-plain ASGI app, so one request is one `app(scope, receive, send)` call on an event loop.
+Starlette's TestClient needs httpx, which only the single sign-on extra brings; the routes are a
+plain ASGI app, so one request is one `app(scope, receive, send)` call on an event loop (`ip` sets the
+caller's address, for the per-address limit on refused tokens).
 """
 
 from __future__ import annotations
