@@ -19,6 +19,7 @@ from starlette.routing import Route
 from api import openapi
 from api.service import PREFIX, Answer, ApiError, Call, bad, database_url, engine, handle, json_response, unknown
 from metrics.access import population_level
+from metrics.ask import ask as ask_question
 from metrics.periods import Period
 from metrics.schemes import schemes
 from metrics.values import COLUMNS, resolve_selection, value_rows
@@ -31,7 +32,9 @@ PARAMS = {
     "league": {"kpi", "period", "pop"},
     "scheme": {"period", "pop"},
     "quality": {"period"},
+    "ask": {"q", "lang"},
 }
+ASK_MAX = openapi.ASK_MAX  # characters of a question (a sentence, not a document)
 
 
 def _check_params(call: Call, name: str) -> None:
@@ -69,6 +72,8 @@ def _selection(call: Call, regions: list[str] | None, kpis: list[str] | None
     """Codes of the regions and KPIs asked for: unknown ones are a 404, out-of-scope regions a 403."""
     geo, cat = call.reader.geo, call.reader.catalogue
     for r in regions or ():
+        if r in geo.townships:  # a township by its code: in scope when its county is (the reader checks)
+            continue
         try:
             geo.resolve(r)
         except KeyError:
@@ -167,10 +172,6 @@ def scheme(call: Call) -> Answer:
         raise unknown("code", "评价方案", "scheme", code) from None
     p = _period(call)
     pop = call.params.get("pop") or None
-    if pop and pop.startswith("city:"):
-        # the reader leaves another city's rows out of a scheme; asked for by name, it is refused as the
-        # league table's reader refuses it
-        call.reader.scope.check([pop.partition(":")[2]])
     try:
         res = call.reader.scheme(s.code, p.label, pop)
     except (ValueError, KeyError):
@@ -202,6 +203,36 @@ def quality(call: Call) -> Answer:
     body = {"data": frame,
             "meta": _meta(call, period=p.label, count=len(frame), n_complete=int(frame["complete"].sum()),
                           not_reported=[r["region"] for r in rows if not r["complete"]], in_progress=in_progress)}
+    return Answer(body, frame)
+
+
+def ask(call: Call) -> Answer:
+    """问数: a question in Chinese or English read into a structured query over the catalogue and answered
+    within the token's scope (metrics.ask, the question box's code): the reading, the sentence, the
+    figures, the table (data) and the link to the page view. A clarification is an answer too (kind
+    "clarify", with the candidates); a question about a region outside the scope is a 403."""
+    _check_params(call, "ask")
+    q = (call.params.get("q") or "").strip()
+    if not q:
+        raise bad("q", "请提供问题 q", "q (the question) is required")
+    if len(q) > ASK_MAX:
+        raise bad("q", f"问题过长（最多 {ASK_MAX} 个字符）", f"the question is too long (at most {ASK_MAX} characters)")
+    lang = call.params.get("lang", "zh")
+    if lang not in ("zh", "en"):
+        raise bad("lang", "lang 只能是 zh 或 en", "lang must be zh or en")
+    eng, allowed = call.reader.engine, call.reader.scope.restriction
+    a = ask_question(q, eng, allowed_regions=allowed, lang=lang)
+    if a.kind == "refused":
+        other = ask_question(q, eng, allowed_regions=allowed, lang="en" if lang == "zh" else "zh")
+        zh, en = (a.sentence, other.sentence) if lang == "zh" else (other.sentence, a.sentence)
+        raise ApiError(403, "forbidden", zh, en, "q")
+    if a.kind == "error":
+        raise ApiError(404, "no_data", "数据库中没有数据", "no figures in the database", "q")
+    d = a.as_dict()
+    table = d.pop("table")
+    frame = a.table.reset_index(drop=True) if len(a.table) else pd.DataFrame(
+        [{"kind": a.kind, "sentence": a.sentence, "link": a.link}])
+    body = {**d, "data": table, "meta": _meta(call, lang=lang, count=len(table))}
     return Answer(body, frame)
 
 
@@ -244,6 +275,7 @@ def routes(base_path: str = "") -> list[Route]:
         _route("/league", league, base),
         _route("/schemes/{code}", scheme, base),
         _route("/quality", quality, base),
+        _route("/ask", ask, base),
         Route(base + PREFIX + "/health", health, methods=["GET"], name="api_health"),
         Route(base + PREFIX + "/openapi.json", openapi_json, methods=["GET"], name="api_openapi"),
     ]

@@ -10,6 +10,8 @@ from typing import Any
 
 from metrics.values import COLUMNS
 
+ASK_MAX = 200  # characters of a question (api.endpoints checks it)
+
 _TEXT = {"type": "string"}
 
 
@@ -85,6 +87,13 @@ def document() -> dict[str, Any]:
             "/quality": _get("Who has not reported", [PERIOD],
                              _obj("region", "n_kpis", "n_reported", "complete", "overdue", "kpis_not_reported"),
                              "quality"),
+            "/ask": _get("问数: a question in Chinese or English answered within the token's scope: the reading, "
+                         "the sentence, the figures, the table (data) and the link to the page view; a "
+                         "clarification is an answer of kind 'clarify'; a region outside the scope is a 403", [
+                _param("q", f"the question, e.g. 上个月丽水哪些县一网通办率没达标？ (at most {ASK_MAX} characters)",
+                       required=True),
+                _param("lang", "zh (default) or en", schema={"type": "string", "enum": ["zh", "en"]}),
+            ], {"type": "object", "description": "a row of the answer's table"}, "ask"),
             "/health": {"get": {"operationId": "health", "summary": "Up when the database answers (no token)",
                                 "security": [], "responses": {
                                     "200": {"description": "up", "content": {"application/json": {

@@ -5,6 +5,11 @@ Calls run in Starlette's thread pool (plain functions), so the engine, the cache
 guarded by locks. The cache is the read boundary's memo, kept per process and keyed on the database
 URL and the data version read at the start of the call: new data (written by another process, the
 importer or the scheduler) makes every entry stale at once, and one call never mixes two versions.
+On top of it the serialised answers are kept (BodyCache, per scope, path, normalised query, format and
+data version): a repeated pull costs the token check, the audit entry and a look-up.
+
+Two limits: a token bucket per token (429 beyond its rate), and per client address a count of 401
+answers in the last minute (from COCKPIT_API_AUTH_FAILURES on, 429 before any token is looked at).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import math
 import os
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -145,6 +150,111 @@ class Buckets:
 LIMITER = Buckets()
 
 
+class FailedAuth:
+    """Answers of 401 per client address over the last minute: from `limit` on, that address gets 429
+    for every call until the minute has passed, before its token is even looked at (so a run of guessed
+    tokens costs no database read, and a 429 says nothing about whether a token was good)."""
+
+    WINDOW_S = 60.0
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = int(limit if limit is not None else os.environ.get("COCKPIT_API_AUTH_FAILURES", "20"))
+        self._lock = threading.Lock()
+        self._seen: dict[str, deque[float]] = {}
+
+    def _recent(self, ip: str, now: float) -> deque[float]:
+        q = self._seen.get(ip)
+        if q is None:
+            return deque()
+        while q and now - q[0] >= self.WINDOW_S:
+            q.popleft()
+        if not q:
+            del self._seen[ip]
+        return q
+
+    def blocked(self, ip: str, now: float | None = None) -> float:
+        """0 when `ip` may call, else the seconds until its oldest counted failure leaves the window."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            q = self._recent(ip, now)
+            return self.WINDOW_S - (now - q[0]) if len(q) >= self.limit else 0.0
+
+    def failed(self, ip: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._recent(ip, now)
+            self._seen.setdefault(ip, deque()).append(now)
+            if len(self._seen) > 10_000:  # a flood from many addresses: forget the quietest
+                for k in sorted(self._seen, key=lambda k: self._seen[k][-1])[:1_000]:
+                    del self._seen[k]
+
+
+FAILED_AUTH = FailedAuth()
+TRUSTED_PROXIES = frozenset(x.strip() for x in os.environ.get("COCKPIT_TRUSTED_PROXIES", "127.0.0.1,::1").split(",")
+                            if x.strip())
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address: the peer, or behind a trusted proxy (nginx on the host) the address the
+    proxy saw (the last X-Forwarded-For entry: the one it appended itself)."""
+    peer = request.client.host if request.client else "-"
+    fwd = request.headers.get("x-forwarded-for")
+    if fwd and peer in TRUSTED_PROXIES:
+        return fwd.split(",")[-1].strip() or peer
+    return peer
+
+
+# -- the answers' bodies ----------------------------------------------------------------------------------------
+class BodyCache:
+    """Serialised answers (JSON or CSV bytes) per database, data version, scope, path and normalised query:
+    a repeated pull is a dictionary look-up, not a read plus serialisation. An LRU bounded by entries
+    and bytes; entries of an older data version are dropped when a newer one is stored."""
+
+    def __init__(self, entries: int = 256, max_bytes: int = 256 * 2**20) -> None:
+        self.entries, self.max_bytes = entries, max_bytes
+        self._lock = threading.Lock()
+        self._data: OrderedDict[tuple, bytes] = OrderedDict()
+        self._bytes = 0
+        self.hits = self.misses = 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._data.get(key)
+            if body is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        if len(body) > self.max_bytes // 4:
+            return  # one answer never crowds out the rest
+        url, version = key[0], key[1]
+        with self._lock:
+            for k in [k for k in self._data if k[0] == url and k[1] != version]:
+                self._bytes -= len(self._data.pop(k))
+            old = self._data.pop(key, None)
+            self._bytes += len(body) - (len(old) if old is not None else 0)
+            self._data[key] = body
+            while self._data and (len(self._data) > self.entries or self._bytes > self.max_bytes):
+                self._bytes -= len(self._data.popitem(last=False)[1])
+
+
+BODIES = BodyCache()
+
+
+def normalised_query(request: Request) -> str:
+    """The query as a cache key: parameters sorted by name (values kept in their order: a list's order
+    is the order of its rows)."""
+    return "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
+
+
 # -- one call ---------------------------------------------------------------------------------------------------
 @dataclass
 class Call:
@@ -175,9 +285,10 @@ def wants_csv(params: dict[str, str], accept: str) -> bool:
     return "text/csv" in accept.lower()
 
 
-def etag(version: int, scope: str, path: str, query: str, csv: bool) -> str:
-    """The data version plus what was asked (path, sorted query, scope, format): one figure set, one tag."""
-    key = "|".join([scope, path, "&".join(sorted(query.split("&"))), "csv" if csv else "json"])
+def etag(version: int, scope: str, path: str, query: str, csv: bool, today: str = "") -> str:
+    """The data version plus what was asked (path, sorted query, scope, format) and the day (上个月 and
+    the default period's coverage read the calendar): one figure set, one tag."""
+    key = "|".join([scope, path, "&".join(sorted(query.split("&"))), "csv" if csv else "json", today])
     return f'W/"v{version}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"'
 
 
@@ -207,8 +318,10 @@ def bearer(header: str | None) -> str | None:
 
 
 def _audit(eng: MetricsEngine, who: str | None, action: str, path: str, query: str, scope: str | None,
-           result: int) -> None:
+           result: int, note: str | None = None) -> None:
     detail = f"{path}{'?' + query if query else ''} scope={scope or '-'} result={result}"
+    if note:
+        detail += f" {note}"
     # not swallowed: a call that cannot be logged is not answered (the database is down anyway)
     audit.record(eng.store, who, action, path[:255], detail)
 
@@ -219,10 +332,19 @@ def handle(request: Request, endpoint: Callable[[Call], Answer]) -> Response:
     params = dict(request.query_params)
     url = database_url()
     eng = engine(url)
+    ip = client_ip(request)
+    wait = FAILED_AUTH.blocked(ip)
+    if wait:
+        _audit(eng, None, "denied", path, query, None, 429, f"ip={ip} after {FAILED_AUTH.limit} refused tokens")
+        return error_response(ApiError(429, "rate_limited", "无效令牌过多，请稍后再试",
+                                       "too many refused tokens from this address: wait"),
+                              {"Retry-After": str(max(1, math.ceil(wait)))})
     tok, why = tokens.lookup(eng.store, bearer(request.headers.get("authorization")))
     if why:
+        FAILED_AUTH.failed(ip)
         err = ApiError(401, "unauthorized", *_REFUSED[why])
-        _audit(eng, tok.name if tok else None, "denied", path, query, tok.scope_code if tok else None, 401)
+        _audit(eng, tok.name if tok else None, "denied", path, query, tok.scope_code if tok else None, 401,
+               f"ip={ip}")
         return error_response(err, {"WWW-Authenticate": 'Bearer realm="cockpit"'})
     assert tok is not None
     wait = LIMITER.take(tok.name)
@@ -234,13 +356,19 @@ def handle(request: Request, endpoint: Callable[[Call], Answer]) -> Response:
     try:
         csv = wants_csv(params, request.headers.get("accept", ""))
         version = int(eng.data_version())
-        tag = etag(version, tok.scope_code, path, query, csv)
+        today = eng.today.isoformat()
+        tag = etag(version, tok.scope_code, path, query, csv, today)
         headers = {"ETag": tag, "Cache-Control": "private, no-cache", "X-Data-Version": str(version)}
         if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
             _audit(eng, tok.name, "api_read", path, query, tok.scope_code, 304)
             return Response(status_code=304, headers=headers)
-        reader = Reader(eng, Scope.of(tok.scope_code, eng.geo), MEMO.bind(url, version))
-        ans = endpoint(Call(reader, params, dict(request.path_params), version, tok.name))
+        key = (url, version, tok.scope_code, path, normalised_query(request), csv, today)
+        body = BODIES.get(key)
+        if body is None:
+            reader = Reader(eng, Scope.of(tok.scope_code, eng.geo), MEMO.bind(url, version))
+            ans = endpoint(Call(reader, params, dict(request.path_params), version, tok.name))
+            body = _serialise(ans, csv)
+            BODIES.put(key, body)
     except ApiError as err:
         _audit(eng, tok.name, "denied" if err.status == 403 else "api_read", path, query, tok.scope_code,
                err.status)
@@ -252,11 +380,16 @@ def handle(request: Request, endpoint: Callable[[Call], Answer]) -> Response:
         return error_response(ApiError(403, "forbidden", f"超出令牌的数据范围：{codes}",
                                        f"outside the token's scope: {codes}", _scope_field(params)))
     _audit(eng, tok.name, "api_read", path, query, tok.scope_code, 200)
-    if csv:
-        if ans.frame is None:
-            raise AssertionError("an endpoint without a CSV form")
-        return Response(to_csv(ans.frame), media_type="text/csv; charset=utf-8", headers=headers)
-    return json_response(ans.body, headers=headers)
+    media = "text/csv; charset=utf-8" if csv else "application/json; charset=utf-8"
+    return Response(body, media_type=media, headers=headers)
+
+
+def _serialise(ans: Answer, csv: bool) -> bytes:
+    if not csv:
+        return encode(ans.body).encode("utf-8")
+    if ans.frame is None:
+        raise AssertionError("an endpoint without a CSV form")
+    return to_csv(ans.frame)
 
 
 def _scope_field(params: dict[str, str]) -> str | None:

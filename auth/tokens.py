@@ -57,9 +57,14 @@ def _engine(target: Any) -> sa.Engine:
     return audit._engine(target)
 
 
+def valid_name(name: str) -> bool:
+    """Whether `name` may name a token: letters, digits, . _ - (up to 64), starting with a letter or digit."""
+    return bool(_NAME.match(name))
+
+
 def create(target: Any, name: str, scope_code: str, days: int, *, by: str | None = None) -> str:
     """Store a new token named `name` for `scope_code`, valid `days` days; return the token (shown once)."""
-    if not _NAME.match(name):
+    if not valid_name(name):
         raise ValueError(f"token name {name!r}: letters, digits, . _ - (up to 64)")
     if not 1 <= days <= 3660:
         raise ValueError(f"--days {days}: between 1 and 3660")

@@ -6,7 +6,7 @@ import importlib
 import sys
 
 BENCHES = ["bench_metrics", "bench_overview", "bench_map", "bench_rankings", "bench_import", "bench_pack",
-           "bench_forecast", "bench_township", "bench_pages", "bench_ask", "bench_cold"]
+           "bench_forecast", "bench_township", "bench_pages", "bench_ask", "bench_cold", "bench_api"]
 
 
 def main(argv: list[str]) -> int:

@@ -24,15 +24,16 @@ def free_port() -> int:
 
 
 def start_app(script: str, port: int, env: dict[str, str] | None = None, timeout: float = 60.0,
-              module: str = "streamlit") -> subprocess.Popen:
+              module: str = "streamlit", args: tuple[str, ...] = ()) -> subprocess.Popen:
     """`streamlit run script` on 127.0.0.1:port; returns once /_stcore/health answers ok.
 
-    `module` runs another launcher with Streamlit's command line (bench.profiled_streamlit).
+    `module` runs another launcher with Streamlit's command line (bench.profiled_streamlit); `args` are
+    more Streamlit options (e.g. `--secrets.files PATH` for the single sign-on test).
     """
     proc = subprocess.Popen(
         [sys.executable, "-m", module, "run", script, "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
+         "--server.address", "127.0.0.1", "--server.port", str(port), *args],
         cwd=ROOT, env=os.environ | (env or {}) | {"PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )

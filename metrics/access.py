@@ -345,6 +345,31 @@ class Reader:
             return self.scope.allows(towns[code].parent_code)
         return self.scope.allows(code)
 
+    def check(self, regions: Iterable[str]) -> None:
+        """Refuse (PermissionError naming them) an explicit request for regions outside the scope; a
+        township is in scope when its county is."""
+        bad = sorted({r for r in regions if not self.township_allowed(r)})
+        if bad:
+            raise PermissionError(f"outside your scope: {', '.join(bad)}")
+
+    def _keep(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Rows about regions in scope, township rows included when their county is in scope."""
+        if self.scope.full or df is None or "region" not in getattr(df, "columns", ()):
+            return df
+        towns = self.geo.townships
+        if not towns or not df["region"].isin(towns.keys()).any():
+            return self.scope.keep(df)
+        ok = self.scope.regions | {t for c in self.scope.regions for t in self.geo.townships_of(c)}
+        return df[df["region"].isin(ok)]
+
+    def _check_population(self, pop: str | None) -> None:
+        """Refuse a population naming a region outside the scope (city:<code>, or a region's code)."""
+        if not pop:
+            return
+        city = pop.partition(":")[2] if pop.startswith("city:") else (pop if pop in self.geo.regions else None)
+        if city:
+            self.scope.check([city])
+
     # KPI values
     def latest(self) -> Period | None:
         """The latest month with data (the same for every scope: it is not about a region)."""
@@ -368,8 +393,9 @@ class Reader:
 
     def trend(self, kpis: Sequence[str], regions: Sequence[str], end: Period, months: int = 12) -> pd.DataFrame:
         """Monthly values of `kpis` for `regions` up to `end`; rows about regions outside the scope are
-        left out (a page asks for the province line beside a county; a scoped user just sees no line)."""
-        return self.scope.keep(self._read(_trend, tuple(kpis), tuple(regions), end.label, months))
+        left out (a page asks for the province line beside a county; a scoped user just sees no line);
+        a township's rows are kept when its county is in scope."""
+        return self._keep(self._read(_trend, tuple(kpis), tuple(regions), end.label, months))
 
     # townships
     def townships(self, period: Period | str, county: str | None = None) -> pd.DataFrame:
@@ -398,14 +424,14 @@ class Reader:
                mind: float | None = None) -> pd.DataFrame:
         """A league table with in-scope rows only (a township row when its county is in scope); a
         city population outside the scope is refused."""
-        city = pop.partition(":")[2] if pop.startswith("city:") else (pop if pop in self.geo.regions else None)
-        if city:
-            self.scope.check([city])
+        self._check_population(pop)
         table = self._read(_league, kpi, period, pop, small, mind)
         return self.scope.keep(table, "parent" if population_level(pop) == "township" else "region")
 
     def scheme(self, code: str, period: str, pop: str | None = None) -> CompositeResult:
-        """A composite scheme's scores and components, in-scope rows only."""
+        """A composite scheme's scores and components, in-scope rows only; a city population outside the
+        scope is refused (as for a league table)."""
+        self._check_population(pop)
         res = self._read(_scheme, code, period, pop)
         if self.scope.full:
             return res

@@ -32,11 +32,12 @@ INTEGER_COLUMNS = ("target_year", "rank", "rank_of", "n_reported", "n_expected")
 
 def resolve_selection(reader: Reader, regions: Sequence[str] | None, kpis: Sequence[str] | None
                       ) -> tuple[list[str] | None, list[str] | None]:
-    """Region and KPI codes from codes or names (KeyError: unknown, naming it); a region outside the
-    reader's scope raises PermissionError."""
-    regs = [reader.geo.resolve(r) for r in regions] if regions else None
+    """Region and KPI codes from codes or names (KeyError: unknown, naming it; a township by its code);
+    a region outside the reader's scope (a township outside its counties) raises PermissionError."""
+    towns = reader.geo.townships
+    regs = [r.strip() if r.strip() in towns else reader.geo.resolve(r) for r in regions] if regions else None
     if regs:
-        reader.scope.check(regs)
+        reader.check(regs)
     ks = [reader.catalogue.kpi(k).code for k in kpis] if kpis else None
     return regs, ks
 
@@ -48,6 +49,11 @@ def value_rows(reader: Reader, period: Period | str, regions: Sequence[str] | No
     df = reader.bulk(period)
     if regs is not None:
         df = df[df["region"].isin(regs)]
+        towns = [r for r in regs if r in reader.geo.townships]
+        if towns:  # township figures (the grassroots KPIs) come from the township read, scoped by county
+            t = reader.townships(period)
+            df = pd.concat([df, t[t["region"].isin(towns)][[c for c in df.columns if c in t.columns]]],
+                           ignore_index=True)
     if ks is not None:
         df = df[df["kpi"].isin(ks)]
     cat, geo = reader.catalogue, reader.geo

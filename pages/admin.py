@@ -14,7 +14,7 @@ from auth.audit import ACTIONS
 from auth.policy import ROLES
 from metrics.geography import PROVINCE
 from ui import auth as ui_auth
-from ui import data, downloads, push_admin
+from ui import data, downloads, push_admin, token_admin
 from ui.html import md
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
@@ -113,4 +113,5 @@ with tab_audit:
     st.dataframe(log, hide_index=True, width="stretch", height=min(520, 38 + 35 * max(len(log), 1)))
     downloads.buttons(log, f"{t('auth_audit_file', L)}_{since:%Y%m%d}", L, key="auth_audit_dl", permission="audit")
 
+token_admin.section(me, L)  # API tokens: create, list, revoke (auth.tokens, as the CLI)
 push_admin.admin_section(store.engine, me.username, L, scopes, scope_label)

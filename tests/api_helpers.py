@@ -1,7 +1,8 @@
 """A small in-process client for the API's Starlette routes (tests/test_api.py).
 
-Starlette's TestClient needs httpx, which the pinned environment does not carry; the routes are a
-plain ASGI app, so one request is one `app(scope, receive, send)` call on an event loop.
+Starlette's TestClient needs httpx, which only the single sign-on extra brings; the routes are a
+plain ASGI app, so one request is one `app(scope, receive, send)` call on an event loop (`ip` sets the
+caller's address, for the per-address limit on refused tokens).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Client:
         self.app = Router(routes=api.routes(base_path))
 
     def get(self, path: str, token: str | None = None, params: dict[str, str] | None = None,
-            headers: dict[str, str] | None = None) -> Reply:
+            headers: dict[str, str] | None = None, ip: str = "127.0.0.1") -> Reply:
         hdrs = dict(headers or {})
         if token is not None:
             hdrs["authorization"] = f"Bearer {token}"
@@ -47,7 +48,7 @@ class Client:
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query.encode(),
             "headers": [(k.lower().encode(), v.encode()) for k, v in hdrs.items()],
-            "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80), "client": (ip, 5000),
         }
         out: dict[str, Any] = {"body": b""}
 

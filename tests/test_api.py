@@ -72,6 +72,7 @@ def toks(api_db) -> dict[str, str]:
 def _fresh(api_db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", api_db)
     monkeypatch.setattr(service, "LIMITER", service.Buckets(rate=1000, burst=1000))
+    monkeypatch.setattr(service, "FAILED_AUTH", service.FailedAuth(limit=1000))
 
 
 @pytest.fixture
@@ -344,3 +345,198 @@ def test_the_catalogue_carries_targets_with_their_source_and_pacing(client, toks
     assert dau["paced"] and not rate["paced"] and dau["direction"] in ("up", "down")
     assert dau["targets"] and all(t["source"] and t["year"] for t in dau["targets"])
     assert dau["definition_zh"] and dau["unit_zh"]
+
+
+
+# -- the answers' cache ------------------------------------------------------------------------------------------
+def test_a_repeated_pull_is_served_from_the_body_cache(client, toks, monkeypatch):
+    import api.endpoints as ep
+
+    cache = service.BodyCache()
+    monkeypatch.setattr(service, "BODIES", cache)
+    params = {"period": PERIOD, "kpis": f"{KPI},{RATE}"}
+    first = client.get("/api/v1/values", toks["prov"], params)
+    assert first.status == 200 and (cache.hits, cache.misses) == (0, 1)
+    with monkeypatch.context() as m:
+        m.setattr(ep, "value_rows", lambda *a, **k: pytest.fail("a cached answer is read again"))
+        again = client.get("/api/v1/values", toks["prov"], dict(reversed(params.items())))  # same query
+        assert again.status == 200 and again.body == first.body and cache.hits == 1
+        assert again.headers["etag"] == first.headers["etag"]
+    # per scope and format: a city token's pull and the CSV form are entries of their own
+    city = client.get("/api/v1/values", toks["city"], params)
+    assert city.status == 200 and city.body != first.body
+    assert {r["region"] for r in city.json()["data"]} <= Scope.of(CITY, geography()).regions
+    csv_body = client.get("/api/v1/values", toks["prov"], {**params, "format": "csv"})
+    assert csv_body.body.startswith(b"\xef\xbb\xbf") and cache.misses == 3
+
+
+def test_new_data_is_never_served_from_the_body_cache(client, toks, api_db, monkeypatch):
+    cache = service.BodyCache()
+    monkeypatch.setattr(service, "BODIES", cache)
+    client.get("/api/v1/kpis", toks["prov"])
+    store = Store(api_db)
+    with store.engine.begin() as c:
+        store._bump_version(c)
+    assert client.get("/api/v1/kpis", toks["prov"]).status == 200 and cache.misses == 2
+    assert len(cache._data) == 1  # the older version's entry is dropped
+
+
+def test_the_body_cache_is_bounded():
+    small = service.BodyCache(entries=2, max_bytes=100)
+    for i in range(5):
+        small.put(("u", 1, "s", f"/p{i}", "", False, ""), b"x" * 10)
+    assert [k[3] for k in small._data] == ["/p3", "/p4"]
+    small.put(("u", 1, "s", "/big", "", False, ""), b"z" * 60)  # over a quarter of the bytes: not kept
+    assert len(small._data) == 2 and small.get(("u", 1, "s", "/big", "", False, "")) is None
+
+
+# -- refused tokens per address ---------------------------------------------------------------------------------
+def test_repeated_bad_tokens_from_one_address_get_429_and_are_logged(client, toks, api_db, monkeypatch):
+    monkeypatch.setattr(service, "FAILED_AUTH", service.FailedAuth(limit=3))
+    bad_token = "ck_" + "y" * 43
+    assert [client.get("/api/v1/kpis", bad_token, ip="10.1.2.3").status for _ in range(3)] == [401] * 3
+    r = client.get("/api/v1/kpis", bad_token, ip="10.1.2.3")
+    assert r.status == 429 and 1 <= int(r.headers["retry-after"]) <= 60
+    assert r.json()["error"]["code"] == "rate_limited" and r.json()["error"]["message_zh"]
+    # the address is held whatever it sends: a 429 tells nothing about whether a token is good
+    assert client.get("/api/v1/kpis", toks["prov"], ip="10.1.2.3").status == 429
+    assert client.get("/api/v1/kpis", toks["prov"], ip="10.9.9.9").status == 200  # per address
+    entry = audit.read(Store(api_db), action="denied", limit=1).iloc[0]
+    assert "result=429" in entry["detail"] and "ip=10.1.2.3" in entry["detail"]
+    # behind the proxy on the host, the address the proxy saw counts (its own last X-Forwarded-For entry)
+    fwd = {"x-forwarded-for": "203.0.113.7"}
+    assert [client.get("/api/v1/kpis", bad_token, headers=fwd).status for _ in range(4)] == [401] * 3 + [429]
+    assert client.get("/api/v1/kpis", toks["prov"]).status == 200  # the proxy itself is not held
+    # a peer that is not a trusted proxy cannot pick its address by header
+    spoof = {"x-forwarded-for": "198.51.100.1"}
+    assert [client.get("/api/v1/kpis", bad_token, headers=spoof, ip="10.5.5.5").status
+            for _ in range(4)][-1] == 429
+    assert client.get("/api/v1/kpis", toks["prov"], headers=spoof, ip="10.6.6.6").status == 200
+
+
+def test_the_refused_token_window_is_one_minute():
+    w = service.FailedAuth(limit=2)
+    w.failed("a", now=0.0)
+    w.failed("a", now=10.0)
+    assert w.blocked("a", now=11.0) == pytest.approx(49.0)
+    assert w.blocked("a", now=60.5) == 0.0  # the first one left the window
+    assert w.blocked("b", now=11.0) == 0.0
+
+
+# -- scope checks: schemes and townships ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def town_db(app_db, tmp_path_factory) -> str:
+    """A private copy of the demo database with the township breakdown."""
+    from ingest.demo_townships import add_townships
+
+    path = tmp_path_factory.mktemp("api-town") / "town.sqlite"
+    copy_sqlite(app_db, path)
+    url = f"sqlite:///{path}"
+    add_townships(Store(url), seed=2021)
+    return url
+
+
+@pytest.fixture
+def town_toks(town_db, monkeypatch) -> dict[str, str]:
+    """A city and a county token on the township database (fresh names: a token is shown once)."""
+    import uuid
+
+    monkeypatch.setenv("DATABASE_URL", town_db)
+    return {who: tokens.create(Store(town_db), f"{who}-{uuid.uuid4().hex[:8]}", scope, 1)
+            for who, scope in (("city", CITY), ("county", COUNTY))}
+
+
+def test_a_county_token_reads_its_own_townships_only(client, town_toks):
+    geo = geography()
+    mine = geo.townships_of(COUNTY)[0]
+    neighbour = geo.townships_of(geo.counties_of(CITY)[1])[0]  # same city, another county
+    far = geo.townships_of(OTHER_COUNTY)[0]
+    from metrics import open_engine
+
+    kpi = open_engine().township_kpis()[0]
+    r = client.get("/api/v1/values", town_toks["county"], {"period": PERIOD, "regions": mine, "kpis": kpi})
+    assert r.status == 200, r.body[:300]
+    rows = r.json()["data"]
+    assert [row["region"] for row in rows] == [mine] and rows[0]["value"] is not None
+    assert rows[0]["level"] == "township" and rows[0]["region_name_zh"]
+    t = client.get("/api/v1/trend", town_toks["county"], {"kpis": kpi, "regions": f"{COUNTY},{mine}",
+                                                          "end": PERIOD, "months": "3"})
+    assert t.status == 200 and {row["region"] for row in t.json()["data"]} == {COUNTY, mine}
+    for other in (neighbour, far):
+        for path, params in (("/api/v1/values", {"period": PERIOD, "regions": other}),
+                             ("/api/v1/trend", {"kpis": kpi, "regions": other, "end": PERIOD})):
+            r = client.get(path, town_toks["county"], params)
+            assert r.status == 403, (path, other, r.body[:200])
+            assert r.json()["error"]["field"] == "regions" and other in r.json()["error"]["message_en"]
+    # the city token reads every township of its counties, none of another city's
+    assert client.get("/api/v1/values", town_toks["city"], {"period": PERIOD, "regions": neighbour}).status == 200
+    assert client.get("/api/v1/values", town_toks["city"], {"period": PERIOD, "regions": far}).status == 403
+
+
+def test_the_reader_refuses_a_scheme_over_a_population_outside_the_scope(api_db):
+    from metrics import open_engine
+    from metrics.access import Reader
+    from metrics.schemes import schemes
+
+    eng = open_engine(api_db)
+    code = schemes().schemes[0].code
+    city, county = Reader.for_code(eng, CITY), Reader.for_code(eng, COUNTY)
+    with pytest.raises(PermissionError):
+        city.scheme(code, PERIOD, f"city:{OTHER_CITY}")
+    with pytest.raises(PermissionError):
+        county.scheme(code, PERIOD, f"city:{OTHER_CITY}")
+    own = city.scheme(code, PERIOD, f"city:{CITY}")
+    assert set(own.scores["region"]) <= Scope.of(CITY, geography()).regions
+    assert Reader.for_code(eng, "330000").scheme(code, PERIOD, f"city:{OTHER_CITY}").scores.size
+
+
+# -- 问数 --------------------------------------------------------------------------------------------------------
+ASK_LISHUI = "2022年3月丽水哪些县一网通办率没达标？"
+
+
+def test_ask_answers_with_reading_sentence_figures_and_link(client, toks):
+    r = client.get("/api/v1/ask", toks["prov"], {"q": ASK_LISHUI})
+    assert r.status == 200, r.body[:300]
+    body = r.json()
+    assert body["kind"] == "answer" and body["question"] == ASK_LISHUI
+    assert body["query"]["intent"] == "status_list" and body["query"]["kpis"] == ["online_handling_rate"]
+    assert "指标：一网通办率" in body["reading"] and body["sentence"].startswith("2022年3月丽水市")
+    assert body["figures"] and all(f["region"] in geography().counties_of(CITY) for f in body["figures"])
+    assert body["link"].startswith("/rankings?") and "pop=city%3A331100" in body["link"]
+    assert body["data"] and body["meta"]["lang"] == "zh" and body["meta"]["scope"] == "330000"
+    en = client.get("/api/v1/ask", toks["prov"], {"q": ASK_LISHUI, "lang": "en"}).json()
+    assert en["kind"] == "answer" and "Lishui" in en["sentence"]
+    c = client.get("/api/v1/ask", toks["prov"], {"q": ASK_LISHUI, "format": "csv"})
+    assert c.status == 200 and len(_rows_csv(c.text)) == len(body["data"])
+
+
+def test_ask_uses_the_tokens_scope_as_home(client, toks):
+    q = "2022年3月浙里办日活是多少"
+    for who, region in (("prov", "330000"), ("city", CITY), ("county", COUNTY)):
+        body = client.get("/api/v1/ask", toks[who], {"q": q}).json()
+        assert body["kind"] == "answer" and [f["region"] for f in body["figures"]] == [region], who
+
+
+def test_ask_outside_the_scope_is_refused_and_logged(client, toks, api_db):
+    for who, q in (("city", "2022年3月杭州浙里办日活是多少"), ("county", ASK_LISHUI)):
+        r = client.get("/api/v1/ask", toks[who], {"q": q})
+        assert r.status == 403, r.body[:300]
+        err = r.json()["error"]
+        assert err["code"] == "forbidden" and err["field"] == "q"
+        assert "超出" in err["message_zh"] and "Outside your scope" in err["message_en"]
+        entry = audit.read(Store(api_db), user=who, action="denied", limit=1).iloc[0]
+        assert entry["target"] == "/api/v1/ask" and "result=403" in entry["detail"]
+    assert client.get("/api/v1/ask", toks["prov"], {"q": "2022年3月杭州浙里办日活是多少"}).status == 200
+
+
+def test_ask_clarifies_rather_than_guesses(client, toks):
+    body = client.get("/api/v1/ask", toks["prov"], {"q": "2022年3月鼓楼区的幸福指数是多少"}).json()
+    assert body["kind"] == "clarify" and body["clarification"] and body["sentence"] and not body["figures"]
+
+
+@pytest.mark.parametrize("params,field", [({}, "q"), ({"q": "  "}, "q"), ({"q": "x" * 201}, "q"),
+                                          ({"q": ASK_LISHUI, "lang": "fr"}, "lang"),
+                                          ({"q": ASK_LISHUI, "region": CITY}, "region")])
+def test_ask_bad_parameters_are_400(client, toks, params, field):
+    r = client.get("/api/v1/ask", toks["prov"], params)
+    assert r.status == 400 and r.json()["error"]["field"] == field

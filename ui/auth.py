@@ -110,7 +110,11 @@ def _oidc_user() -> User | None:
     ident = str(st.user.get("email") or st.user.get("preferred_username") or "")
     u = accounts.find_by_email(data.engine().store, ident) if ident else None
     if u is None or u.disabled:
-        st.error(t("auth_sso_unknown", _lang(), email=md(ident or "?")))
+        if st.session_state.get("_auth_sso_refused") != ident:  # one audit entry per identity and session
+            st.session_state["_auth_sso_refused"] = ident
+            audit.record(data.engine().store, ident or None, "sign_in_failed", ident or "?",
+                         "oidc: no local account" if u is None else "oidc: disabled")
+        st.error(t("auth_sso_unknown", _lang(), email=md(ident or "?")), icon=":material/block:")
         return None
     audit.record(data.engine().store, u.username, "sign_in", u.username, "oidc")
     return u
@@ -252,7 +256,10 @@ def sidebar(u: User, lang: str) -> None:
         st.session_state["_auth_msg"] = "auth_signed_out"
         st.session_state["_auth_clear_cookie"] = True
         if _oidc_configured() and getattr(st.user, "is_logged_in", False):
+            # the browser goes to /auth/logout (and the provider's end-session page), then back to a new
+            # session at the gate; stopping here keeps that redirect the last thing this run sends
             st.logout()
+            st.stop()
         st.rerun()
 
 
