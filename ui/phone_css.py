@@ -16,7 +16,7 @@ NARROW = f"""
 <style>
 @media (max-width: 640px) {{
   html, body {{overflow-x:hidden;}}
-  .block-container {{padding-top:3.6rem !important; padding-left:0.75rem !important;
+  .block-container {{padding-top:4rem !important; padding-left:0.75rem !important;
     padding-right:0.75rem !important; padding-bottom:2rem !important;}}
   [data-testid="stMain"], [data-testid="stMainBlockContainer"] {{overflow-x:hidden;}}
   [data-testid="stMainBlockContainer"] * {{max-width:100%;}}
