@@ -135,7 +135,7 @@ def test_phone_overview_layout(phone, app_url):
     for i in range(min(links.count(), 6)):
         assert _box(links.nth(i))["height"] >= TOUCH - 0.5
     _no_overflow(pg, "overview (scrolled)")
-    pg.locator('[data-testid="stMain"]').evaluate("e => e.scrollTo(0, 0)")
+    title.scroll_into_view_if_needed()
     _shot(pg, "overview")
     assert_only_local(pg.requests)
 

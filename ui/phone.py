@@ -165,7 +165,7 @@ def kpi_detail(ctx: Ctx, kpi: str, region: str) -> None:
     st.html(section(t("phone_trend", lang)))
     trend_chart(ctx, kpi, region, trend)
     ranked_regions(ctx, kpi, region, bulk)
-    st.html(section(t("definition", lang)) + definition(explain(cat, k, _row(bulk, kpi, region), lang)))
+    st.html(section(t("phone_about", lang)) + definition(explain(cat, k, _row(bulk, kpi, region), lang)))
     if geo.get(region).level == "county":
         st.page_link(COUNTY, label=t("nav_county", lang) + " · " + geo.get(region).name(lang),
                      icon=":material/location_city:", query_params=ctx.params(county=region))

@@ -14,6 +14,7 @@ ZH: dict[str, str] = {
     "phone_ranked_cities": "全省{n}个设区市排名",
     "phone_all_ranked": "展开全部 {n} 个",
     "phone_other_kpi": "查看其他指标",
+    "phone_about": "指标说明",
 }
 
 EN: dict[str, str] = {
@@ -30,4 +31,5 @@ EN: dict[str, str] = {
     "phone_ranked_cities": "The province's {n} cities ranked",
     "phone_all_ranked": "Show all {n}",
     "phone_other_kpi": "Another KPI",
+    "phone_about": "About this KPI",
 }
