@@ -6,7 +6,7 @@ import importlib
 import sys
 
 BENCHES = ["bench_metrics", "bench_overview", "bench_map", "bench_rankings", "bench_import", "bench_pack",
-           "bench_forecast", "bench_township", "bench_pages", "bench_ask", "bench_phone"]
+           "bench_forecast", "bench_township", "bench_pages", "bench_ask", "bench_cold", "bench_phone"]
 
 
 def main(argv: list[str]) -> int:
@@ -14,6 +14,10 @@ def main(argv: list[str]) -> int:
         from bench import load_test
 
         return load_test.main(argv[1:])
+    if argv[:1] == ["cold"]:  # the cold first visit through the production layout (bench/bench_cold.py)
+        from bench import bench_cold
+
+        return bench_cold.main(argv[1:])
     if argv[:1] == ["pages"]:  # the page-cost benchmark's options (bench/bench_pages.py)
         from bench import bench_pages
 

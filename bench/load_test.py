@@ -18,7 +18,10 @@ through the proxy (--baseline-pages pages, 30 by default, with its own short pau
 --baseline-think, so that its p95 rests on enough pages whatever the load phase's think time; capped
 by --baseline-seconds) → the load phase (N sessions for M minutes; replica RSS sampled every 10 s) →
 summary: p50/p95 per page and overall, both ways, their ratio, load average, RSS start/end
-against the stated bound. Loopback only; the run is bounded in time (--minutes) and in page loads
+against the stated bound → the API phase (--api-clients systems, 20 by default, each with its own
+province token, pulling a whole month — every KPI × every region from /api/v1/values, JSON and CSV
+in turn, gzip accepted as any HTTP client does — back to back for --api-seconds, 30 by default;
+requests/s, p50/p95 per format, errors; 429 answers counted apart as rate-limited). Loopback only; the run is bounded in time (--minutes) and in page loads
 (--max-pages). Exit 1 on any error or when memory grew beyond the bound.
 
 Two load phases are documented (README, Production layout): saturation (the defaults: 30 sessions,
@@ -36,7 +39,9 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,6 +212,7 @@ class Tokens:
 
         self.store = Store(database_url)
         self.made: list[str] = []
+        self.api_names: list[str] = []
 
     def new(self, username: str) -> str:
         from auth import accounts
@@ -215,12 +221,23 @@ class Tokens:
         self.made.append(tok)
         return tok
 
+    def api(self, name: str) -> str:
+        """An API token of the province scope, valid for a day, revoked by close()."""
+        from auth import tokens
+
+        tok = tokens.create(self.store, name, "330000", 1)
+        self.api_names.append(name)
+        return tok
+
     def close(self) -> None:
-        from auth import accounts
+        from auth import accounts, tokens
 
         for tok in self.made:
             with contextlib.suppress(Exception):
                 accounts.close_session(self.store, tok)
+        for name in self.api_names:
+            with contextlib.suppress(Exception):
+                tokens.revoke(self.store, name)
         self.store.engine.dispose()
 
 
@@ -284,6 +301,70 @@ async def memory_cycle(base: str, pid: int, k: int, tokens: Tokens, settle: floa
     per = (during - before) / k if before and during else None
     return {"rss_before_mb": _r(before), "rss_open_mb": _r(during), "rss_after_close_mb": _r(after),
             "mb_per_session": None if per is None else round(per, 2), "errors": mem.errors[:10]}
+
+
+# -- the API phase -------------------------------------------------------------------------------
+API_FORMATS = ("json", "csv")
+
+
+def api_get(base: str, token: str, fmt: str, period: str | None) -> tuple[int, float, int, str]:
+    """One month of every KPI x every region: status, ms, bytes received (compressed), upstream."""
+    q = "&".join(x for x in (f"period={period}" if period else "", "format=csv" if fmt == "csv" else "") if x)
+    req = urllib.request.Request(f"{base}/api/v1/values" + (f"?{q}" if q else ""),
+                                 headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"})
+    t0 = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            body = r.read()
+            status, upstream = r.status, r.headers.get("X-Cockpit-Upstream") or ""
+    except urllib.error.HTTPError as exc:
+        body, status, upstream = exc.read(), exc.code, exc.headers.get("X-Cockpit-Upstream") or ""
+    except OSError:
+        return 0, (time.perf_counter() - t0) * 1000, 0, ""
+    return status, (time.perf_counter() - t0) * 1000, len(body), upstream
+
+
+def api_phase(base: str, tokens_: list[str], seconds: float, period: str | None,
+              warm: list[str], warm_token: str) -> dict:
+    """Every client pulls the month back to back, JSON and CSV in turn, until the time is up."""
+    for rep in warm:  # the month computed once per replica before the clock starts (caches are per process)
+        for fmt in API_FORMATS:
+            api_get(rep, warm_token, fmt, period)
+    results: list[tuple[str, int, float, int, str]] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(i: int) -> None:
+        k = i  # half the clients start with CSV
+        while time.monotonic() < stop:
+            fmt = API_FORMATS[k % 2]
+            k += 1
+            status, ms, n, upstream = api_get(base, tokens_[i], fmt, period)
+            with lock:
+                results.append((fmt, status, ms, n, upstream))
+            if status == 429:
+                time.sleep(1.0)  # as the Retry-After asks
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(len(tokens_))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.monotonic() - t0
+    ok = [r for r in results if r[1] == 200]
+    out: dict = {"clients": len(tokens_), "seconds": round(wall, 1), "requests": len(results), "ok": len(ok),
+                 "rate_limited": sum(1 for r in results if r[1] == 429),
+                 "errors": sum(1 for r in results if r[1] not in (200, 429)),
+                 "requests_per_s": round(len(ok) / wall, 2) if wall else None,
+                 "upstreams": {u: sum(1 for r in results if r[4] == u) for u in sorted({r[4] for r in results})},
+                 "error_statuses": sorted({r[1] for r in results if r[1] not in (200, 429)})}
+    for fmt in (*API_FORMATS, "all"):
+        ms = [r[2] for r in ok if fmt == "all" or r[0] == fmt]
+        kb = [r[3] / 1024 for r in ok if fmt == "all" or r[0] == fmt]
+        out[fmt] = {"n": len(ms), "p50_ms": _r(pct(ms, 0.5)), "p95_ms": _r(pct(ms, 0.95)),
+                    "kb_per_request": _r(statistics.mean(kb)) if kb else None}
+    return out
 
 
 def pct(values: list[float], p: float) -> float | None:
@@ -410,9 +491,22 @@ async def run(args: argparse.Namespace) -> dict:
                              if samples else None}
         bp, lp = report["baseline"]["all"]["p95_ms"], report["load"]["all"]["p95_ms"]
         report["p95_ratio_load_vs_single"] = round(lp / bp, 2) if bp and lp else None
+        # 5. the API: systems pulling a month of figures at once
+        if args.api_clients > 0 and args.api_seconds > 0:
+            stamp = f"{int(time.time())}-{os.getpid()}"
+            api_tokens = [tokens.api(f"load-{stamp}-{i}") for i in range(args.api_clients)]
+            await asyncio.sleep(args.settle)
+            report["api"] = await asyncio.to_thread(
+                api_phase, args.url, api_tokens, args.api_seconds, args.api_period,
+                [f"http://127.0.0.1:{port}" for _, _, port in replicas], api_tokens[0])
+            a = report["api"]
+            print(f"API: {a['clients']} clients, {a['requests']} requests in {a['seconds']} s "
+                  f"({a['requests_per_s']}/s), p50 {a['all']['p50_ms']} ms, p95 {a['all']['p95_ms']} ms, "
+                  f"errors {a['errors']}, rate-limited {a['rate_limited']}", flush=True)
         mem_errors = sum(len(c["errors"]) for c in report.get("memory", {}).get("cycles", []))
         report["ok"] = (report["load"]["errors"] == 0 and report["baseline"]["errors"] == 0 and mem_errors == 0
-                        and report["rss"]["within_bound"] and len(warm.errors) == 0)
+                        and report["rss"]["within_bound"] and len(warm.errors) == 0
+                        and report.get("api", {}).get("errors", 0) == 0)
     finally:
         tokens.close()
     return report
@@ -442,6 +536,16 @@ def print_summary(rep: dict) -> None:
               f"cycle: {m['rss_before_mb']} → {m['rss_open_mb']} → {m['rss_after_close_mb']} MB after close)")
     print(f"load average start {rep['loadavg']['start']} end {rep['loadavg']['end']} "
           f"mean 1-min during {rep['loadavg']['mean_1min_during']}")
+    if "api" in rep:
+        a = rep["api"]
+        print(f"API ({a['clients']} clients, one month of every KPI x region each, {a['seconds']} s): "
+              f"{a['requests']} requests, {a['requests_per_s']}/s, errors {a['errors']}"
+              + (f" {a['error_statuses']}" if a["errors"] else "") + f", rate-limited {a['rate_limited']}")
+        for fmt in (*API_FORMATS, "all"):
+            s = a[fmt]
+            print(f"  {fmt:<5} n {s['n']:>5}  p50 {s['p50_ms'] or '-':>8} ms  p95 {s['p95_ms'] or '-':>8} ms  "
+                  f"{s['kb_per_request'] or '-'} kB/request (gzip)")
+        print(f"  requests per upstream: {a['upstreams']}")
     print("RESULT: " + ("ok" if rep["ok"] else "FAILED"))
 
 
@@ -468,7 +572,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-warmup", dest="warmup", action="store_false",
                     help="skip the warm-up (cold caches then fall into the measured phases)")
     ap.add_argument("--settle", type=float, default=3.0, help="seconds to wait before each RSS reading")
-    ap.add_argument("--database-url", help="for the session tokens (default: the layout's)")
+    ap.add_argument("--api-clients", type=int, default=20,
+                    help="systems pulling a month from the API at once after the page phases (0: no API phase)")
+    ap.add_argument("--api-seconds", type=float, default=30.0, help="length of the API phase")
+    ap.add_argument("--api-period", help="the month the API clients pull (default: the latest)")
+    ap.add_argument("--database-url", help="for the session and API tokens (default: the layout's)")
     ap.add_argument("--json", type=Path, help="also write the report here")
     args = ap.parse_args(argv)
     for k, v in (REALISTIC if args.realistic else SATURATION).items():
@@ -479,6 +587,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"loopback only: {host} is not this machine")
     if not 1 <= args.sessions <= MAX_SESSIONS or not 0 < args.minutes <= 30:
         ap.error(f"sessions must be 1..{MAX_SESSIONS}, minutes 0..30")
+    if not 0 <= args.api_clients <= 100 or not 0 <= args.api_seconds <= 600:
+        ap.error("api-clients must be 0..100, api-seconds 0..600")
     rep = asyncio.run(run(args))
     print_summary(rep)
     if args.json:

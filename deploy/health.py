@@ -1,7 +1,7 @@
 """`python -m deploy.health`: is the cockpit able to serve? JSON on stdout, exit 0 (healthy) or 1.
 
 Streamlit's own /_stcore/health only says a replica's web server runs. This check also touches
-what the pages need: the database answers a real query (the data version every page reads) and
+the API behind the proxy (/api/v1/health) and what the pages need: the database answers a real query (the data version every page reads) and
 the scheduler holds a live lease (it renews `scheduler_lease.heartbeat_at` every few seconds;
 a dead scheduler stops renewing and its lease expires after COCKPIT_LEASE_TTL seconds). Use it
 from monitoring (a systemd timer, Nagios/Zabbix-style exit code) or as a load balancer's external
@@ -38,6 +38,22 @@ def _http(url: str, timeout: float) -> dict:
     except OSError as exc:
         return {"ok": False, "url": url, "error": type(exc).__name__}
     out = {"ok": ok, "url": url, "ms": round((time.perf_counter() - t0) * 1000, 1)}
+    if upstream:
+        out["upstream"] = upstream
+    return out
+
+
+def check_api(url: str, timeout: float) -> dict:
+    """The read-only API's own health (`/api/v1/health`: it reads the data version, no token)."""
+    t0 = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            body = json.loads(r.read(4096).decode("utf-8"))
+            upstream = r.headers.get("X-Cockpit-Upstream")
+    except (OSError, ValueError) as exc:  # refused, 503 (HTTPError is an OSError), not JSON
+        return {"ok": False, "url": url, "error": type(exc).__name__}
+    out = {"ok": body.get("status") == "ok", "url": url, "data_version": body.get("data_version"),
+           "ms": round((time.perf_counter() - t0) * 1000, 1)}
     if upstream:
         out["upstream"] = upstream
     return out
@@ -84,6 +100,7 @@ def check(database_url: str | None, proxy: str | None = None, replicas: list[str
         engine.dispose()
     if proxy:
         checks["proxy"] = _http(proxy.rstrip("/") + "/healthz", timeout)
+        checks["api"] = check_api(proxy.rstrip("/") + "/api/v1/health", timeout)
     for i, url in enumerate(replicas or [], start=1):
         checks[f"replica-{i}"] = _http(url.rstrip("/") + "/_stcore/health", timeout)
         if proxy:  # the same replica reached through nginx

@@ -81,7 +81,7 @@ def department_of(kpi: str, cat: Catalogue | None = None) -> str:
 
 # -- the recorded figure ------------------------------------------------------------------------------------------
 def figure_of(eng: Any, kpi: str, region: str, period: str) -> Figure:
-    """The figure as the engine gives it now (a MetricsEngine or ScopedEngine), to be recorded."""
+    """The figure as the engine gives it now (a MetricsEngine), to be recorded."""
     r = eng.value(kpi, region, period)
 
     def num(v: Any) -> float | None:

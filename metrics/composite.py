@@ -26,6 +26,7 @@ from metrics.rankings import (
 )
 from metrics.ranks import competition_rank
 from metrics.schemes import Scheme, SchemeBook, schemes
+from metrics.texts import tr
 
 SCORE_DECIMALS = 1  # composite scores are published (and so ranked) at one decimal: 得分 97.3
 
@@ -46,10 +47,10 @@ class CompositeResult:
         c = self.components[self.components["region"] == region].copy()
         if c.empty:
             raise RankingError(f"{region} is not in this evaluation")
-        c["effect_zh"] = np.select([c["relative_contribution"] > 0, c["relative_contribution"] < 0],
-                                   ["拉高", "拉低"], "持平")
-        c["effect_en"] = np.select([c["relative_contribution"] > 0, c["relative_contribution"] < 0],
-                                   ["pulls up", "pulls down"], "neutral")
+        up, down = c["relative_contribution"] > 0, c["relative_contribution"] < 0
+        for lang in ("zh", "en"):
+            c[f"effect_{lang}"] = np.select([up, down], [tr("effect_up", lang), tr("effect_down", lang)],
+                                            tr("effect_flat", lang))
         return c.sort_values("relative_contribution", ascending=False).reset_index(drop=True)
 
 

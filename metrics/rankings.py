@@ -40,14 +40,9 @@ from metrics.engine import EngineError, MetricsEngine
 from metrics.geography import Geography
 from metrics.periods import Period
 
-STANDINGS: dict[str, tuple[str, str]] = {
-    "ranked": ("已排名", "ranked"),
-    "small_sample": ("样本偏小，单列", "small sample, listed separately"),
-    "overdue": ("逾期未报", "overdue (not reported)"),
-    "incomplete": ("部分未报", "incomplete (some counties not reported)"),
-    "pending": ("未到报送期", "not yet due"),
-    "nocase": ("本期无事项", "no cases this period"),
-    "no_data": ("无数据", "no data"),
+STANDINGS: dict[str, tuple[str, str]] = {  # (zh, en) of each standing, from the text table
+    code: (texts.tr(f"standing_{code}", "zh"), texts.tr(f"standing_{code}", "en"))
+    for code in ("ranked", "small_sample", "overdue", "incomplete", "pending", "nocase", "no_data")
 }
 STANDING_ORDER = {"ranked": 0, "small_sample": 1, "incomplete": 2, "overdue": 3, "pending": 4, "nocase": 5,
                   "no_data": 6}
@@ -139,10 +134,10 @@ def rank_change(rank: pd.Series, prev_rank: pd.Series) -> pd.DataFrame:
     change = prev_rank - rank
     zh = np.select(
         [rank.isna(), prev_rank.isna(), change > 0, change < 0],
-        ["", "新", "▲" + change.abs().fillna(0).astype(int).astype(str), "▼" + change.abs().fillna(0).astype(int).astype(str)],
+        ["", texts.tr("rank_new", "zh"), "▲" + change.abs().fillna(0).astype(int).astype(str), "▼" + change.abs().fillna(0).astype(int).astype(str)],
         "—",
     )
-    en = np.where(zh == "新", "new", zh)
+    en = np.where(zh == texts.tr("rank_new", "zh"), texts.tr("rank_new", "en"), zh)
     return pd.DataFrame({"rank_change": change, "rank_change_zh": zh, "rank_change_en": en}, index=rank.index)
 
 

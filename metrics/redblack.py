@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from i18n import LANGS
 from metrics import formats
 from metrics.catalogue import Kpi
 from metrics.composite import evaluate_scheme
@@ -20,6 +21,7 @@ from metrics.league import league_table, standings
 from metrics.periods import Period, add_months
 from metrics.rankings import Population, memo_trend, resolve_period
 from metrics.schemes import ListRule, SchemeBook, schemes
+from metrics.texts import tr
 
 LIST_COLUMNS = ["board", "board_zh", "rule_code", "rule", "subject", "subject_zh", "region", "name_zh", "name_en",
                 "value", "rank", "rank_of", "reason_zh", "reason_en"]
@@ -66,16 +68,19 @@ def _rank_rule(
     top = rule.rule == "top_n"
     n = int(rule.n or 0)
     pop = Population.parse(rule.population, engine.geo)
-    where_zh, where_en = pop.label(engine.geo, "zh"), pop.label(engine.geo, "en")
+    where = {lang: pop.label(engine.geo, lang) for lang in LANGS}
+
+    def pos(lang: str, rk: int, of: int) -> str:
+        return tr("rb_pos_top", lang, rank=rk) if top else tr("rb_pos_bottom", lang, back=of - rk + 1)
     if rule.scheme:
         res = evaluate_scheme(engine, rule.scheme, p, pop, book=book, known_at=known_at)
         ranked = res.scores[res.scores["standing"] == "ranked"]
         s = res.scheme
         for _, row in _cutoff(ranked, n, top).iterrows():
             rk, of = int(row["rank"]), int(row["rank_of"])
-            pos_zh = f"第{rk}名" if top else f"倒数第{of - rk + 1}"
-            zh = f"{s.name_zh}得分{row['score']:.1f}，{where_zh}排名第{rk}/{of}（{pos_zh}），{row['tier_zh']}"
-            en = f"{s.name_en} score {row['score']:.1f}, ranked {rk} of {of} among {where_en} ({row['tier_en']})"
+            zh, en = (tr("rb_scheme", lang, scheme=s.name_zh if lang == "zh" else s.name_en, score=row["score"],
+                         where=where[lang], rank=rk, of=of, pos=pos(lang, rk, of), tier=row[f"tier_{lang}"])
+                      for lang in LANGS)
             out.append(_entry(rule, s.code, s.name_zh, row["region"], engine.geo, row["score"], rk, of, zh, en))
         return out
     for code in rule.kpis:
@@ -84,11 +89,10 @@ def _rank_rule(
         ranked = t[t["standing"] == "ranked"]
         for _, row in _cutoff(ranked, n, top).iterrows():
             rk, of = int(row["rank"]), int(row["rank_of"])
-            tgt_zh = f"，目标{format_value(k, row['target'])}" if pd.notna(row["target"]) else ""
-            tgt_en = f" vs target {format_value(k, row['target'])}" if pd.notna(row["target"]) else ""
-            pos_zh = f"第{rk}名" if top else f"倒数第{of - rk + 1}"
-            zh = f"{k.name_zh}{format_value(k, row['value'])}{tgt_zh}，{where_zh}排名第{rk}/{of}（{pos_zh}）"
-            en = f"{k.name_en} {format_value(k, row['value'])}{tgt_en}, ranked {rk} of {of} among {where_en}"
+            zh, en = (tr("rb_kpi", lang, kpi=k.name(lang), value=format_value(k, row["value"]),
+                         target=tr("rb_target", lang, target=format_value(k, row["target"]))
+                         if pd.notna(row["target"]) else "", where=where[lang], rank=rk, of=of, pos=pos(lang, rk, of))
+                      for lang in LANGS)
             out.append(_entry(rule, k.code, k.name_zh, row["region"], engine.geo, row["value"], rk, of, zh, en))
     return out
 
@@ -124,11 +128,7 @@ def _streak_rules(engine: MetricsEngine, rule: ListRule, p: Period) -> list[dict
                 continue
             path = " → ".join(_format_path(k, list(v)))
             n = months - 1
-            if up:
-                zh, en = f"{k.name_zh}连续{n}个月下降：{path}", f"{k.name_en} declined {n} months in a row: {path}"
-            else:
-                zh = f"{k.name_zh}连续{n}个月上升（越低越好）：{path}"
-                en = f"{k.name_en} rose {n} months in a row (lower is better): {path}"
+            zh, en = (tr("rb_decline" if up else "rb_rise", lang, kpi=k.name(lang), n=n, path=path) for lang in LANGS)
         else:
             targets = [k.target_for(m.year) for m in vals.index]
             if any(t is None for t in targets):
@@ -136,16 +136,13 @@ def _streak_rules(engine: MetricsEngine, rule: ListRule, p: Period) -> list[dict
             tv = publish([t[0] for t in targets], k.format, k.decimals).to_numpy()  # type: ignore[index]
             if not (np.all(v < tv) if up else np.all(v > tv)):
                 continue
-            if len(set(tv)) == 1:
-                vs = "、".join(format_value(k, x) for x in v)
-                zh = f"{k.name_zh}连续{months}个月未达目标（{format_value(k, tv[0])}）：{vs}"
-                en = (f"{k.name_en} missed its target ({format_value(k, tv[0])}) {months} months in a row: "
-                      + ", ".join(format_value(k, x) for x in v))
+            if len(set(tv)) == 1:  # one target all along: said once
+                zh, en = (tr("rb_missed_one", lang, kpi=k.name(lang), n=months, target=format_value(k, tv[0]),
+                             values=tr("rb_join", lang).join(format_value(k, x) for x in v)) for lang in LANGS)
             else:
-                zh = f"{k.name_zh}连续{months}个月未达目标：" + "、".join(
-                    f"{lab} {format_value(k, x)}（目标{format_value(k, t)}）" for lab, x, t in zip(labels, v, tv, strict=True))
-                en = f"{k.name_en} missed its target {months} months in a row: " + ", ".join(
-                    f"{lab} {format_value(k, x)} (target {format_value(k, t)})" for lab, x, t in zip(labels, v, tv, strict=True))
+                zh, en = (tr("rb_missed", lang, kpi=k.name(lang), n=months, values=tr("rb_join", lang).join(
+                    tr("rb_month_vs", lang, month=lab, value=format_value(k, x), target=format_value(k, t))
+                    for lab, x, t in zip(labels, v, tv, strict=True))) for lang in LANGS)
         out.append(_entry(rule, k.code, k.name_zh, region, engine.geo, float(v[-1]), None, None, zh, en))
     return out
 
@@ -160,10 +157,8 @@ def _overdue_rule(engine: MetricsEngine, rule: ListRule, p: Period, known_at: dt
         k = engine.catalogue.kpi(code)
         st = standings(rows[rows["kpi"] == code], k.direction == "up")
         for region in st.loc[st["standing"].isin(["overdue", "incomplete"]), "region"]:
-            zh = f"{k.name_zh}：{p.label}逾期未报" if st.set_index("region").loc[region, "standing"] == "overdue" \
-                else f"{k.name_zh}：{p.label}部分县（市、区）未报"
-            en = f"{k.name_en}: not reported for {p.label} (overdue)" if "逾期" in zh \
-                else f"{k.name_en}: some counties did not report for {p.label}"
+            key = "rb_overdue" if st.set_index("region").loc[region, "standing"] == "overdue" else "rb_incomplete"
+            zh, en = (tr(key, lang, kpi=k.name(lang), period=p.label) for lang in LANGS)
             out.append(_entry(rule, k.code, k.name_zh, region, engine.geo, None, None, None, zh, en))
     return out
 

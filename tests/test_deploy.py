@@ -2,21 +2,26 @@
 
 One layout is started for the module on free ports with its own state folder and its own
 database (a short demo history, loaded in-process so the layout's first start only migrates),
-then: health through the proxy and per replica, sticky routing, the deep health check, JSON logs,
-a short run of the load-test client, and `down` stopping every recorded process.
+then: health through the proxy and per replica, sticky routing, compression and browser caching of
+Streamlit's bundles, the API behind the proxy, the deep health check, JSON logs, a short run of the
+load-test client (page and API phases), and `down` stopping every recorded process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 import uuid
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -62,6 +67,16 @@ def _get(url: str, cookie: str | None = None) -> tuple[int, dict[str, str], list
         return r.status, dict(r.headers), r.headers.get_all("Set-Cookie") or [], r.read().decode(errors="replace")
 
 
+def _raw(url: str, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
+    """Status, headers (names in any case) and the body as sent (not decompressed); 304 and 4xx too."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
     if lay.find_nginx() is None:
@@ -101,8 +116,10 @@ def deployed(tmp_path_factory):
 
 
 def test_nginx_config_renders_every_replica():
-    text = lay.render_nginx("127.0.0.1:9000", [9001, 9002, 9003], Path("/tmp/x"))
-    assert text.count("server 127.0.0.1:900") == 3 and "hash $route consistent;" in text
+    text = lay.render_nginx("127.0.0.1:9000", [9001, 9002, 9003], Path("/tmp/x"), static_root=Path("/srv/st"))
+    assert text.count("server 127.0.0.1:900") == 6 and "hash $route consistent;" in text  # pages and API
+    assert "hash $http_authorization consistent;" in text and "location /api/ {" in text
+    assert "root /srv/st;" in text and "gzip_static on;" in text and "gzip on;" in text
     assert "listen 127.0.0.1:9000;" in text and "location = /healthz/replica/3" in text
     assert "@@" not in "".join(line.split("#", 1)[0] for line in text.splitlines())
 
@@ -151,13 +168,71 @@ def test_sticky_route_keeps_a_client_on_one_replica(deployed):
     assert seen == {r.removeprefix("http://") for r in deployed["replicas"]}  # new clients spread over both
 
 
+def test_bundles_are_compressed_and_cached_by_the_browser(deployed):
+    """The main JavaScript bundle comes gzipped from nginx's pre-compressed copy with a year's
+    immutable caching; the page itself is compressed and never cached."""
+    status, headers, page = _raw(deployed["proxy"] + "/", {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers.get("Content-Encoding") == "gzip"
+    assert headers["Cache-Control"] == "no-cache"  # a new deploy is seen on the next visit
+    html = gzip.decompress(page).decode()
+    main = re.search(r'src="\./(static/js/index\.[\w-]+\.js)"', html)
+    assert main, html[:2000]
+    url = f"{deployed['proxy']}/{main.group(1)}"
+    status, headers, body = _raw(url, {"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200 and headers.get("Content-Encoding") == "gzip"
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert headers["Content-Type"] == "application/javascript" and "Accept-Encoding" in headers.get("Vary", "")
+    assert headers["X-Cockpit-Upstream"] == "nginx-static"  # from disk, not through a replica's Python
+    plain = _raw(f"{deployed['replicas'][0]}/{main.group(1)}")[2]  # what Streamlit itself sends
+    assert gzip.decompress(body) == plain and len(body) < len(plain) / 3
+    status, headers, same = _raw(url)  # a client without gzip gets the plain file
+    assert status == 200 and "Content-Encoding" not in headers and same == plain
+    css = re.search(r'href="\./(static/css/[\w.-]+\.css)"', html)
+    if css:
+        h = _raw(f"{deployed['proxy']}/{css.group(1)}", {"Accept-Encoding": "gzip"})[1]
+        assert h.get("Content-Encoding") == "gzip" and "immutable" in h["Cache-Control"]
+
+
+def test_api_is_served_behind_the_proxy(deployed):
+    """/api/v1/... through nginx: its health check, a token's read compressed, ETag and 304 through
+    the proxy's compression, one replica per token, no route cookie."""
+    status, headers, body = _raw(deployed["proxy"] + "/api/v1/health")
+    assert status == 200 and json.loads(body)["status"] == "ok" and json.loads(body)["data_version"] > 0
+    assert "Set-Cookie" not in headers and headers["Cache-Control"] == "no-store"
+    from auth import tokens
+    from store import Store
+
+    store = Store(deployed["url"])
+    try:
+        token = tokens.create(store, f"deploy-test-{uuid.uuid4().hex[:6]}", "330000", 1)
+    finally:
+        store.engine.dispose()
+    auth = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
+    url = deployed["proxy"] + "/api/v1/values?period=2021-08"
+    status, headers, body = _raw(url, auth)
+    assert status == 200 and headers.get("Content-Encoding") == "gzip", (status, headers, body[:300])
+    rows = json.loads(gzip.decompress(body))["data"]
+    assert len(rows) > 1000 and {"kpi", "region", "value"} <= set(rows[0])
+    tag, upstream = headers["ETag"], headers["X-Cockpit-Upstream"]
+    assert tag.startswith('W/"')  # a weak tag: nginx's compression keeps it as it is ...
+    again = _raw(url, {**auth, "If-None-Match": tag})  # ... and the API answers 304 to it
+    assert again[0] == 304 and again[1]["X-Cockpit-Upstream"] == upstream
+    status, headers, body = _raw(url + "&format=csv", auth)
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert gzip.decompress(body).startswith("\ufeff".encode())  # UTF-8 with BOM
+    assert _raw(url, {"Authorization": "Bearer nope"})[0] == 401
+    r = _cli(["deploy.layout", "status", "--json"], deployed["env"], 60)
+    api = json.loads(r.stdout)["checks"]["api"]
+    assert api["ok"] and api["url"].endswith("/api/v1/health") and api["data_version"] > 0
+
+
 def test_deep_health_check(deployed):
     r = _cli(["deploy.health"], deployed["env"], 60)
     rep = json.loads(r.stdout)
     assert r.returncode == 0 and rep["ok"], r.stdout
     assert rep["checks"]["database"]["data_version"] > 0 and rep["checks"]["scheduler"]["ok"]
     assert rep["checks"]["scheduler"]["heartbeat_age_s"] < 30
-    assert {"proxy", "replica-1", "replica-2", "replica-1-via-proxy", "replica-2-via-proxy"} <= set(rep["checks"])
+    assert {"proxy", "api", "replica-1", "replica-2", "replica-1-via-proxy", "replica-2-via-proxy"} <= set(rep["checks"])
     missing = sa.engine.make_url(deployed["url"]).set(database="cockpit_t_no_such_db").render_as_string(False)
     bad = _cli(["deploy.health", "--database-url", missing, "--no-scheduler", "--replica",
                 deployed["replicas"][0]], deployed["env"], 60)
@@ -188,13 +263,15 @@ def test_load_client_short_run_has_no_errors(deployed):
     out = deployed["state"] / "load.json"
     r = _cli(["bench.load_test", "--url", deployed["proxy"], "--sessions", "3", "--minutes", "0.25",
               "--baseline-seconds", "3", "--memory-sessions", "1", "--think", "0.5", "--ramp", "1", "--settle", "0.5",
-              "--json", str(out)], deployed["env"], 300)
+              "--api-clients", "3", "--api-seconds", "3", "--json", str(out)], deployed["env"], 300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     rep = json.loads(out.read_text())
     assert rep["load"]["errors"] == 0 and rep["baseline"]["errors"] == 0
     assert rep["load"]["pages"] >= 6 and rep["load"]["all"]["p95_ms"] > 0
     assert all(rep["load"][p]["n"] > 0 for p in ("overview", "system", "rankings"))
     assert rep["rss"]["within_bound"] and all(v for v in rep["rss"]["end_mb"].values())
+    api = rep["api"]  # systems pulling a month through nginx: every call answered, JSON and CSV
+    assert api["errors"] == 0 and api["json"]["n"] > 0 and api["csv"]["n"] > 0 and api["requests_per_s"] > 0
 
 
 def test_logs_are_json_lines(deployed):
@@ -213,7 +290,7 @@ def _check_logs(deployed: dict, retry: bool) -> None:
     renders = [e for e in events if e.get("event") == "page_render"]
     if not renders and retry:  # run alone: draw the three pages once (normally the load-test run did)
         _cli(["bench.load_test", "--url", deployed["proxy"], "--sessions", "1", "--minutes", "0.05",
-              "--baseline-seconds", "0", "--memory-sessions", "0"], deployed["env"], 300)
+              "--baseline-seconds", "0", "--memory-sessions", "0", "--api-clients", "0"], deployed["env"], 300)
         return _check_logs(deployed, retry=False)
     assert renders and {"page", "role", "duration_ms", "outcome"} <= set(renders[0])
     assert {e["page"] for e in renders} >= {"overview", "system", "rankings"}

@@ -13,6 +13,7 @@ import pytest
 
 import i18n
 import ingest.messages
+import metrics.ask.texts
 import metrics.texts
 import pack.texts
 import scheduler.texts
@@ -23,7 +24,7 @@ from metrics.geography import geography
 from metrics.summary import KpiFacts, kpi_sentence
 
 ROOT = Path(__file__).resolve().parent.parent
-AREA_MODULES = (ui.i18n, pack.texts, ingest.messages, metrics.texts, scheduler.texts)
+AREA_MODULES = (ui.i18n, pack.texts, ingest.messages, metrics.texts, metrics.ask.texts, scheduler.texts)
 
 # Import messages name a measure in Chinese by its Chinese name and in English by its code, so their
 # placeholders differ on purpose (the code is what a developer searches the catalogue for).

@@ -264,20 +264,20 @@ def test_scopes_see_their_own_townships_only(town_url):
     assert len(visible_townships(tb, policy.scope_regions(PROVINCE))) == len(tb)
 
 
-def test_scoped_engine_keeps_townships_in_scope(town_url):
-    from metrics.scoped import ScopedEngine
+def test_the_reader_keeps_townships_in_scope(town_url):
+    from metrics.access import Reader
 
     geo = geography()
-    eng = ScopedEngine(_engine(town_url), policy.scope_regions(SHANGCHENG))
+    reader = Reader.for_code(_engine(town_url), SHANGCHENG)
     mine, other = geo.townships_of(SHANGCHENG)[0], geo.townships_of(XIHU)[0]
-    assert set(eng.township_bulk(PERIOD)["county"]) == {SHANGCHENG}
-    assert len(eng.township_bulk(PERIOD, SHANGCHENG)) > 0
+    assert set(reader.townships(PERIOD)["county"]) == {SHANGCHENG}
+    assert len(reader.townships(PERIOD, SHANGCHENG)) > 0
     with pytest.raises(PermissionError):
-        eng.township_bulk(PERIOD, XIHU)
+        reader.townships(PERIOD, XIHU)
     kpi = township_kpis(catalogue())[0]
-    assert not eng.trend([kpi], [mine], PERIOD, 3).empty
+    assert not reader.township_trend(kpi, mine, SHANGCHENG, PERIOD).empty
     with pytest.raises(PermissionError):
-        eng.trend([kpi], [other], PERIOD, 3)
+        reader.township_trend(kpi, other, XIHU, PERIOD)
 
 
 # -- the county page -----------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ def answer_for(question: str, ctx: Ctx) -> Answer:
     """The answer within the reader's scope; a question naming no region is about the view's region."""
     r = data.reader()
     home = ctx.scope if r.scope.allows(ctx.scope) else r.scope.code
-    return ask(question, r.engine, allowed_regions=r.scope.restriction, lang=ctx.lang, home=home)
+    return ask(question, r.engine, allowed_regions=r.scope.restriction, lang=ctx.lang, home=home,
+               forecasts=r.forecasts)
 
 
 def show(a: Answer, ctx: Ctx) -> None:

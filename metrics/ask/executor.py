@@ -9,6 +9,7 @@ link opens show the same number. A question about a region outside the reader's 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -27,20 +28,9 @@ from metrics.redblack import format_value
 
 from .parser import class_members, parse
 from .query import Clarification, Figure, Query
+from .texts import tr
 
-STATUS_ZH = {"green": "达标", "amber": "未达标（接近目标）", "red": "未达标", "none": "无目标", "na": "无数据",
-             "nocase": "本期无事项", "missing": "逾期未报", "pending": "未到报送期", "incomplete": "数据未齐"}
-STATUS_EN = {"green": "on target", "amber": "below target (close)", "red": "below target", "none": "no target",
-             "na": "no data", "nocase": "nothing due", "missing": "overdue", "pending": "not yet due",
-             "incomplete": "incomplete"}
-CONDITION_ZH = {"not_met": "未达标", "met": "达标", "red": "亮红灯", "behind_pace": "落后序时进度", "overdue": "逾期未报",
-                "not_reported": "尚未报送", "at_risk": "年底可能完不成"}
-CONDITION_EN = {"not_met": "below target", "met": "on target", "red": "red", "behind_pace": "behind pace",
-                "overdue": "overdue", "not_reported": "not reported yet", "at_risk": "at risk at year end"}
-INTENT_ZH = {"value": "数值", "change": "变化", "ranking": "排名", "status_list": "名单", "compare": "对比",
-             "trend": "走势", "forecast": "年底预测", "not_reported": "报送情况"}
-INTENT_EN = {"value": "value", "change": "change", "ranking": "ranking", "status_list": "list",
-             "compare": "comparison", "trend": "trend", "forecast": "year-end forecast", "not_reported": "reporting"}
+Forecasts = Callable[[Period], pd.DataFrame]  # year-end forecasts as of a month (metrics.forecast's frame)
 MAX_NAMES = 10  # names listed in a sentence; the table has them all
 
 
@@ -59,6 +49,7 @@ class Answer:
     link_path: str = ""  # a page's url_path in app.py ("rankings")
     link_params: dict[str, str] = field(default_factory=dict)
     via_model: bool = False  # read by the optional model (metrics.ask.model), then checked and run as usual
+    period_said: bool = field(default=False, repr=False)  # the coverage note names the period already
 
     @property
     def link(self) -> str:
@@ -124,14 +115,16 @@ def home_of(allowed_regions: frozenset[str] | None, engine: MetricsEngine) -> st
 
 
 def ask(question: str, engine: MetricsEngine, allowed_regions: frozenset[str] | None = None,
-        lang: str = "zh", home: str | None = None) -> Answer:
+        lang: str = "zh", home: str | None = None, forecasts: Forecasts | None = None) -> Answer:
     """Parse and answer one question (a clarification or refusal is an Answer of that kind).
 
     allowed_regions: the reader's scope (None: everything); home: the region a question naming none
-    is about (default: the scope's city or county, else the province)."""
+    is about (default: the scope's city or county, else the province); forecasts: the caller's cached
+    year-end forecasts by period (the read boundary's `Reader.forecasts`), so a forecast question costs
+    what the page it links to costs instead of a fresh fit (seconds)."""
     ctx = context_of(engine)
     if ctx["latest"] is None:
-        return Answer("error", question, sentence="数据库里还没有数据。" if lang != "en" else "The database holds no data yet.")
+        return Answer("error", question, sentence=tr("ask_no_data", lang))
     q = parse(question, today=ctx["today"], latest=ctx["latest"], first=ctx["first"], newest=ctx["newest"],
               catalogue=engine.catalogue, geo=engine.geo, home=home or home_of(allowed_regions, engine))
     if isinstance(q, Clarification):
@@ -140,15 +133,15 @@ def ask(question: str, engine: MetricsEngine, allowed_regions: frozenset[str] | 
         mq = model.rephrase(question, q, cat=engine.catalogue, geo=engine.geo, today=ctx["today"],
                             latest=ctx["latest"], first=ctx["first"], newest=ctx["newest"]) if model.configured() else None
         if mq is not None:
-            a = answer(mq, engine, allowed_regions, lang)
+            a = answer(mq, engine, allowed_regions, lang, forecasts)
             a.question, a.via_model, a.clarification = question, True, q
-            a.reading = ("(rephrased by the model) " if lang == "en" else "（由模型改写）") + a.reading
+            a.reading = tr("ask_rephrased", lang) + a.reading
             return a
         msg = q.message(lang)
         if q.candidates:
-            msg += ("候选：" if lang != "en" else " Candidates: ") + ("、" if lang != "en" else ", ").join(q.candidates)
+            msg += tr("ask_candidates", lang, names=tr("ask_join", lang).join(q.candidates))
         return Answer("clarify", question, clarification=q, sentence=msg)
-    a = answer(q, engine, allowed_regions, lang)
+    a = answer(q, engine, allowed_regions, lang, forecasts)
     a.question = question
     return a
 
@@ -172,12 +165,29 @@ def _int(x: Any) -> int | None:
 
 
 def period_text(p: Period, lang: str = "zh") -> str:
-    if lang == "en":
-        return p.label
-    y = p.start.year
-    return {"day": f"{p.start.year}年{p.start.month}月{p.start.day}日", "month": f"{y}年{p.start.month}月",
-            "quarter": f"{y}年第{(p.start.month - 1) // 3 + 1}季度", "year": f"{y}年",
-            "bimonth": f"{y}年{p.start.month}-{p.end.month}月", "ytd": f"{y}年1-{p.end.month}月"}[p.grain]
+    return tr(f"ask_period_{p.grain}", lang, d=p.start, e=p.end, q=(p.start.month - 1) // 3 + 1)
+
+
+def _when(a: Answer, p: Period, lang: str) -> str:
+    """The period as a sentence names it; nothing when the coverage note before it already named it."""
+    return "" if a.period_said else tr("ask_when", lang, period=period_text(p, lang))
+
+
+def _listing(items: list[str], total: int, lang: str) -> str:
+    """The names a sentence lists after a colon (：a、b、c等): the first MAX_NAMES; the table has them all."""
+    if not items:
+        return ""
+    more = tr("ask_more_names", lang) if total > MAX_NAMES else ""
+    return tr("ask_list", lang, items=tr("ask_join", lang).join(items[:MAX_NAMES]) + more)
+
+
+def _items(rows: pd.DataFrame, k: Kpi, engine: MetricsEngine, lang: str) -> list[str]:
+    return [tr("ask_item", lang, name=engine.geo.get(r["region"]).name(lang), v=format_value(k, _num(r["value"])))
+            for _, r in rows.head(MAX_NAMES).iterrows()]
+
+
+def _sentence(parts: list[str], lang: str) -> str:
+    return tr("ask_join_parts", lang).join(parts) + tr("ask_end", lang)
 
 
 def change_text(k: Kpi, d: float | None, lang: str = "zh") -> str:
@@ -185,7 +195,7 @@ def change_text(k: Kpi, d: float | None, lang: str = "zh") -> str:
     if d is None:
         return "—"
     if k.format == "percent":
-        return f"{d * 100:+.{k.decimals}f}" + ("个百分点" if lang != "en" else " pp")
+        return tr("ask_points", lang, d=f"{d * 100:+.{k.decimals}f}")
     return f"{d * 100:+.1f}%"
 
 
@@ -197,11 +207,11 @@ def population_regions(spec: str, engine: MetricsEngine, p: Period) -> list[str]
 
 def population_label(spec: str, engine: MetricsEngine, lang: str = "zh") -> str:
     if spec.startswith("class:"):
-        return spec.partition(":")[2] + ("各县" if lang != "en" else " counties")
+        return tr("ask_class_counties", lang, name=spec.partition(":")[2])
     pop = Population.parse(spec, engine.geo)
     label = pop.label(engine.geo, lang)
     if pop.kind == "group":
-        return label + ("各县" if lang != "en" else "")
+        return tr("ask_group_counties", lang, name=label)
     return label
 
 
@@ -209,7 +219,7 @@ def set_name(spec: str, engine: MetricsEngine, lang: str = "zh") -> str:
     """Whose members a sentence counts: 丽水市 (9个县), 全省 (90个县), 山区海岛25县, 柯城区 (乡镇)."""
     kind, _, code = spec.partition(":")
     if kind in ("counties", "cities") or (kind == "townships" and not code):
-        return "Zhejiang" if lang == "en" else "全省"
+        return tr("ask_province", lang)
     if kind == "class":
         return code
     return engine.geo.get(code).name(lang)
@@ -221,7 +231,7 @@ def region_name(engine: MetricsEngine, code: str, lang: str = "zh") -> str:
     r = geo.get(code)
     if code in geo.townships:
         county = geo.get(r.parent_code or "").name(lang)
-        return f"{r.name(lang)}, {county}" if lang == "en" else f"{county}{r.name_zh}"
+        return tr("ask_township", lang, town=r.name(lang), county=county)
     return r.name(lang)
 
 
@@ -243,31 +253,26 @@ def _scope_codes(q: Query, engine: MetricsEngine) -> list[str]:
 def reading(q: Query, engine: MetricsEngine, lang: str = "zh") -> str:
     """How the question was read: 指标：… · 地区：… · 期间：… · 问：… · 条件：…"""
     cat = engine.catalogue
-    en = lang == "en"
-    every = ("all KPIs" if en else "全部指标") if q.intent == "not_reported" else (
-        "all KPIs with targets" if en else "全部有目标的指标")
-    kp = "、".join(cat.kpi(k).name(lang) for k in q.kpis) if q.kpis else every
+    every = tr("ask_all_kpis" if q.intent == "not_reported" else "ask_all_target_kpis", lang)
+    kp = tr("ask_join", lang).join(cat.kpi(k).name(lang) for k in q.kpis) if q.kpis else every
     regions = [region_name(engine, c, lang) for c in q.regions]
     if q.population:
         regions.append(population_label(q.population, engine, lang))
-    how = (INTENT_EN if en else INTENT_ZH)[q.intent]
+    how = tr(f"ask_intent_{q.intent}", lang)
     if q.intent == "change":
-        how += {"prev": "（环比）", "yoy": "（同比）"}[q.compare_to or "prev"] if not en else f" ({q.compare_to})"
+        how += tr("ask_how_yoy" if q.compare_to == "yoy" else "ask_how_prev", lang)
     if q.intent == "ranking":
-        how += {"top": f"前{q.n}", "bottom": f"后{q.n}", "position": "第几", "all": "全部"}[q.rank or "all"] if not en \
-            else f" {q.rank} {q.n or ''}".rstrip()
+        how += tr(f"ask_rank_{q.rank or 'all'}", lang, n=q.n or "")
     if q.intent == "trend":
-        how += f"（最近{q.months}个月）" if not en else f" ({q.months} months)"
+        how += tr("ask_how_months", lang, n=q.months)
     when = q.period
     if q.asked_period:
-        when += (f" (last month {q.asked_period} not yet due: the latest due month)" if en
-                 else f"（上个月{q.asked_period}未到报送截止日，按最近已截止月份）")
-    parts = [("指标" if not en else "KPI", kp), ("地区" if not en else "region", "、".join(regions)),
-             ("期间" if not en else "period", when), ("问" if not en else "asks", how)]
+        when += tr("ask_period_not_due", lang, month=q.asked_period)
+    parts = [tr("ask_lbl_kpi", lang, x=kp), tr("ask_lbl_region", lang, x=tr("ask_join", lang).join(regions)),
+             tr("ask_lbl_period", lang, x=when), tr("ask_lbl_asks", lang, x=how)]
     if q.condition:
-        parts.append(("条件" if not en else "condition", (CONDITION_EN if en else CONDITION_ZH)[q.condition]))
-    sep = "：" if not en else ": "
-    return " · ".join(f"{a}{sep}{b}" for a, b in parts)
+        parts.append(tr("ask_lbl_condition", lang, x=tr(f"ask_cond_{q.condition}", lang)))
+    return " · ".join(parts)
 
 
 def _figure(row: pd.Series, k: Kpi, **extra: Any) -> Figure:
@@ -338,36 +343,38 @@ def _link(q: Query, engine: MetricsEngine, p: Period, lang: str) -> tuple[str, d
 
 
 def answer(q: Query, engine: MetricsEngine, allowed_regions: frozenset[str] | None = None,
-           lang: str = "zh") -> Answer:
+           lang: str = "zh", forecasts: Forecasts | None = None) -> Answer:
     """Run `q` on `engine`; a region outside `allowed_regions` (None: everything) is refused."""
-    en = lang == "en"
     a = Answer("answer", query=q, reading=reading(q, engine, lang))
     if allowed_regions is not None:
         outside = [c for c in _scope_codes(q, engine) if c not in allowed_regions]
         if outside:
-            names = "、".join(_names(engine, outside, lang))
             a.kind = "refused"
-            a.sentence = (f"Outside your scope: {names}." if en else f"超出您的数据权限范围：{names}。")
+            a.sentence = tr("ask_refused", lang, names=tr("ask_join", lang).join(_names(engine, outside, lang)))
             return a
     p = Period.parse(q.period)
     a.link_path, a.link_params = _link(q, engine, p, lang)
     run = {"value": _value, "change": _change, "ranking": _ranking, "status_list": _status_list,
            "compare": _compare, "trend": _trend, "forecast": _forecast, "not_reported": _not_reported}[q.intent]
     try:
-        run(a, q, engine, p, allowed_regions, lang)
+        note = _coverage_note(q, engine, p, lang)
+        a.period_said = bool(note)
+        if q.intent == "forecast":
+            _forecast(a, q, engine, p, allowed_regions, lang, forecasts)
+        else:
+            run(a, q, engine, p, allowed_regions, lang)
     except (EngineError, RankingError, KeyError) as exc:  # a question the engine cannot answer: say so, no figure
         msg = exc.args[0] if exc.args else str(exc)
-        return Answer("error", query=q, reading=a.reading,
-                      sentence=(f"Cannot answer: {msg}" if en else f"无法回答：{msg}"))
-    a.sentence = _coverage_note(q, engine, p, lang) + a.sentence
+        return Answer("error", query=q, reading=a.reading, sentence=tr("ask_cannot", lang, msg=msg))
+    a.sentence = note + a.sentence
     return a
 
 
 def _coverage_note(q: Query, engine: MetricsEngine, p: Period, lang: str) -> str:
     """What a reader must know before the sentence when the month is not complete: 上个月 answered with
     the latest due month says so; a named month whose reports are not yet due says how many are in and
-    when they are due, so its figures never read like a verdict on a complete month."""
-    en = lang == "en"
+    when they are due, so its figures never read like a verdict on a complete month. Both end by naming
+    the period the sentence after them is about, which therefore does not name it again."""
 
     def counts(label: str) -> str:
         # the province's coverage of the KPI asked about (of the usual county KPI when none is named):
@@ -384,17 +391,13 @@ def _coverage_note(q: Query, engine: MetricsEngine, p: Period, lang: str) -> str
 
     if q.asked_period:
         m = Period.parse(q.asked_period)
-        due = report_due(m.start)
-        return (f"Last month ({m.label}) is not yet complete ({counts(m.label)} counties reported, due {due:%d %b}); "
-                f"this is the latest due month, {p.label}: " if en else
-                f"上个月（{period_text(m)}）数据未齐（已报 {counts(m.label)}，{due.month}月{due.day}日截止），"
-                f"以下为最近已截止的{period_text(p)}：")
+        return tr("ask_note_last_month", lang, month=period_text(m, lang), counts=counts(m.label),
+                  due=report_due(m.start), period=period_text(p, lang))
     last = Period.month(p.end.year, p.end.month)
     due = report_due(last.start)
     if p.grain == "day" or due <= engine.today:
         return ""
-    return (f"{last.label} is not yet complete ({counts(last.label)} counties reported, due {due:%d %b}): "
-            if en else f"{period_text(last)}数据未齐（已报 {counts(last.label)}，{due.month}月{due.day}日截止）：")
+    return tr("ask_note_incomplete", lang, period=period_text(last, lang), counts=counts(last.label), due=due)
 
 
 def _scoped(regions: list[str], allowed: frozenset[str] | None, engine: MetricsEngine) -> list[str]:
@@ -411,30 +414,23 @@ def _targets(q: Query, engine: MetricsEngine, p: Period, allowed) -> list[str]:
 
 
 def _value(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
-    en = lang == "en"
     regions = _targets(q, engine, p, allowed)
     df = pd.concat([_rows(engine, p, code, regions) for code in q.kpis], ignore_index=True)
     parts = []
     for _, r in df.iterrows():
         k = engine.catalogue.kpi(r["kpi"])
         a.figures.append(_figure(r, k))
-        name = region_name(engine, r["region"], lang)
-        v = format_value(k, _num(r["value"]))
-        status = (STATUS_EN if en else STATUS_ZH).get(str(r["status"]), str(r["status"]))
         tgt = _num(r.get("target"))
-        cov = f"{_int(r['n_reported'])}/{_int(r['n_expected'])}"
-        if en:
-            s = f"{k.name_en} in {name}, {p.label}: {v}"
-            s += f" (target {format_value(k, tgt)}, {status})" if tgt is not None else ""
-            s += f"; reported {cov}" if _int(r["n_expected"]) and _int(r["n_expected"]) > 1 else ""
-        else:
-            s = f"{period_text(p)}{name}{k.name_zh}为{v}"
-            s += f"，目标{format_value(k, tgt)}，{status}" if tgt is not None else ""
-            s += f"（已报{cov}）" if _int(r["n_expected"]) and _int(r["n_expected"]) > 1 else ""
+        s = tr("ask_value", lang, when="" if parts else _when(a, p, lang), name=region_name(engine, r["region"], lang),
+               kpi=k.name(lang), v=format_value(k, _num(r["value"])))
+        if tgt is not None:
+            s += tr("ask_value_target", lang, target=format_value(k, tgt), status=tr(f"ask_status_{r['status']}", lang))
+        if _int(r["n_expected"]) and _int(r["n_expected"]) > 1:
+            s += tr("ask_value_cov", lang, cov=f"{_int(r['n_reported'])}/{_int(r['n_expected'])}")
         parts.append(s)
-    more = len(parts) > MAX_NAMES  # a set's values: the first ones here, all of them in the table
-    parts = parts[:MAX_NAMES] + ([f"… ({len(df)} in all)" if en else f"……（共{len(df)}个）"] if more else [])
-    a.sentence = ("; ".join(parts) + ".") if en else ("；".join(parts) + "。")
+    if len(parts) > MAX_NAMES:  # a set's values: the first ones here, all of them in the table
+        parts = parts[:MAX_NAMES] + [tr("ask_more_all", lang, n=len(df))]
+    a.sentence = _sentence(parts, lang)
     a.table = _table(df, engine, None, lang, ["kpi", "region", "value", "target", "status", "n_reported",
                                              "n_expected"])
     a.table["value_text"] = [format_value(engine.catalogue.kpi(c), _num(v)) for c, v in zip(df["kpi"], df["value"],
@@ -443,7 +439,6 @@ def _value(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang:
 
 def _change(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
     k = engine.catalogue.kpi(q.kpis[0])
-    en = lang == "en"
     yoy = q.compare_to == "yoy"
     base_p = p.year_ago() if yoy else p.previous()
     df = _rows(engine, p, k.code, _targets(q, engine, p, allowed))
@@ -452,19 +447,14 @@ def _change(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang
         d = _num(r["change_yoy" if yoy else "change_prev"])
         base = _num(r["yoy_value" if yoy else "prev_value"])
         a.figures.append(_figure(r, k, change=d, base_value=base, base_period=base_p.label))
-        name = engine.geo.get(r["region"]).name(lang)
-        v, b = format_value(k, _num(r["value"])), format_value(k, base)
-        if en:
-            parts.append(f"{k.name_en} in {name}, {p.label}: {v}, {change_text(k, d, lang)} "
-                         f"{'year on year' if yoy else 'on the previous period'} ({base_p.label}: {b})")
-        else:
-            word = "同比" if yoy else "环比"
-            parts.append(f"{period_text(p)}{name}{k.name_zh}为{v}，{word}{change_text(k, d)}"
-                         f"（{period_text(base_p)}为{b}）")
+        s = tr("ask_change", lang, when="" if parts else _when(a, p, lang), name=engine.geo.get(r["region"]).name(lang),
+               kpi=k.name(lang), v=format_value(k, _num(r["value"])), chg=change_text(k, d, lang),
+               word=tr("ask_word_yoy" if yoy else "ask_word_prev", lang), base_period=period_text(base_p, lang),
+               b=format_value(k, base))
         if d is None and not bool(r["complete"]):  # the engine compares complete figures only
-            cov = f"{_int(r['n_reported'])}/{_int(r['n_expected'])}"
-            parts[-1] += (f" — not compared: reported {cov}" if en else f"，本期数据未齐（已报{cov}），不作比较")
-    a.sentence = ("; ".join(parts) + ".") if en else ("；".join(parts) + "。")
+            s += tr("ask_change_partial", lang, cov=f"{_int(r['n_reported'])}/{_int(r['n_expected'])}")
+        parts.append(s)
+    a.sentence = _sentence(parts, lang)
     a.table = _table(df.assign(base_value=df["yoy_value" if yoy else "prev_value"],
                                change=df["change_yoy" if yoy else "change_prev"]),
                      engine, k, lang, ["region", "value", "base_value", "change", "status"])
@@ -480,7 +470,6 @@ def _league(engine: MetricsEngine, k: Kpi, p: Period, spec: str) -> pd.DataFrame
 
 def _ranking(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
     k = engine.catalogue.kpi(q.kpis[0])
-    en = lang == "en"
     spec = q.population or "counties"
     t = _league(engine, k, p, spec)
     if allowed is not None:
@@ -493,20 +482,16 @@ def _ranking(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lan
         row = t[t["region"] == region]
         name = engine.geo.get(region).name(lang)
         if row.empty:
-            a.sentence = f"{name} is not in {label}." if en else f"{name}不在{label}中。"
+            a.sentence = tr("ask_not_in_set", lang, name=name, label=label)
             return
         r = row.iloc[0]
         a.figures.append(_figure(r, k, rank=_int(r["rank"]), rank_of=_int(r["rank_of"]), standing=r["standing"]))
-        v = format_value(k, _num(r["value"]))
+        said = {"when": _when(a, p, lang), "name": name, "kpi": k.name(lang), "v": format_value(k, _num(r["value"]))}
         if r["standing"] == "ranked":
-            a.sentence = (f"{k.name_en} in {name}, {p.label}: {v}, ranked {_int(r['rank'])} of {_int(r['rank_of'])} "
-                          f"in {label}." if en else
-                          f"{period_text(p)}{name}{k.name_zh}为{v}，在{label}中排第{_int(r['rank'])}名"
-                          f"（共{_int(r['rank_of'])}个）。")
+            a.sentence = tr("ask_position", lang, **said, label=label, rank=_int(r["rank"]), of=_int(r["rank_of"]))
         else:
-            st = r["standing_en"] if en else r["standing_zh"]
-            a.sentence = (f"{k.name_en} in {name}, {p.label}: {v}; not ranked ({st})." if en else
-                          f"{period_text(p)}{name}{k.name_zh}为{v}，未参与排名（{st}）。")
+            a.sentence = tr("ask_position_unranked", lang, **said,
+                            standing=r["standing_en"] if lang == "en" else r["standing_zh"])
         a.table = _table(t, engine, k, lang, cols)
         return
     if q.rank == "top":
@@ -517,20 +502,11 @@ def _ranking(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lan
         pick = ranked
     for _, r in pick.iterrows():
         a.figures.append(_figure(r, k, rank=_int(r["rank"]), rank_of=_int(r["rank_of"])))
-    items = [f"{engine.geo.get(r['region']).name(lang)}（{format_value(k, _num(r['value']))}）" if not en else
-             f"{engine.geo.get(r['region']).name(lang)} ({format_value(k, _num(r['value']))})"
-             for _, r in pick.head(MAX_NAMES).iterrows()]
-    more = len(pick) > MAX_NAMES
-    which = {"top": f"前{q.n}" if not en else f"top {q.n}", "bottom": f"后{q.n}" if not en else f"bottom {q.n}",
-             "all": "" if not en else "ranking"}[q.rank or "all"]
-    if en:
-        a.sentence = f"{k.name_en}, {label}, {p.label}, {which}: {', '.join(items)}{' …' if more else ''}."
-    else:
-        a.sentence = f"{period_text(p)}{label}{k.name_zh}排名{which}：{'、'.join(items)}{'等' if more else ''}。"
+    a.sentence = tr("ask_ranking", lang, when=_when(a, p, lang), label=label, kpi=k.name(lang),
+                    which=tr(f"ask_which_{q.rank or 'all'}", lang, n=q.n),
+                    list=_listing(_items(pick, k, engine, lang), len(pick), lang))
     if len(ranked) < len(t):
-        n_out = len(t) - len(ranked)
-        a.sentence += (f" ({n_out} not ranked: small sample, incomplete or no data.)" if en
-                       else f"（另有{n_out}个因样本小、数据不全或无数据未排名。）")
+        a.sentence += tr("ask_unranked", lang, n=len(t) - len(ranked))
     a.table = _table(pick, engine, k, lang, cols)
 
 
@@ -544,15 +520,13 @@ def _matches(df: pd.DataFrame, condition: str | None) -> pd.Series:
     return df["status"].isin(["amber", "red"])  # not_met
 
 
-def _unit(spec: str, lang: str) -> str:
-    if lang == "en":
-        return "cities" if spec == "cities" else "townships" if spec.startswith("townships") else "counties"
-    return "市" if spec == "cities" else "乡镇（街道）" if spec.startswith("townships") else "县（市、区）"
+def _unit(spec: str) -> str:
+    return "ask_unit_cities" if spec == "cities" else "ask_unit_townships" if spec.startswith("townships") \
+        else "ask_unit_counties"
 
 
 def _status_list(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
     k = engine.catalogue.kpi(q.kpis[0])
-    en = lang == "en"
     spec = q.population or "counties"
     regions = _scoped(population_regions(spec, engine, p), allowed, engine)
     df = _rows(engine, p, k.code, regions)
@@ -561,59 +535,45 @@ def _status_list(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed,
     worst_first = hit.sort_values("value", ascending=k.direction == "up")
     for _, r in worst_first.iterrows():
         a.figures.append(_figure(r, k))
-    label = set_name(spec, engine, lang)
-    cond = (CONDITION_EN if en else CONDITION_ZH)[q.condition or "not_met"]
-    items = [f"{engine.geo.get(r['region']).name(lang)}（{format_value(k, _num(r['value']))}）" if not en else
-             f"{engine.geo.get(r['region']).name(lang)} ({format_value(k, _num(r['value']))})"
-             for _, r in worst_first.head(MAX_NAMES).iterrows()]
-    more = len(worst_first) > MAX_NAMES
-    unit = _unit(spec, lang)
-    if en:
-        a.sentence = (f"{p.label}, {label}: {len(hit)} of {len(regions)} {unit} {cond} on {k.name_en}"
-                      + (f": {', '.join(items)}{' …' if more else ''}." if items else "."))
-    else:
-        a.sentence = (f"{period_text(p)}{label}{len(regions)}个{unit}中有{len(hit)}个{k.name_zh}{cond}"
-                      + (f"：{'、'.join(items)}{'等' if more else ''}。" if items else "。"))
+    a.sentence = tr("ask_status_list", lang, when=_when(a, p, lang), label=set_name(spec, engine, lang),
+                    total=len(regions), unit=tr(_unit(spec), lang), n=len(hit), kpi=k.name(lang),
+                    cond=tr(f"ask_cond_{q.condition or 'not_met'}", lang),
+                    list=_listing(_items(worst_first, k, engine, lang), len(worst_first), lang))
     if len(judged) < len(df):
-        n = len(df) - len(judged)
-        a.sentence += (f" ({n} without a verdict: no target, no data or nothing due.)" if en
-                       else f"（另有{n}个无目标、无数据或本期无事项，未判断。）")
+        a.sentence += tr("ask_unjudged", lang, n=len(df) - len(judged))
     a.table = _table(worst_first, engine, k, lang, ["region", "value", "target", "status", "n_reported", "n_expected"])
 
 
 def _compare(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
     k = engine.catalogue.kpi(q.kpis[0])
-    en = lang == "en"
     df = _rows(engine, p, k.code, _targets(q, engine, p, allowed))
     for _, r in df.iterrows():
         a.figures.append(_figure(r, k))
-    items = [f"{engine.geo.get(r['region']).name(lang)} {format_value(k, _num(r['value']))}" for _, r in df.iterrows()]
+    items = [tr("ask_compare_item", lang, name=engine.geo.get(r["region"]).name(lang),
+                v=format_value(k, _num(r["value"]))) for _, r in df.iterrows()]
     valued = df[df["value"].notna()]
-    best = None
+    a.sentence = tr("ask_compare", lang, when=_when(a, p, lang), kpi=k.name(lang),
+                    items=tr("ask_join_values", lang).join(items))
     if len(valued):
         best = valued.loc[valued["value"].idxmax() if k.direction == "up" else valued["value"].idxmin(), "region"]
-    if en:
-        a.sentence = f"{k.name_en}, {p.label}: {', '.join(items)}" + (
-            f"; best: {engine.geo.get(best).name_en}." if best else ".")
+        a.sentence += tr("ask_compare_best", lang, name=engine.geo.get(best).name(lang))
     else:
-        a.sentence = f"{period_text(p)}{k.name_zh}：{'，'.join(items)}" + (
-            f"；{engine.geo.get(best).name_zh}最好。" if best else "。")
+        a.sentence += tr("ask_end", lang)
     a.table = _table(df, engine, k, lang, ["region", "value", "target", "status", "n_reported", "n_expected"])
 
 
 def _trend(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
     k = engine.catalogue.kpi(q.kpis[0])
-    en = lang == "en"
     end = Period.month(p.end.year, p.end.month)
     regions = _targets(q, engine, p, allowed)
-    tr = engine.trend([k.code], regions, end, q.months or 12)
+    tr_ = engine.trend([k.code], regions, end, q.months or 12)
     parts = []
     for region in regions:
-        s = tr[tr["region"] == region].sort_values("month")
+        s = tr_[tr_["region"] == region].sort_values("month")
         vals = s[s["value"].notna()]
         name = engine.geo.get(region).name(lang)
         if vals.empty:
-            parts.append(f"{name}: no data" if en else f"{name}无数据")
+            parts.append(tr("ask_trend_none", lang, name=name))
             continue
         first, last = vals.iloc[0], vals.iloc[-1]
         d = _num(last["value"]) - _num(first["value"])  # type: ignore[operator]
@@ -623,25 +583,24 @@ def _trend(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang:
                                 extra={"first_month": f"{first['month']:%Y-%m}", "first_value": _num(first["value"]),
                                        "change": d}))
         better = (d > 0) == (k.direction == "up") if d else None
-        if en:
-            parts.append(f"{name}: {format_value(k, _num(first['value']))} ({first['month']:%Y-%m}) to "
-                         f"{format_value(k, _num(last['value']))} ({last['month']:%Y-%m}), {change_text(k, d, lang)}")
-        else:
-            word = "持平" if better is None else ("向好" if better else "走弱")
-            parts.append(f"{name}{k.name_zh}从{first['month']:%Y年%m月}的{format_value(k, _num(first['value']))}"
-                         f"到{last['month']:%Y年%m月}的{format_value(k, _num(last['value']))}，{change_text(k, d)}，{word}")
-    head = (f"Last {q.months} months: " if en else f"最近{q.months}个月，")
-    a.sentence = head + ("; ".join(parts) + "." if en else "；".join(parts) + "。")
-    t = tr.assign(name=_names(engine, list(tr["region"]), lang))
+        word = "ask_trend_flat" if better is None else ("ask_trend_better" if better else "ask_trend_worse")
+        parts.append(tr("ask_trend", lang, name=name, kpi=k.name(lang),
+                        first_month=tr("ask_month_year", lang, d=first["month"]),
+                        first=format_value(k, _num(first["value"])),
+                        last_month=tr("ask_month_year", lang, d=last["month"]),
+                        last=format_value(k, _num(last["value"])), chg=change_text(k, d, lang), word=tr(word, lang)))
+    a.sentence = tr("ask_trend_head", lang, n=q.months or 12) + _sentence(parts, lang)
+    t = tr_.assign(name=_names(engine, list(tr_["region"]), lang))
     t["value_text"] = [format_value(k, _num(v)) for v in t["value"]]
     a.table = t[["region", "name", "month", "value", "value_text"]].reset_index(drop=True)
 
 
-def _forecast(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
-    en = lang == "en"
+def _forecast(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str,
+              forecasts: Forecasts | None = None) -> None:
     cat = engine.catalogue
     cutoff = Period.month(p.end.year, p.end.month)
-    fc = year_end_forecasts(engine, cutoff)  # fitted over all regions, as the pages do; filtered below
+    # fitted over all regions, as the pages do; filtered below
+    fc = forecasts(cutoff) if forecasts is not None else year_end_forecasts(engine, cutoff)
     regions = (_scoped(population_regions(q.population, engine, p), allowed, engine) if q.population
                else list(q.regions))
     d = fc[fc["region"].isin(regions)]
@@ -658,36 +617,24 @@ def _forecast(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, la
                                 extra={"prob": _num(r["prob"]), "value_now": _num(r["value_now"]),
                                        "state": r["state"], "lo": _num(r["lo"]), "hi": _num(r["hi"])}))
     if q.condition == "at_risk":
-        items = [f"{engine.geo.get(r['region']).name(lang)}{'' if en else '·'}{cat.kpi(r['kpi']).name(lang)}"
-                 f"（{_num(r['prob']):.0%}）" if not en else
-                 f"{engine.geo.get(r['region']).name(lang)} · {cat.kpi(r['kpi']).name(lang)} ({_num(r['prob']):.0%})"
+        items = [tr("ask_item_kpi", lang, name=engine.geo.get(r["region"]).name(lang),
+                    kpi=cat.kpi(r["kpi"]).name(lang), v=f"{_num(r['prob']):.0%}")
                  for _, r in d.head(MAX_NAMES).iterrows()]
-        more = len(d) > MAX_NAMES
-        if en:
-            a.sentence = (f"As of {cutoff.label}, {len(d)} year-end targets are unlikely to be met (probability < 50%)"
-                          + (f": {', '.join(items)}{' …' if more else ''}." if items else "."))
-        else:
-            a.sentence = (f"按{period_text(cutoff)}的数据，有{len(d)}项{year}年底目标完成概率低于50%"
-                          + (f"：{'、'.join(items)}{'等' if more else ''}。" if items else "。"))
+        a.sentence = tr("ask_at_risk", lang, period=period_text(cutoff, lang), n=len(d), year=year,
+                        list=_listing(items, len(d), lang))
     else:
         parts = []
         for _, r in d.iterrows():
             k = cat.kpi(r["kpi"])
             name = engine.geo.get(r["region"]).name(lang)
             if _num(r["prob"]) is None:
-                parts.append(f"{name} {k.name(lang)}: no forecast ({r['reason']})" if en else
-                             f"{name}{k.name_zh}暂无预测（{'历史数据不足' if r['reason'] == 'history' else r['reason']}）")
+                reason = tr("ask_reason_history", lang) if r["reason"] == "history" else r["reason"]
+                parts.append(tr("ask_no_forecast", lang, name=name, kpi=k.name(lang), reason=reason))
                 continue
-            if en:
-                parts.append(f"{name} {k.name_en}: projected {format_value(k, _num(r['projection']))} at end-{year} "
-                             f"against a target of {format_value(k, _num(r['target']))}; probability of meeting it "
-                             f"{_num(r['prob']):.0%}")
-            else:
-                parts.append(f"预计{year}年底{name}{k.name_zh}为{format_value(k, _num(r['projection']))}"
-                             f"（目标{format_value(k, _num(r['target']))}），完成目标的概率约{_num(r['prob']):.0%}")
-        if not parts:
-            parts.append("no year-end target to forecast" if en else "没有可预测的年底目标")
-        a.sentence = ("; ".join(parts) + ".") if en else ("；".join(parts) + "。")
+            parts.append(tr("ask_forecast", lang, year=year, name=name, kpi=k.name(lang),
+                            projection=format_value(k, _num(r["projection"])),
+                            target=format_value(k, _num(r["target"])), prob=_num(r["prob"])))
+        a.sentence = _sentence(parts or [tr("ask_nothing_to_forecast", lang)], lang)
     t = d.assign(name=_names(engine, list(d["region"]), lang),
                  kpi_name=[cat.kpi(x).name(lang) for x in d["kpi"]]) if len(d) else d
     cols = ["kpi", "kpi_name", "region", "name", "value_now", "projection", "target", "prob", "state"]
@@ -695,7 +642,6 @@ def _forecast(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, la
 
 
 def _not_reported(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed, lang: str) -> None:
-    en = lang == "en"
     cat = engine.catalogue
     spec = q.population or ("counties" if not q.regions else None)
     regions = population_regions(spec, engine, p) if spec else []
@@ -718,17 +664,11 @@ def _not_reported(a: Answer, q: Query, engine: MetricsEngine, p: Period, allowed
     for c in codes_late:
         a.figures.append(Figure("" if not q.kpis else q.kpis[0], c, p.label, None, "", status=col,
                                 extra={"kpis": sorted(set(late[c]))}))
-    label = set_name(spec, engine, lang) if spec else "、".join(_names(engine, list(q.regions), lang))
-    cond = (CONDITION_EN if en else CONDITION_ZH)[q.condition or "not_reported"]
+    label = set_name(spec, engine, lang) if spec else tr("ask_join", lang).join(_names(engine, list(q.regions), lang))
     names = _names(engine, codes_late, lang)
-    kp = (cat.kpi(q.kpis[0]).name(lang) + ("" if en else "的")) if q.kpis else ""
-    if en:
-        a.sentence = (f"{p.label}, {label}: {len(codes_late)} of {len(regions)} counties {cond}"
-                      + (f" ({kp.strip()})" if kp else "") + (f": {', '.join(names[:MAX_NAMES])}" if names else "")
-                      + (" …" if len(names) > MAX_NAMES else "") + ".")
-    else:
-        a.sentence = (f"{period_text(p)}{label}{len(regions)}个县（市、区）中有{len(codes_late)}个{kp}数据{cond}"
-                      + (f"：{'、'.join(names[:MAX_NAMES])}" if names else "") + ("等" if len(names) > MAX_NAMES else "")
-                      + "。")
+    a.sentence = tr("ask_not_reported", lang, when=_when(a, p, lang), label=label, total=len(regions),
+                    n=len(codes_late), kpi=tr("ask_kpi_of", lang, kpi=cat.kpi(q.kpis[0]).name(lang)) if q.kpis else "",
+                    cond=tr(f"ask_cond_{q.condition or 'not_reported'}", lang),
+                    list=_listing(names, len(names), lang))
     a.table = pd.DataFrame({"region": codes_late, "name": names,
                             "kpis": [", ".join(sorted(set(late[c]))) for c in codes_late]})
