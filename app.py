@@ -16,7 +16,7 @@ from ui.i18n import t
 
 logs.setup_streamlit()  # JSON lines on stdout when COCKPIT_LOG_FORMAT=json (production layout)
 st.set_page_config(page_title="一屏掌控 · 数字化改革", page_icon=shell.favicon(), layout="wide",
-                   initial_sidebar_state="auto")
+                   initial_sidebar_state="collapsed" if shell.phone_view() else "auto")  # a phone opens on the content
 
 try:  # sign-in first: nothing below runs for an anonymous session
     user = auth.gate()
@@ -31,6 +31,7 @@ pages = {
     t("nav_cockpit", lang): [
         st.Page("pages/overview.py", title=t("nav_overview", lang), icon=":material/dashboard:",
                 url_path="overview", default=True),
+        st.Page("pages/kpi.py", title=t("nav_kpi", lang), icon=":material/query_stats:", url_path="kpi"),
         st.Page("pages/map.py", title=t("nav_map", lang), icon=":material/map:", url_path="map"),
         st.Page("pages/county.py", title=t("nav_county", lang), icon=":material/location_city:", url_path="county"),
         st.Page("pages/followup.py", title=t("followup_nav", lang), icon=":material/assignment:",

@@ -38,7 +38,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 # page url_path -> the permission needed to see it (pages not listed need "read")
 PAGES: dict[str, str] = {
-    "overview": "read", "map": "read", "county": "read", "rankings": "read", "compare": "read",
+    "overview": "read", "kpi": "read", "map": "read", "county": "read", "rankings": "read", "compare": "read",
     "system": "read", "data_in": "import", "quality": "quality", "jobs": "jobs",
     "pack": "export_pack", "present": "present", "admin": "accounts", "followup": "followup",
 }

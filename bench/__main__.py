@@ -6,7 +6,8 @@ import importlib
 import sys
 
 BENCHES = ["bench_metrics", "bench_overview", "bench_map", "bench_rankings", "bench_import", "bench_pack",
-           "bench_forecast", "bench_township", "bench_pages", "bench_ask", "bench_cold", "bench_api"]
+           "bench_forecast", "bench_township", "bench_pages", "bench_ask", "bench_cold", "bench_api",
+           "bench_phone"]
 
 
 def main(argv: list[str]) -> int:
@@ -22,6 +23,10 @@ def main(argv: list[str]) -> int:
         from bench import bench_pages
 
         return bench_pages.main(argv[1:])
+    if argv[:1] == ["phone"]:  # the phone-against-desktop benchmark's options (bench/bench_phone.py)
+        from bench import bench_phone
+
+        return bench_phone.main(argv[1:])
     names = [a if a.startswith("bench_") else f"bench_{a}" for a in argv] or BENCHES
     for name in names:
         try:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from ui import components as c
-from ui import data, urlstate
+from ui import data, phone, urlstate
 from ui.ask_view import ask_box
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
@@ -75,5 +75,7 @@ def kiosk_body() -> None:
 ctx = get_ctx()
 if ctx.kiosk:
     st.fragment(run_every=min(ctx.refresh, ctx.rotate or ctx.refresh))(kiosk_body)()
+elif ctx.phone:  # 掌上驾驶舱: the same figures laid out for a phone (ui.phone)
+    phone.overview(ctx)
 else:
     overview_body()

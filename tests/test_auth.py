@@ -34,12 +34,12 @@ EXPECTED = {
     "officer": {"import", "quality", "followup"},
     "admin": {"rollback", "accounts", "audit", "jobs"},
 }
-ALL_PAGES = {"overview", "map", "county", "rankings", "compare", "system", "data_in", "quality", "jobs", "pack",
+ALL_PAGES = {"overview", "kpi", "map", "county", "rankings", "compare", "system", "data_in", "quality", "jobs", "pack",
              "present", "admin", "followup"}
 PAGES = {
-    "leader": {"overview", "map", "county", "rankings", "compare", "system", "present", "followup"},
+    "leader": {"overview", "kpi", "map", "county", "rankings", "compare", "system", "present", "followup"},
     "office": ALL_PAGES - {"jobs", "admin"},
-    "analyst": {"overview", "map", "county", "rankings", "compare", "system", "quality", "followup"},
+    "analyst": {"overview", "kpi", "map", "county", "rankings", "compare", "system", "quality", "followup"},
     "officer": {"data_in", "quality", "followup"},
     "admin": {"jobs", "admin"},
 }

@@ -3,7 +3,9 @@
 The pickers are widgets bound to query parameters (ui.urlstate), so every view is a
 shareable link: ?lang=en&period=2024-06&scope=330100. A value equal to the default (中文, the
 latest month with data, the province) is left out of the URL. ?kiosk=1 switches to wall-screen
-mode (no sidebar, no Streamlit chrome, self-refreshing, rotating views).
+mode (no sidebar, no Streamlit chrome, self-refreshing, rotating views). A phone (its user agent,
+浙政钉/DingTalk included) gets the phone layout (ui.phone); ?view=phone and ?view=desktop choose it by
+hand for the rest of the session.
 
 When the database does not answer, the frame shows only the language picker and a banner that
 says so (error class only, no URL or password), every page stops at `ctx()`, and a small fragment
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass, replace
 from html import escape
 from urllib.parse import urlencode
@@ -22,12 +25,15 @@ import streamlit as st
 
 from metrics.geography import PROVINCE, geography
 from metrics.periods import Period, add_months, last_complete_month
-from ui import data, theme, urlstate
+from ui import data, phone_css, theme, urlstate
 from ui.i18n import t
 
 FIRST_MONTH = dt.date(2021, 1, 1)  # the reform's first reporting month
 LANG_NAMES = {"zh": "中文", "en": "English"}
 RETRY_S = 5  # seconds between database retries while the banner shows
+# user agents of phones and of the DingTalk / 浙政钉 (TaurusApp) in-app browser; a tablet is left desktop
+PHONE_UA = re.compile(r"DingTalk|TaurusApp|iPhone|iPod|Android.*Mobile|Windows Phone|HarmonyOS.*Phone", re.I)
+VIEW_KEY = "_view"  # the session's explicit ?view= choice
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class Ctx:
     refresh: int = 60  # kiosk: seconds between data refreshes
     rotate: int = 30  # kiosk: seconds per rotating view (0 = no rotation)
     db_error: str | None = None  # set when the database did not answer (the banner shows it)
+    phone: bool = False  # the phone layout (ui.phone): a phone's user agent or ?view=phone
+
 
     def params(self, **extra: str) -> dict[str, str]:
         """Query parameters that reproduce this view (plus page-specific extras)."""
@@ -50,6 +58,8 @@ class Ctx:
         p["period"] = self.period.label
         if self.scope != PROVINCE:
             p["scope"] = self.scope
+        if self.phone:  # a link opened in a new session keeps the layout chosen by hand
+            p["view"] = "phone"
         return p | {k: v for k, v in extra.items() if v is not None}
 
     def qs(self, **extra: str) -> str:
@@ -78,6 +88,24 @@ def favicon():
     d.rectangle((30, 24, 36, 44), fill=(245, 158, 11, 255))
     d.rectangle((38, 18, 44, 44), fill=(56, 189, 248, 255))
     return img
+
+
+def phone_ua(agent: str | None) -> bool:
+    return bool(agent and PHONE_UA.search(agent))
+
+
+def phone_view() -> bool:
+    """The phone layout: ?view=phone / ?view=desktop (remembered for the session), else the user agent."""
+    v = st.query_params.get("view")
+    if v in ("phone", "desktop"):
+        st.session_state[VIEW_KEY] = v
+    chosen = st.session_state.get(VIEW_KEY)
+    if chosen is not None:
+        return chosen == "phone"
+    try:
+        return phone_ua(st.context.headers.get("User-Agent"))
+    except Exception:  # noqa: BLE001 (no request headers, as under AppTest: the desktop layout)
+        return False
 
 
 def _int_param(name: str, default: int, hi: int = 86_400) -> int:
@@ -115,8 +143,10 @@ def frame() -> Ctx:
     ctx = Ctx(
         lang=lang, period=Period.parse(period or months[0]), scope=scope or scopes[0], kiosk=kiosk, latest=latest,
         demo=demo, refresh=_int_param("refresh", 60) or 60, rotate=_int_param("rotate", 30),
+        phone=phone_view() and not kiosk,
     )
     theme.inject(kiosk)
+    phone_css.inject()
     st.session_state["_ctx"] = ctx
     return ctx
 
@@ -134,8 +164,9 @@ def _offline_frame(kiosk: bool, exc: BaseException) -> Ctx:
     scope = st.query_params.get("scope", PROVINCE)
     ctx = Ctx(lang=lang, period=period, scope=scope if scope in geography().regions else PROVINCE, kiosk=kiosk,
               latest=None, demo=False, refresh=_int_param("refresh", 60) or 60, rotate=_int_param("rotate", 30),
-              db_error=data.describe_error(exc))
+              db_error=data.describe_error(exc), phone=phone_view() and not kiosk)
     theme.inject(kiosk)
+    phone_css.inject()
     st.session_state["_ctx"] = ctx
     return ctx
 

@@ -142,40 +142,44 @@ def headline_tiles(
 
     # some tile has a forecast line: the others get an empty one, to stay level with it
     reserve = forecasts is not None and bool(((forecasts["region"] == scope) & forecasts["projection"].notna()).any())
-    tiles = []
-    for k in cat.headline_kpis():
-        row = row_of(bulk, k.code, scope)
-        if trend is not None and not trend.empty:
-            tr = trend[(trend["kpi"] == k.code) & (trend["region"] == scope)].sort_values("month")
-            spark = [None if pd.isna(v) else float(v) for v in tr["value"]]
-        else:
-            spark = []
-        if row is None:
-            tiles.append(Tile(k.code, k.system, k.name(lang), "—", "missing", t("no_target", lang), "—",
-                              ("▬", fmt.FLAT, "—"), ("▬", fmt.FLAT, "—"), spark, t("rank_na", lang),
-                              explain(cat, k, None, lang), "—"))
-            continue
-        g1, c1 = fmt.arrow(row["change_prev"], k.direction)
-        g2, c2 = fmt.arrow(row["change_yoy"], k.direction)
-        # a change taken like for like over the counties in both periods is starred and explained
-        lfl = {c: int(row[f"change_{c}_n"]) for c in ("prev", "yoy") if fmt.is_num(row.get(f"change_{c}_n"))}
-        tooltip = explain(cat, k, row, lang)
-        if lfl:
-            tooltip += "\n" + t("change_lfl", lang, n=max(lfl.values()))
-        reported = None
-        if not bool(row["complete"]) and int(row["n_expected"]) > 1:
-            reported = t("reported", lang, n=int(row["n_reported"]), of=int(row["n_expected"]))
-        tiles.append(Tile(
-            kpi=k.code, system=k.system, name=k.name(lang), value=fmt.value(row["value"], k, lang),
-            status=str(row["status"]), target=target_text(row, k, lang, short=True),
-            attainment=fmt.percent(row["attainment"], 1) if fmt.is_num(row["target"]) else "—",
-            mom=(g1, c1, fmt.change(row["change_prev"], k, lang) + ("*" if "prev" in lfl else "")),
-            yoy=(g2, c2, fmt.change(row["change_yoy"], k, lang) + ("*" if "yoy" in lfl else "")),
-            spark=spark, rank=_rank_text(bulk, row, k, scope, geo, lang),
-            tooltip=tooltip, as_of=fmt.text(row["as_of"]), reported=reported,
-            **_forecast_fields(fv.row_for(forecasts, k.code, scope), k, lang, reserve),
-        ))
-    return tiles
+    return [tile_of(bulk, trend, cat, geo, k, scope, lang, forecasts, reserve) for k in cat.headline_kpis()]
+
+
+def tile_of(
+    bulk: pd.DataFrame, trend: pd.DataFrame | None, cat: Catalogue, geo: Geography, k: Kpi, region: str, lang: str,
+    forecasts: pd.DataFrame | None = None, reserve: bool = False,
+) -> Tile:
+    """The tile of one KPI for one region (a headline tile, or the phone's KPI detail of any KPI)."""
+    row = row_of(bulk, k.code, region)
+    if trend is not None and not trend.empty:
+        tr = trend[(trend["kpi"] == k.code) & (trend["region"] == region)].sort_values("month")
+        spark = [None if pd.isna(v) else float(v) for v in tr["value"]]
+    else:
+        spark = []
+    if row is None:
+        return Tile(k.code, k.system, k.name(lang), "—", "missing", t("no_target", lang), "—",
+                    ("▬", fmt.FLAT, "—"), ("▬", fmt.FLAT, "—"), spark, t("rank_na", lang),
+                    explain(cat, k, None, lang), "—")
+    g1, c1 = fmt.arrow(row["change_prev"], k.direction)
+    g2, c2 = fmt.arrow(row["change_yoy"], k.direction)
+    # a change taken like for like over the counties in both periods is starred and explained
+    lfl = {c: int(row[f"change_{c}_n"]) for c in ("prev", "yoy") if fmt.is_num(row.get(f"change_{c}_n"))}
+    tooltip = explain(cat, k, row, lang)
+    if lfl:
+        tooltip += "\n" + t("change_lfl", lang, n=max(lfl.values()))
+    reported = None
+    if not bool(row["complete"]) and int(row["n_expected"]) > 1:
+        reported = t("reported", lang, n=int(row["n_reported"]), of=int(row["n_expected"]))
+    return Tile(
+        kpi=k.code, system=k.system, name=k.name(lang), value=fmt.value(row["value"], k, lang),
+        status=str(row["status"]), target=target_text(row, k, lang, short=True),
+        attainment=fmt.percent(row["attainment"], 1) if fmt.is_num(row["target"]) else "—",
+        mom=(g1, c1, fmt.change(row["change_prev"], k, lang) + ("*" if "prev" in lfl else "")),
+        yoy=(g2, c2, fmt.change(row["change_yoy"], k, lang) + ("*" if "yoy" in lfl else "")),
+        spark=spark, rank=_rank_text(bulk, row, k, region, geo, lang),
+        tooltip=tooltip, as_of=fmt.text(row["as_of"]), reported=reported,
+        **_forecast_fields(fv.row_for(forecasts, k.code, region), k, lang, reserve),
+    )
 
 
 def _forecast_fields(fc: pd.Series | None, k: Kpi, lang: str, reserve: bool) -> dict:
