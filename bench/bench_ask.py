@@ -27,6 +27,8 @@ from metrics.geography import geography
 from metrics.periods import Period
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "ask_corpus.yaml"
+# written without reading the parser; "expect: clarify" or a Query dict, the province being the default place
+BLIND = Path(__file__).resolve().parent.parent / "tests" / "ask_blind_corpus.yaml"
 DB = Path(os.environ.get("BENCH_RANK_DB", "/tmp/cockpit-bench-rank.sqlite"))
 TODAY = dt.date(2026, 11, 23)  # the demo history runs to 2026-10
 GOAL_MS = 50.0
@@ -69,6 +71,34 @@ def parse_accuracy() -> dict:
     return out
 
 
+def blind_accuracy() -> dict:
+    """The blind corpus: exact, clarification instead, wrong (a query other than the one meant)."""
+    raw = yaml.safe_load(BLIND.read_text(encoding="utf-8"))
+    c = raw["context"]
+    ctx = {"today": dt.date.fromisoformat(str(c["today"])), "latest": Period.parse(str(c["latest"])),
+           "newest": Period.parse(str(c["newest"])), "first": dt.date.fromisoformat(f"{c['first']}-01")}
+
+    def norm(d: dict) -> dict:
+        out = dict(d)
+        regions = [r for r in out.pop("regions", []) if r != "330000"]
+        return {**out, "regions": regions} if regions else out
+
+    exact = clarified = wrong = 0
+    for item in raw["questions"]:
+        got, want = parse(item["q"], **ctx), item["expect"]
+        if want == "clarify":
+            ok = isinstance(got, Clarification)
+        else:
+            ok = isinstance(got, Query) and norm(got.as_dict()) == norm(want)
+        exact += ok
+        clarified += (not ok) and isinstance(got, Clarification)
+        wrong += (not ok) and not isinstance(got, Clarification)
+    n = len(raw["questions"])
+    print(f"blind corpus: {n} questions, exact {exact} ({exact / n:.1%}), clarification instead {clarified} "
+          f"({clarified / n:.1%}), wrong query {wrong}")
+    return {"questions": n, "exact": exact, "accuracy": exact / n, "clarified_instead": clarified, "wrong": wrong}
+
+
 def answer_times() -> dict:
     from metrics.engine import MetricsEngine
     from store import Store
@@ -86,6 +116,7 @@ def answer_times() -> dict:
 
 def run() -> dict:
     res = parse_accuracy()
+    res["blind"] = blind_accuracy()
     if os.environ.get("BENCH_ASK_ANSWERS", "1") != "0":
         print("answers on the province-scale demo (cold = fresh engine, warm = cached figures):")
         res["answers"] = answer_times()

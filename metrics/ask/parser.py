@@ -36,7 +36,7 @@ TYPOS: dict[str, str] = {
     "达表": "达标", "打标": "达标", "环必": "环比", "还比": "环比", "同必": "同比", "增涨": "增长",
     "趋式": "趋势", "走式": "走势", "上各月": "上个月", "年低": "年底", "落后续时": "落后序时",
     "逾其": "逾期", "怎么养": "怎么样", "多扫": "多少", "一网通半": "一网通办", "掌上半": "掌上办",
-    "浙理办": "浙里办", "浙里半": "浙里办", "预侧": "预测", "季读": "季度", "对必": "对比",
+    "浙理办": "浙里办", "浙里半": "浙里办", "预侧": "预测", "季读": "季度", "对必": "对比", "多小": "多少",
 }
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
              "九": 9}
@@ -69,6 +69,7 @@ def _cn_to_int(s: str) -> int | None:
 def normalise(text: str) -> str:
     """Half-width, lower case, no punctuation or spaces between CJK, typos fixed, numerals Arabic."""
     s = unicodedata.normalize("NFKC", text).lower().strip()
+    s = re.sub(r"(?<=[a-z])['’]s\b", "", s)  # Hangzhou's: the possessive, not a word
     s = re.sub(r"[“”\"'‘’《》「」【】()\[\]（）]", "", s)
     s = re.sub(r"[?？!！。，,、;；:：~～…]+", " ", s)
     for wrong, right in TYPOS.items():
@@ -101,9 +102,9 @@ def _kw(slot: str, value: str, *terms: str) -> None:
 _kw("change", "prev", "环比", "比上月", "比上个月", "较上月", "较上个月", "和上个月比", "跟上个月比", "比上期")
 _kw("change", "yoy", "同比", "比去年同期", "较去年同期", "和去年同期比", "跟去年同期比", "比上年同期", "较上年同期")
 _kw("change", "", "增长多少", "增长了多少", "增长", "增加", "下降", "降低", "提高", "提升", "变化", "涨了多少", "涨了",
-    "跌了", "多了多少", "少了多少", "升了", "降了", "增幅", "降幅", "变动")
+    "跌了", "多了多少", "少了多少", "多了几个", "少了几个", "升了", "降了", "增幅", "降幅", "变动")
 _kw("rank", "all", "排名", "排行", "排名情况", "排第几", "排在第几", "第几", "第几名", "排几", "名次", "赛马", "排行榜",
-    "中排第几", "中排名", "中排几", "中排在第几", "中的排名")
+    "中排第几", "中排名", "中排几", "中排在第几", "中的排名", "排个名", "排一下名")
 _kw("rank", "top1", "最高", "最好", "第1", "排第1", "领先", "拔尖")
 _kw("rank", "bottom1", "最低", "最差", "垫底", "倒数第1", "末位", "最后1名", "排最后")
 _kw("cond", "not_met", "没达标", "未达标", "不达标", "没有达标", "达不到目标", "没完成目标", "未完成目标", "没到目标",
@@ -116,7 +117,7 @@ _kw("cond", "overdue", "逾期未报", "超期未报", "逾期没报", "过了�
 _kw("cond", "not_reported", "没报", "未报", "还没报", "没有报", "没有报送", "未报送", "未上报", "没上报", "还没上报",
     "缺报", "没交", "还没交", "没填报", "未填报", "没报数", "还没报数", "还没报送", "没报送", "还未报送", "还未上报")
 _kw("forecast", "", "能不能完成", "能否完成", "能完成吗", "完成得了吗", "能不能达标", "能否达标", "预测", "预计", "会不会完成",
-    "能完成", "完得成吗", "能实现吗", "能不能实现")
+    "能完成", "完得成吗", "能实现吗", "能不能实现", "能达标吗", "能达标")
 _kw("forecast", "at_risk", "完不成", "完成不了", "难完成", "有风险", "可能完不成", "达不到", "实现不了", "够呛")
 _kw("trend", "", "趋势", "走势", "怎么走", "怎么走的", "走向", "变化趋势", "怎么变", "怎么变的", "曲线", "逐月",
     "每个月", "每月", "历史", "走得怎么样", "趋势如何", "变化情况")
@@ -128,7 +129,7 @@ _kw("hl", "", "高", "低", "好", "差")
 _kw("set", "county", "各县", "各区县", "各县市区", "各县市", "各县区", "所有县", "哪些县", "哪个县", "哪几个县", "几个县",
     "县区", "区县", "下辖县", "各个县", "每个县", "县里", "哪些区县", "哪个区县", "哪些县区", "县市区", "各地",
     "哪些地方", "哪些地区", "哪个地方", "的县", "的各县", "有哪些县", "的区县", "县有哪些", "有几个县", "多少个县",
-    "哪些个县")
+    "哪些个县", "县市", "哪些县市")
 _kw("set", "city", "各市", "各地市", "各设区市", "11个市", "哪个市", "哪些市", "哪几个市", "所有市", "地市", "设区市",
     "各个市", "11市", "11个设区市", "的市", "有哪些市", "有几个市", "几个市", "哪些个市")
 _kw("set", "township", "各乡镇", "各街道", "各乡镇街道", "哪些乡镇", "哪个乡镇", "乡镇", "街道", "的乡镇")
@@ -146,20 +147,21 @@ FILLERS_ZH = (
     "能不能", "可以", "一共", "总共", "怎样", "我们", "我市", "我县", "本市", "本县", "么样", "水准", "表现", "是啥",
     "啥", "什么", "是什么", "成绩", "结果", "怎么", "排在", "还是", "以及", "分别", "各自", "百分点", "个百分点",
     "几个百分点", "多少个百分点", "数量", "想看一下", "想看看", "想了解", "了解一下", "领导", "高还是低", "好还是差",
-    "是几", "多高", "多低", "几名", "名", "个", "率", "里", "量",
+    "是几", "多高", "多低", "几名", "名", "个", "率", "里", "量", "多少天", "几天",
 )
 FILLERS_EN = (
     "what", "is", "was", "were", "the", "of", "in", "for", "a", "an", "how", "did", "does", "do", "show", "me",
     "tell", "which", "are", "has", "have", "and", "vs", "versus", "with", "by", "to", "at", "on", "its", "their",
-    "please", "much", "many", "this", "that", "value", "figure", "rate", "s", "be", "will", "it", "can",
+    "please", "much", "many", "this", "that", "value", "figure", "rate", "s", "be", "will", "it", "can", "over",
 )
 _KW_EN: dict[str, tuple[str, str]] = {
-    "month over month": ("change", "prev"), "mom": ("change", "prev"), "year on year": ("change", "yoy"),
+    "month over month": ("change", "prev"), "month on month": ("change", "prev"), "mom": ("change", "prev"), "year on year": ("change", "yoy"),
     "year over year": ("change", "yoy"), "yoy": ("change", "yoy"), "change": ("change", ""),
     "grow": ("change", ""), "growth": ("change", ""), "rank": ("rank", "all"), "ranking": ("rank", "all"),
     "ranked": ("rank", "all"), "highest": ("rank", "top1"), "best": ("rank", "top1"), "lowest": ("rank", "bottom1"),
     "worst": ("rank", "bottom1"), "missed the target": ("cond", "not_met"), "missed": ("cond", "not_met"),
-    "below target": ("cond", "not_met"), "not met": ("cond", "not_met"), "met the target": ("cond", "met"),
+    "below target": ("cond", "not_met"), "not met": ("cond", "not_met"), "did not meet": ("cond", "not_met"),
+    "not meet": ("cond", "not_met"), "met the target": ("cond", "met"),
     "behind pace": ("cond", "behind_pace"), "overdue": ("cond", "overdue"), "not reported": ("cond", "not_reported"),
     "has not reported": ("cond", "not_reported"), "have not reported": ("cond", "not_reported"),
     "forecast": ("forecast", ""), "year end": ("forecast", ""), "year-end": ("forecast", ""),
@@ -257,6 +259,15 @@ def _build(cat: Catalogue, geo: Geography) -> Lexicon:
     for t in geo.townships.values():
         for n in _short_names(t.name_zh):
             lex.add(n, "region", (t.code,))
+    # townships have no English entries, so "Jiangbei" would read as 江北区 where "江北" is asked about:
+    # an English name is as ambiguous as the Chinese name it spells ("Jiangbei District" stays exact)
+    for r in geo.regions.values():
+        zh, en = _short_names(r.name_zh), _en_names(r.name_en)
+        pairs = [(en[0], zh[0]), (en[-1], zh[-1])] if len(en) > 1 else [(en[0], zh[-1])]
+        for e, z in pairs:
+            got = lex.terms.get(units(normalise(z)))
+            if got is not None and got[0] == "region" and len(got[1]) > 1:  # type: ignore[arg-type]
+                lex.add(e, "region", got[1])
     lex.add("26县", "region", ("SHANQU26",))
     lex.add("25县", "region", ("SHANQU_HAIDAO25",))
     lex.add("山区县", "region", ("SHANQU26", "SHANQU_HAIDAO25"))
@@ -357,6 +368,8 @@ def _take_periods(s: str, today: dt.date, latest: Period, f: _Found) -> str:
         (r"(\d{4})年(?:1-|1至|1到|前)(\d{1,2})个?月(?:份)?(?:累计)?", lambda m: put(ytd(int(m[1]), int(m[2])), m)),
         (r"(\d{4})年(\d{1,2})月份?", lambda m: put(Period.month(int(m[1]), int(m[2])), m)),
         (r"(?<!\d)(\d{4})[-./](\d{1,2})(?![\d.])", lambda m: put(Period.month(int(m[1]), int(m[2])), m)),
+        (r"\bq([1-4]) (\d{4})\b", lambda m: put(Period.quarter(int(m[2]), int(m[1])), m)),
+        (_EN_MONTH, lambda m: put(_en_month(m, today), m)),
         (r"(\d{4})年?(?:第)?([1-4])季度|(\d{4})年?q([1-4])",
          lambda m: put(Period.quarter(int(m[1] or m[3]), int(m[2] or m[4])), m)),
         (r"(?:最近|近|过去)(\d{1,2})个?月", lambda m: (setattr(f, "months", int(m[1])), f.periods.append(m[0]), " ")[2]),
@@ -393,6 +406,19 @@ def _take_periods(s: str, today: dt.date, latest: Period, f: _Found) -> str:
     for pat, fn in rules:
         s = re.sub(pat, fn, s)  # type: ignore[arg-type]
     return s
+
+
+_EN_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+              "november", "december")
+# "may" alone is a verb: a month only with its year
+_EN_MONTH = re.compile(r"\b(?:(" + "|".join(m for m in _EN_MONTHS if m != "may") + r"|sept|sep|oct|nov|dec|jan|feb|mar|apr|jun|jul|aug)"
+                       r"(?: (\d{4}))?|(may) (\d{4}))\b")
+
+
+def _en_month(m: re.Match, today: dt.date) -> Period:
+    word, year = (m[1], m[2]) if m[1] else (m[3], m[4])
+    month = next(i for i, full in enumerate(_EN_MONTHS, 1) if full.startswith(word))
+    return Period.month(int(year), month) if year else Period.month(*_month_in_past(month, today))
 
 
 def _rank(f: _Found, which: str, n: int) -> str:
@@ -570,6 +596,13 @@ def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list
         for c in [c for c in named if c == geo.city_of(county) or c == PROVINCE]:
             named.remove(c)
             field_of_rank = "counties" if c == PROVINCE else f"city:{c}"
+    # "丽水在全省排第几": a city ranked with the province named is ranked among the cities, not
+    # compared with the province
+    cities_named = [c for c in named if geo.get(c).level == "city"]
+    if (not low and len(cities_named) == 1 and PROVINCE in named and set(kw.get("rank", [])) == {"all"}
+            and "compare" not in kw and f.rank is None):
+        named.remove(PROVINCE)
+        field_of_rank = "cities"
     # -- period ---------------------------------------------------------------------------------
     if len({p for p in f.periods}) > 1 and f.months is None:
         return Clarification("two_periods", f"问题里有两个期间（{'、'.join(f.periods)}），请只留一个。",
@@ -636,7 +669,13 @@ def _assemble(question: str, found: list[tuple[str, object, str]], unknown: list
         population, group_codes = f"group:{group_codes[0]}", group_codes[1:]
     elif rank in ("top", "bottom") and len([c for c in plain if geo.get(c).level == "city"]) == 1 and not [
             c for c in plain if geo.get(c).level in ("county", "township")]:
-        population, plain = f"city:{plain[0]}" if geo.get(plain[0]).level == "city" else None, []
+        city = next(c for c in plain if geo.get(c).level == "city")
+        if PROVINCE in plain:  # "宁波在全省最高吗": the city among the cities, or its counties? asked, never dropped
+            name = geo.get(city).name_zh
+            return Clarification("ambiguous_region", f"是问{name}在各市中排第几，还是{name}各县的排名？",
+                                 f"{geo.get(city).name_en} among the cities, or the counties of {geo.get(city).name_en}?",
+                                 words=(name,))
+        population, plain = f"city:{city}", []
     regions_out = [*plain, *group_codes] if population is None or not population.startswith("group:") else plain
     # group validity on the period's end
     for g in ([population.partition(":")[2]] if population and population.startswith("group:") else []) + [
