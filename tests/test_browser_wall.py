@@ -33,6 +33,7 @@ METRICS = """() => {
         labels: px('.tile .t-name, .tile .t-status, .tile .t-target, .tile .t-changes, .tile .t-foot, .sys .s-name, '
                    + '.sys .s-sub, .panel-title, .l-title, .league td'),
         valueHeight: value.getBoundingClientRect().height,
+        mapHeight: document.querySelector('.js-plotly-plot').getBoundingClientRect().height,
         blockWidth: block.getBoundingClientRect().width,
     };
 }"""
@@ -134,6 +135,7 @@ def test_kiosk_fits_1080p_and_a_4k_wall_scales_up(wall):
     assert_one_screen(m)
     assert m["valueHeight"] >= 1.6 * small["valueHeight"], (m["valueHeight"], small["valueHeight"])  # larger type
     assert min(m["labels"]) >= 1.6 * 14
+    assert m["mapHeight"] >= 1.6 * small["mapHeight"], (m["mapHeight"], small["mapHeight"])  # a larger map
     assert m["blockWidth"] >= 0.9 * m["innerWidth"], m  # the page fills the wall, no island in the middle
     tb.assert_only_local(big.requests)
 

@@ -120,10 +120,12 @@ def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "m
     fig = _map_figure(ctx.period.label, kpi, ctx.scope, ctx.lang, colour, height)
 
     fig = fv.map_with_markers(maps.fresh(fig), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
-    event = st.plotly_chart(
-        maps.prebuilt(fig), key=key, on_select="rerun", selection_mode="points", width="stretch",
-        config={"displayModeBar": False, "scrollZoom": False, "displaylogo": False, "topojsonURL": maps.TOPOJSON_URL},
-    )
+    with st.container(key="wall_map"):  # its height follows the screen (ui/wall_css.py); the chart fills it
+        event = st.plotly_chart(
+            maps.prebuilt(fig), key=key, on_select="rerun", selection_mode="points", width="stretch", height="stretch",
+            config={"displayModeBar": False, "scrollZoom": False, "displaylogo": False,
+                    "topojsonURL": maps.TOPOJSON_URL},
+        )
     pts = (event or {}).get("selection", {}).get("points", []) if event else []
     if pts:
         code = pts[0].get("location") or pts[0].get("customdata")

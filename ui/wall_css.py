@@ -3,8 +3,8 @@
 At 1920x1080 the overview fits one screen with no scrolling (tiles, system row, map, best/worst,
 alerts), headline values at 42 px and every label at 14 px or more, so a wall is read from across
 the room. Larger screens keep that very layout scaled as a whole (the root font size follows the viewport
-and every size here is in rem, so type, tiles and panels grow together and the page fills the
-screen instead of leaving a small island in it; the map keeps its pixel height); smaller ones (a 1366x768 meeting-room laptop) keep the layout with
+and every size here is in rem, so type, tiles, panels and the map grow together and the page
+fills the screen instead of leaving a small island in it); smaller ones (a 1366x768 meeting-room laptop) keep the layout with
 smaller type and scroll.
 """
 
@@ -65,6 +65,8 @@ body:has(.st-key-kiosk_exit) [data-testid="stMain"] .hdr {padding-left: 0; paddi
 .league td {padding: 0.125rem 0.25rem;}
 .legend {font-size: 0.875rem;}
 .tile .spark {height: 2.125rem;}
+/* the map: 400 px at 1080p, more on a larger wall (the chart stretches to the height of its block) */
+:has(> .st-key-wall_map), .st-key-wall_map {height: 25rem !important;}
 .map-notes {display: flex; flex-wrap: wrap; gap: 0.125rem 1rem; align-items: baseline;}
 .alert-kind {font-size: 0.875rem;}
 
