@@ -149,6 +149,7 @@ def test_old_laptop_scrolls_but_never_sideways(wall):
     for a, b in zip(tiles, tiles[1:], strict=False):  # no tile drawn over its neighbour
         if abs(a["y"] - b["y"]) < 2:
             assert a["x"] + a["width"] <= b["x"] + 1, (a, b)
+            assert abs(a["height"] - b["height"]) <= 1, (a, b)  # a row of tiles stays level
     assert all(t["x"] + t["width"] <= 1366 for t in tiles)
 
 

@@ -30,7 +30,7 @@ body:has(.st-key-kiosk_exit) [data-testid="stMain"] .hdr {padding-left: 0; paddi
 
 /* headline tiles: five per row; the interactive grid (st.container) and the plain one alike */
 .tile-grid, .st-key-wall_tiles {display: grid !important; grid-template-columns: repeat(5, minmax(0, 1fr));
-  gap: 0.625rem !important;}
+  gap: 0.625rem !important; align-items: stretch !important;}  /* the tiles of a row alike tall */
 .st-key-wall_tiles > div {min-width: 0; width: auto !important;}
 [class*="st-key-wall_tile_"] {position: relative; gap: 0 !important; height: 100%;}
 [class*="st-key-wall_tile_"] > [data-testid="stElementContainer"]:first-child {flex: 1 1 auto;}
