@@ -29,8 +29,8 @@ ctx = shell.frame()
 lang = ctx.lang
 pages = {
     t("nav_cockpit", lang): [
-        st.Page("pages/overview.py", title=t("nav_overview", lang), icon=":material/dashboard:",
-                url_path="overview", default=True),
+        overview := st.Page("pages/overview.py", title=t("nav_overview", lang), icon=":material/dashboard:",
+                            url_path="overview", default=True),
         st.Page("pages/kpi.py", title=t("nav_kpi", lang), icon=":material/query_stats:", url_path="kpi"),
         st.Page("pages/map.py", title=t("nav_map", lang), icon=":material/map:", url_path="map"),
         st.Page("pages/county.py", title=t("nav_county", lang), icon=":material/location_city:", url_path="county"),
@@ -73,7 +73,15 @@ if not policy.may_see_page(user.role, "overview"):  # Streamlit serves the defau
                                             icon=":material/home:", url_path="home", default=True)], **pages}
 refusals.page_requested(user)  # asked for a page the role lacks: audited
 nav = st.navigation(pages, position="hidden" if ctx.kiosk else "sidebar")
+if ctx.kiosk and nav is not overview:  # only the overview is a wall screen: elsewhere (a link followed
+    # from the wall, Back) the sidebar, with sign-out, comes back
+    del st.query_params["kiosk"]
+    st.rerun()
 auth.open_requested_page([p for ps in pages.values() for p in ps])
+if ctx.kiosk:  # the way out of the wall screen, small in the corner
+    with st.container(key="kiosk_exit"):
+        st.page_link(overview, label=t("kiosk_exit", lang), icon=":material/close_fullscreen:",
+                     query_params=ctx.params())
 if not ctx.kiosk:
     auth.sidebar(user, lang)
 if ctx.demo and not ctx.kiosk:

@@ -15,16 +15,25 @@ from ui.shell import ctx as get_ctx
 from ui.shell import header
 from ui.tiles import system_scores
 
+# at 1920x1080 the page fits one screen with these (larger walls scale the page: ui/wall_css.py)
+MAP_HEIGHT = 400
+ALERTS_HEIGHT = 440
+
 
 def overview_body() -> None:
     ctx = get_ctx()
-    header(ctx, t("app_title", ctx.lang))
     bulk = data.reader().bulk(ctx.period)
+    if ctx.kiosk or not data.has_data(bulk):  # the wall screen has no keyboard: no question box
+        header(ctx, t("app_title", ctx.lang))
+    else:  # the question box beside the title: the overview fits one screen
+        head, ask = st.columns([3, 2], vertical_alignment="center")
+        with head:
+            header(ctx, t("app_title", ctx.lang))
+        with ask:
+            ask_box(ctx)
     if not data.has_data(bulk):
         c.empty_state(ctx)
         return
-    if not ctx.kiosk:  # the wall screen has no keyboard
-        ask_box(ctx)
     prev = data.reader().bulk(ctx.period.previous())
     tiles, scores, alerts = c.overview_model(ctx)
     c.headline_tiles(tiles, ctx)
@@ -37,11 +46,11 @@ def overview_body() -> None:
         with b:
             colour = urlstate.select(t("map_colour", ctx.lang), ["status", "value"], "colour",
                                      format_func=lambda x: t(f"colour_{x}", ctx.lang), widget="segmented")
-        c.county_map(ctx, kpi, colour, height=440)
+        c.county_map(ctx, kpi, colour, height=MAP_HEIGHT)
     with mid:
         c.league_tables(ctx, bulk, prev, kpi)
     with right:
-        c.alerts_panel(ctx, alerts, height=490)
+        c.alerts_panel(ctx, alerts, height=ALERTS_HEIGHT)
 
 
 def kiosk_body() -> None:

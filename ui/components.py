@@ -68,17 +68,18 @@ def headline_tiles(tiles: list[Tile], ctx: Ctx) -> None:
     if ctx.kiosk or not (marks or fv.may_instruct(ctx.scope)):
         st.html(fcv.tile_grid(tiles, ctx.lang))
         return
-    for start in range(0, len(tiles), 5):
-        for col, tl in zip(st.columns(5, gap="small"), tiles[start:start + 5], strict=False):
-            with col:
+    # one grid of tiles, each tile a container holding its 批示 button and ◆ marker (placed inside the
+    # tile by ui/wall_css.py), so the action takes no row of its own
+    with st.container(key="wall_tiles"):
+        for tl in tiles:
+            with st.container(key=f"wall_tile_{tl.kpi}"):
                 st.html(fcv.tile(tl, ctx.lang))
                 item, n = marks.get(tl.kpi, (None, 0))
-                a, b = st.columns([3, 2], vertical_alignment="center")
                 if item is not None:
-                    a.page_link(FOLLOWUP, label=fv.marker_text(item, ctx.lang) + (f" ({n})" if n > 1 else ""),
-                                query_params=ctx.params(item=str(item.id)))
-                with b:
-                    fv.instruct_button(ctx, tl.kpi, ctx.scope, "tile", key=f"fu_tile_{tl.kpi}")
+                    with st.container(key=f"wall_mark_{tl.kpi}"):
+                        st.page_link(FOLLOWUP, label=fv.marker_text(item, ctx.lang) + (f" ({n})" if n > 1 else ""),
+                                     query_params=ctx.params(item=str(item.id)))
+                fv.instruct_button(ctx, tl.kpi, ctx.scope, "tile", key=f"fu_tile_{tl.kpi}")
 
 
 def system_row(scores: list[SystemScore], ctx: Ctx) -> None:
@@ -119,10 +120,12 @@ def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "m
     fig = _map_figure(ctx.period.label, kpi, ctx.scope, ctx.lang, colour, height)
 
     fig = fv.map_with_markers(maps.fresh(fig), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
-    event = st.plotly_chart(
-        maps.prebuilt(fig), key=key, on_select="rerun", selection_mode="points", width="stretch",
-        config={"displayModeBar": False, "scrollZoom": False, "displaylogo": False, "topojsonURL": maps.TOPOJSON_URL},
-    )
+    with st.container(key="wall_map"):  # its height follows the screen (ui/wall_css.py); the chart fills it
+        event = st.plotly_chart(
+            maps.prebuilt(fig), key=key, on_select="rerun", selection_mode="points", width="stretch", height="stretch",
+            config={"displayModeBar": False, "scrollZoom": False, "displaylogo": False,
+                    "topojsonURL": maps.TOPOJSON_URL},
+        )
     pts = (event or {}).get("selection", {}).get("points", []) if event else []
     if pts:
         code = pts[0].get("location") or pts[0].get("customdata")
@@ -135,8 +138,9 @@ def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "m
     legend = maps.status_legend(ctx.lang) if effective == "status" else []
     # the map colours what has arrived: say how much, as the map page does
     cov = maps.coverage_note(data.reader().bulk(ctx.period), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
-    st.html(html.legend(legend) + f'<div class="legend" style="color:#64748b">{t("map_hint", ctx.lang)}</div>'
-            + (f'<div class="legend" style="color:#f59e0b">{escape(cov)}</div>' if cov else ""))
+    st.html('<div class="map-notes">' + html.legend(legend)
+            + f'<div class="legend" style="color:#64748b">{t("map_hint", ctx.lang)}</div>'
+            + (f'<div class="legend" style="color:#f59e0b">{escape(cov)}</div>' if cov else "") + "</div>")
 
 
 def league_tables(ctx: Ctx, bulk: pd.DataFrame, prev: pd.DataFrame | None, kpi: str) -> None:
@@ -158,8 +162,14 @@ def league_tables(ctx: Ctx, bulk: pd.DataFrame, prev: pd.DataFrame | None, kpi: 
 def alerts_panel(ctx: Ctx, alerts: list[Alert], height: int = 440, limit: int = 40) -> None:
 
     alerts = fv.overdue_alerts(ctx) + alerts
-    st.html(f'<div class="panel-title">{t("alerts", ctx.lang)} · {len(alerts)}</div>')
-    _instruct_on_alert(ctx, alerts)
+    title = f'<div class="panel-title">{t("alerts", ctx.lang)} · {len(alerts)}</div>'
+    if ctx.kiosk:
+        st.html(title)
+    else:  # the title and the 批示 picker share one line: the wall has no height to spare
+        a, b = st.columns([1, 1], vertical_alignment="center")
+        a.html(title)
+        with b:
+            _instruct_on_alert(ctx, alerts)
     box = st.container(height=height, border=True)
     with box:
         if not alerts:

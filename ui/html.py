@@ -64,13 +64,12 @@ def tile(tl: Tile, lang: str) -> str:
 <div class="tile" title="{escape(tl.tooltip)}" data-kpi="{escape(tl.kpi)}" style="border-top-color:{colour}">
   <div class="t-head"><span class="t-name">{escape(tl.name)}</span>
     <span class="t-status" style="background:{colour}">{escape(fmt.status_label(tl.status, lang))}</span></div>
-  <div class="t-value">{escape(tl.value)}</div>
+  <div class="t-main"><div class="t-value">{escape(tl.value)}</div>{sparkline(tl.spark, colour)}</div>
   <div class="t-target">{escape(tl.target)} · {escape(t('attainment', lang))} {escape(tl.attainment)}</div>
   <div class="t-changes">
     <span>{escape(t('mom', lang))} <b style="color:{mom_c}">{mom_g}</b> {escape(mom_t)}</span>
     <span>{escape(t('yoy', lang))} <b style="color:{yoy_c}">{yoy_g}</b> {escape(yoy_t)}</span>
   </div>
-  {sparkline(tl.spark, colour)}
   <div class="t-foot"><span>{escape(tl.rank)}</span>{reported}<span class="asof">ⓘ {escape(tl.as_of)}</span></div>
 </div>"""
 

@@ -15,6 +15,7 @@ TOUCH_PX = 44  # the smallest touch target (Apple HIG 44 pt, Material 48 dp)
 NARROW = f"""
 <style>
 @media (max-width: 640px) {{
+  html {{font-size:16px;}}  /* the wall's viewport-scaled rem would shrink to its 14 px floor on a phone */
   html, body {{overflow-x:hidden;}}
   .block-container {{padding-top:4rem !important; padding-left:0.75rem !important;
     padding-right:0.75rem !important; padding-bottom:2rem !important;}}

@@ -25,7 +25,7 @@ import streamlit as st
 
 from metrics.geography import PROVINCE, geography
 from metrics.periods import Period, add_months, last_complete_month
-from ui import data, phone_css, theme, urlstate
+from ui import data, phone_css, theme, urlstate, wall_css
 from ui.i18n import t
 
 FIRST_MONTH = dt.date(2021, 1, 1)  # the reform's first reporting month
@@ -108,6 +108,12 @@ def phone_view() -> bool:
         return False
 
 
+def kiosk_requested() -> bool:
+    """Wall-screen mode is the URL's ?kiosk=1 on every run (never remembered by the session): a page
+    link or Back without it shows the sidebar again at once."""
+    return str(st.query_params.get("kiosk", "0")).lower() in ("1", "true", "yes")
+
+
 def _int_param(name: str, default: int, hi: int = 86_400) -> int:
     """A whole number of seconds from the URL within [0, hi]; anything else is the default."""
     v = urlstate.parse_number(st.query_params.get(name, default), 0, hi, integer=True)
@@ -116,9 +122,7 @@ def _int_param(name: str, default: int, hi: int = 86_400) -> int:
 
 def frame() -> Ctx:
     """Render the global pickers and theme; return the view context (also kept for the pages)."""
-    if "kiosk" not in st.session_state:
-        st.session_state["kiosk"] = st.query_params.get("kiosk", "0") in ("1", "true", "yes")
-    kiosk = bool(st.session_state["kiosk"])
+    kiosk = kiosk_requested()
     try:
         eng = data.engine()
         latest = data.latest()
@@ -146,7 +150,8 @@ def frame() -> Ctx:
         phone=phone_view() and not kiosk,
     )
     theme.inject(kiosk)
-    phone_css.inject()
+    wall_css.inject()
+    phone_css.inject()  # after the wall's sizes: its narrow-screen rules win on a phone
     st.session_state["_ctx"] = ctx
     return ctx
 
@@ -166,7 +171,8 @@ def _offline_frame(kiosk: bool, exc: BaseException) -> Ctx:
               latest=None, demo=False, refresh=_int_param("refresh", 60) or 60, rotate=_int_param("rotate", 30),
               db_error=data.describe_error(exc), phone=phone_view() and not kiosk)
     theme.inject(kiosk)
-    phone_css.inject()
+    wall_css.inject()
+    phone_css.inject()  # after the wall's sizes: its narrow-screen rules win on a phone
     st.session_state["_ctx"] = ctx
     return ctx
 
