@@ -146,7 +146,8 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
     lang = ctx.lang
     city, county = drill.city, drill.county
     where = sm.region_name(geo, drill.region, lang)
-    stem = f"{cat.system(system).name(lang)}_{sm.region_name(geo, drill.region, lang)}_{ctx.period.label}"
+    sname = cat.system(system).name_en if lang == "en" else cat.system(system).name_zh
+    stem = f"{sname}_{sm.region_name(geo, drill.region, lang)}_{ctx.period.label}"
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
