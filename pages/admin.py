@@ -112,5 +112,7 @@ with tab_audit:
     st.caption(t("auth_audit_count", L, n=len(log)))
     log = log.rename(columns={"target": "object"})  # what was acted on, not a KPI's target
     shown = downloads.readable(log, L).frame  # actions and headers in words, as the download writes them
+    for c in shown.select_dtypes(exclude=["number", "datetime"]).columns:  # a missing cell reads "—", not a grey "None"
+        shown[c] = [x if isinstance(x, str) or pd.notna(x) else "—" for x in shown[c]]
     st.dataframe(shown, hide_index=True, width="stretch", height=min(520, 38 + 35 * max(len(log), 1)))
     downloads.buttons(log, f"{t('auth_audit_file', L)}_{since:%Y%m%d}", L, key="auth_audit_dl", permission="audit")
