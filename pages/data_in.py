@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 
 import pandas as pd
 import streamlit as st
@@ -34,6 +33,9 @@ from ui.shell import ctx as get_ctx
 from ui.shell import header
 
 OFFICE = "office"  # the reform office: any county, the file names its regions
+# Streamlit's own drop-zone instructions and button word (English only), hidden for ours
+CSS_UPLOAD = ("[data-testid='stFileUploaderDropzoneInstructions'],"
+              "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p{display:none}")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SEV_COLOUR = {"error": "#ef4444", "warning": "#f59e0b", "info": "#94a3b8"}
 CHANGE_COLOUR = {"new": "#38bdf8", "changed": "#f59e0b", "unchanged": "#94a3b8"}
@@ -108,11 +110,8 @@ n_up = st.session_state.setdefault("data_upload_n", 0)
 # Streamlit writes its drop-zone instructions and button in English only: hide them, say it in the
 # reader's language (the button keeps working; its name comes from the generated content)
 max_mb = DEFAULT_MAX_BYTES // 2**20
-button_word = json.dumps(t("data_upload_button", L), ensure_ascii=False)
-st.html("<style>[data-testid='stFileUploaderDropzoneInstructions'],"
-        "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p{display:none}"
-        "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']::after"
-        f"{{content:{button_word}}}</style>")
+st.html(f"<style>{CSS_UPLOAD}[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']::after"
+        f"{{content:'{t('data_upload_button', L)}'}}</style>")
 st.caption(t("data_upload_drop", L) + " · " + t("data_upload_limit", L, types=" / ".join(f.upper() for f in IMPORT_FORMATS),
                                                   mb=max_mb))
 up = st.file_uploader(t("data_upload", L), type=list(IMPORT_FORMATS), key=f"data_upload_{n_up}",
