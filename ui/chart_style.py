@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import plotly.graph_objects as go
 
 from metrics.formats import compact
@@ -41,8 +42,9 @@ def count_ticks(fig: go.Figure, lang: str, axis: str = "y", n: int = 5) -> None:
     """Ticks of a count axis in the reader's units, written by the one value formatter
     (metrics.formats.compact): 2万 and 1.5亿 in Chinese, 20k and 1.5M in English, never plotly's
     own SI suffixes (100k beside a tile's 2.8万). Rates keep their percent axis: call it for counts."""
-    vals = [float(v) for tr in fig.data for v in (getattr(tr, axis, None) or ())
-            if isinstance(v, int | float) and math.isfinite(v)]
+    points = [getattr(tr, axis, None) for tr in fig.data]
+    vals = [float(v) for p in points if p is not None for v in p
+            if isinstance(v, int | float | np.number) and not isinstance(v, bool) and math.isfinite(v)]
     if not vals:
         return
     lo, hi = min(vals), max(vals)
