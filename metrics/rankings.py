@@ -196,7 +196,7 @@ def for_download(df: pd.DataFrame) -> pd.DataFrame:
     for c in out.columns:
         if out[c].map(lambda x: isinstance(x, list | tuple)).any():
             out[c] = out[c].map(
-                lambda x: "; ".join("" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v) for v in x)
+                lambda x: "; ".join("" if v is None or v != v else f"{v:.6g}" if isinstance(v, float) else str(v) for v in x)
                 if isinstance(x, list | tuple) else x
             )
     return out

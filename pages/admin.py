@@ -107,10 +107,14 @@ with tab_audit:
     who = f2.selectbox(t("auth_audit_user", L), ["", *[u.username for u in accounts.list_users(store)]],
                        key="auth_a_user", format_func=lambda x: x or t("auth_audit_all", L))
     act = f3.selectbox(t("auth_audit_action", L), ["", *ACTIONS], key="auth_a_action",
-                       format_func=lambda x: x or t("auth_audit_all", L))
+                       format_func=lambda x: t(f"auth_act_{x}", L) if x else t("auth_audit_all", L))
     log = audit.read(store, since=dt.datetime.combine(since, dt.time()), user=who or None, action=act or None)
     st.caption(t("auth_audit_count", L, n=len(log)))
-    st.dataframe(log, hide_index=True, width="stretch", height=min(520, 38 + 35 * max(len(log), 1)))
+    log = log.rename(columns={"target": "object"})  # what was acted on, not a KPI's target
+    shown = downloads.readable(log, L).frame  # actions and headers in words, as the download writes them
+    for c in shown.select_dtypes(exclude=["number", "datetime"]).columns:  # a missing cell reads "—", not a grey "None"
+        shown[c] = [x if isinstance(x, str) or pd.notna(x) else "—" for x in shown[c]]
+    st.dataframe(shown, hide_index=True, width="stretch", height=min(520, 38 + 35 * max(len(log), 1)))
     downloads.buttons(log, f"{t('auth_audit_file', L)}_{since:%Y%m%d}", L, key="auth_audit_dl", permission="audit")
 
 token_admin.section(me, L)  # API tokens: create, list, revoke (auth.tokens, as the CLI)

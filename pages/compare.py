@@ -108,7 +108,7 @@ except RankingError as exc:
 st.markdown(f"**{t('rankings_cmp_trend', lang)}** · {t(f'rankings_mode_{mode}_tip', lang)}")
 st.plotly_chart(charts.trend_figure(tr, chosen, kpis, cat, geo, lang, mode == "index", short), width="stretch",
                 config={"displayModeBar": False}, key="cmp_trend")
-downloads.buttons(charts.trends_indexed(tr), f"{t('nav_compare', lang)}_trend_{period}", lang, "dl_cmp_trend")
+downloads.buttons(charts.trends_indexed(tr), f"{t('nav_compare', lang)}_{t('dl_file_trend', lang)}_{period}", lang, "dl_cmp_trend")
 
 left, right = st.columns(2, gap="medium")
 with left:
@@ -117,19 +117,17 @@ with left:
     st.plotly_chart(charts.profile_figure(pos, chosen, kpis, cat, geo, lang, short), width="stretch",
                     config={"displayModeBar": False}, key="cmp_profile")
     downloads.buttons(pos.assign(better_percentile=charts.better_percentile(pos)),
-                      f"{t('nav_compare', lang)}_profile_{period}", lang, "dl_cmp_profile")
+                      f"{t('nav_compare', lang)}_{t('dl_file_profile', lang)}_{period}", lang, "dl_cmp_profile")
 with right:
     st.markdown(f"**{t('rankings_cmp_dist', lang)}**")
     st.caption(t("rankings_cmp_dist_tip", lang, peers=peer_label))
     values = charts.peer_values(bulk, kpis, rw.population_counties(peers, geo, ctx.period.end))
     st.plotly_chart(charts.distribution_figure(values, pos, chosen, kpis, cat, geo, lang, short), width="stretch",
                     config={"displayModeBar": False}, key="cmp_dist")
-    downloads.buttons(values.assign(name_zh=[geo.get(r).name_zh for r in values["region"]],
-                                    name_en=[geo.get(r).name_en for r in values["region"]]),
-                      f"{t('nav_compare', lang)}_peers_{period}", lang, "dl_cmp_dist")
+    downloads.buttons(values, f"{t('nav_compare', lang)}_{t('dl_file_peers', lang)}_{period}", lang, "dl_cmp_dist")
 
 st.markdown(f"**{t('rankings_cmp_z', lang)}**")
 st.caption(t("rankings_cmp_z_tip", lang, peers=peer_label))
 z = charts.z_table(pos, chosen, kpis, cat, geo, lang)
 st.dataframe(rf.styled(z), hide_index=True, width="stretch", key="cmp_z")
-downloads.buttons(pos, f"{t('nav_compare', lang)}_z_{period}", lang, "dl_cmp_z")
+downloads.buttons(pos, f"{t('nav_compare', lang)}_{t('dl_file_z', lang)}_{period}", lang, "dl_cmp_z")

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from auth import audit, policy
+from i18n import ZH
 from ingest.formats import IMPORT_FORMATS
 from ingest.importer import ImportOptions, ImportReport, analyse, import_bytes, rollback
 from ingest.quality import record_rejection
@@ -32,6 +33,9 @@ from ui.shell import ctx as get_ctx
 from ui.shell import header
 
 OFFICE = "office"  # the reform office: any county, the file names its regions
+# Streamlit's own drop-zone instructions and button word (English only), hidden for ours
+CSS_UPLOAD = ("[data-testid='stFileUploaderDropzoneInstructions'],"
+              "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p{display:none}")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SEV_COLOUR = {"error": "#ef4444", "warning": "#f59e0b", "info": "#94a3b8"}
 CHANGE_COLOUR = {"new": "#38bdf8", "changed": "#f59e0b", "unchanged": "#94a3b8"}
@@ -103,8 +107,15 @@ done = st.session_state.pop("data_done", None)
 if done:
     st.success(done, icon=":material/check_circle:")
 n_up = st.session_state.setdefault("data_upload_n", 0)
+# Streamlit writes its drop-zone instructions and button in English only: hide them, say it in the
+# reader's language (the button keeps working; its name comes from the generated content)
+max_mb = DEFAULT_MAX_BYTES // 2**20
+st.html(f"<style>{CSS_UPLOAD}[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']::after"
+        f"{{content:'{t('data_upload_button', L)}'}}</style>")
+st.caption(t("data_upload_drop", L) + " · " + t("data_upload_limit", L, types=" / ".join(f.upper() for f in IMPORT_FORMATS),
+                                                  mb=max_mb))
 up = st.file_uploader(t("data_upload", L), type=list(IMPORT_FORMATS), key=f"data_upload_{n_up}",
-                      help=t("data_upload_help", L), max_upload_size=DEFAULT_MAX_BYTES // 2**20)
+                      help=t("data_upload_help", L), max_upload_size=max_mb)
 
 
 def analysed(raw: bytes, name: str) -> ImportReport:
@@ -165,7 +176,7 @@ if up is not None:
     raw = up.getvalue()
     rep = analysed(raw, up.name)
     st.caption(t("data_file_meta", L, name=md(up.name), size=f"{len(raw) / 1024:,.1f}",
-                 checksum=(rep.checksum or "—")[:16], sheet=rep.sheet or "—", layout=rep.layout or "—"))
+                 checksum=(rep.checksum or "—")[:16], sheet=rep.sheet or "—", layout=t(f"data_layout_{rep.layout}", L) if rep.layout else "—"))
     if rep.errors:
         st.error(rep.summary(L), icon=":material/block:")
         logged = st.session_state.setdefault("data_rejections_logged", set())
@@ -229,7 +240,7 @@ else:
         t("data_col_status", L): [t(f"data_bs_{s}", L) if s in BATCH_COLOUR else s for s in codes],
         t("data_col_region", L): [geo.get(r).name(L) if r in geo.regions else (r or "—") for r in batches["region_code"]],
         t("data_col_period", L): batches["period"].fillna("—"),
-        t("data_col_source", L): batches["source"],
+        t("data_col_source", L): [t(f"data_src_{s}", L) if f"data_src_{s}" in ZH else s for s in batches["source"]],
     })
     st.dataframe(coloured(shown, t("data_col_status", L), BATCH_COLOUR, codes), hide_index=True, width="stretch",
                  height=min(360, 38 + 35 * len(shown)))

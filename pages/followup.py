@@ -40,7 +40,7 @@ with a:
 with b:
     statuses = st.multiselect(t("followup_filter_status", lang), list(model.STATUSES), key="fstatus",
                               format_func=lambda s: t(f"followup_st_{s}", lang),
-                              placeholder=t("followup_any_status", lang))
+                              placeholder=t("followup_any_status", lang), select_all=False)
 with c:
     only_overdue = st.toggle(t("followup_filter_overdue", lang), key="foverdue")
 shown = mine if view == "mine" else items

@@ -118,8 +118,8 @@ else:
         t("data_jobs_col_attempt", L): fails["attempt"],
         t("data_jobs_col_last", L): [t("data_jobs_retried", L) if s == "retrying" else run_label(s) for s in fcodes],
         t("data_jobs_col_duration", L): [secs(v) for v in fails["duration_s"]],
-        t("data_jobs_col_error", L): fails["message"],
-        t("data_jobs_col_instance", L): fails["instance_id"],
+        t("data_jobs_col_error", L): fails["message"].fillna("—"),
+        t("data_jobs_col_instance", L): fails["instance_id"].fillna("—"),
     })
     st.dataframe(coloured(ft, t("data_jobs_col_last", L), fcodes), hide_index=True, width="stretch",
                  height=min(400, 38 + 35 * len(ft)),
@@ -142,7 +142,7 @@ with st.expander(t("data_jobs_recent", L)):
             t("data_jobs_col_last", L): [run_label(s) for s in rcodes],
             t("data_jobs_col_duration", L): [secs(v) for v in recent["duration_s"]],
             t("data_jobs_col_rows", L): [count(v) for v in recent["rows_affected"]],
-            t("data_jobs_col_message", L): recent["message"],
+            t("data_jobs_col_message", L): recent["message"].fillna("—"),
         }), t("data_jobs_col_last", L), rcodes), hide_index=True, width="stretch")
 
 st.markdown(f"#### {t('data_jobs_alerts', L)}")

@@ -160,7 +160,7 @@ with chase_tab:
 with detail_tab:
     prob = q.problems(cells)
     show = st.multiselect(t("data_q_filter", L), list(q.PROBLEMS), default=list(q.PROBLEMS), key="q_status",
-                          format_func=label)
+                          format_func=label, placeholder=t("auth_audit_all", L), select_all=False)
     prob = prob[prob["status"].isin(show)]
     if prob.empty:
         st.caption(t("data_q_detail_none", L))

@@ -81,7 +81,7 @@ def kpi_view() -> None:
         cols["rank"]: st.column_config.NumberColumn(format="%d", width=60),
         cols["change"]: st.column_config.TextColumn(width=60, help=t("rankings_change_help", lang)),
         cols["region"]: st.column_config.LinkColumn(display_text=rf.LINK_TEXT, help=t("open_profile", lang),
-                                                    width="medium"),
+                                                    width="large" if lang == "en" else "medium"),  # long pinyin names
         cols["gap"]: st.column_config.NumberColumn(help=t("rankings_gap_help", lang)),
         cols["trend"]: st.column_config.LineChartColumn(width="small"),
         cols["ci"]: st.column_config.TextColumn(help=t("rankings_ci_help", lang)),

@@ -339,7 +339,8 @@ def test_admin_page_lists_accounts_and_audit(app_db, use_db):  # noqa: F811
     at = run("pages/admin.py", user=User("admin", "admin", PROVINCE))
     frames = [e.value for e in at.get("dataframe")]
     assert any("officer_330102" in f.to_string() for f in frames)
-    assert any("sign_in" in f.to_string() or "account_create" in f.to_string() for f in frames)
+    assert any("登录" in f.to_string() or "新建账号" in f.to_string() for f in frames)  # actions in words
+    assert not any("sign_in" in f.to_string() or "account_create" in f.to_string() for f in frames)
     assert len([b for b in at.get("download_button")]) >= 2
 
 

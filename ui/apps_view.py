@@ -81,14 +81,14 @@ def apps_section(ctx: Ctx, drill: sm.Drill) -> None:
     if drill.level == "county":
         st.caption(t("sys_apps_by_city", lang, city=where))
     left, right = st.columns([3, 2], gap="medium")
-    stem = f"apps_{city or 'province'}_{ctx.period.label}"
+    stem = f"{t('dl_file_apps', lang)}_{where}_{ctx.period.label}"
     with left:
         chart_title(t("sys_league_title", lang, region=where))
         if frame[list(ma.RATES)].notna().any().any():
             st.plotly_chart(league_figure(frame, lang), width="stretch", config=CHART_CONFIG, key=f"league_{city}")
         else:
             st.caption(t("sys_no_data", lang))
-        downloads.buttons(frame, f"{stem}_league", lang, "dl_league")
+        downloads.buttons(frame, f"{stem}_{t('dl_file_league', lang)}", lang, "dl_league")
     with right:
         chart_title(t("sys_league_table", lang))
         table = pd.DataFrame({
@@ -110,7 +110,7 @@ def apps_section(ctx: Ctx, drill: sm.Drill) -> None:
             t("sys_launch_date", lang): [str(d) for d in reg["launch_date"]],
         })
         st.dataframe(regt, hide_index=True, width="stretch", height=260)
-        downloads.buttons(reg, f"major_apps_register_{ctx.period.label}", lang, "dl_register")
+        downloads.buttons(reg, f"{t('dl_file_apps', lang)}_{t('dl_file_register', lang)}_{ctx.period.label}", lang, "dl_register")
 
 
 # -- rollout -------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def rollout_section(ctx: Ctx, drill: sm.Drill) -> None:
         "sys_rollout_totals", lang, region=where, live=int(here["live"]), required=int(here["required"]),
         rate=fmt.percent(here["rate"], 1), rank=rank)) + "</div>")
     left, right = st.columns([3, 1], gap="medium")
-    stem = f"rollout_{drill.region}_{ctx.period.label}"
+    stem = f"{t('dl_file_apps', lang)}_{t('dl_file_rollout', lang)}_{where}_{ctx.period.label}"
     with left:
         chart_title(t("sys_rollout_title", lang, n=len(reg)))
         key = f"rollout_{drill.region}"
@@ -186,7 +186,7 @@ def rollout_section(ctx: Ctx, drill: sm.Drill) -> None:
         st.html("".join(f'<span style="margin-right:14px;font-size:0.8rem"><i style="display:inline-block;width:10px;'
                         f'height:10px;background:{c};margin-right:4px"></i>{_html.escape(t(f"sys_state_{s}", lang))}'
                         "</span>" for s, c in STATE_COLOURS.items()))
-        downloads.buttons(frame, f"{stem}_matrix", lang, "dl_matrix")
+        downloads.buttons(frame, stem, lang, "dl_matrix")
     with right:
         chart_title(t("sys_rollout_rank_title", lang))
         table = pd.DataFrame({

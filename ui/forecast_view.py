@@ -125,7 +125,7 @@ def risk_section(ctx, k: Kpi, regions: list[str], level: str) -> None:
                  height=min(420, 35 * (len(risk) + 1) + 3),
                  column_config={t("forecast_col_prob", lang): st.column_config.TextColumn(
                      help=t("forecast_prob_help", lang))})
-    downloads.buttons(at_risk(fc, k.code, regions), f"{t('forecast_col_prob', lang)}_{k.code}_{ctx.period.label}",
+    downloads.buttons(at_risk(fc, k.code, regions), f"{t('forecast_col_prob', lang)}_{k.name(lang)}_{ctx.period.label}",
                       lang, "dl_forecast_risk")
 
 

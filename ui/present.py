@@ -70,7 +70,8 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 .ptbl tr:nth-child(even) td {background:#f2f5f8;}
 .ptt {font-size:1.4vw; font-weight:700; color:#0b4f9c; margin-bottom:0.4vw;}
 .pbars .row {display:flex; align-items:center; gap:0.5vw; font-size:1.0vw; margin:0.25vw 0;}
-.pbars .lab {width:40%; text-align:right; white-space:nowrap; overflow:hidden; text-overflow:ellipsis;}
+.pbars .lab {width:40%; text-align:right; overflow:hidden; line-height:1.15; display:-webkit-box;
+  -webkit-box-orient:vertical; -webkit-line-clamp:2; line-clamp:2;}
 .pbars .track {flex:1; position:relative; height:1.5vw; background:#eef2f6;}
 .pbars .bar {position:absolute; left:0; top:0; bottom:0;}
 .pbars .ref {position:absolute; top:-0.2vw; bottom:-0.2vw; width:2px; background:#1f2933;}

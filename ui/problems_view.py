@@ -124,7 +124,7 @@ def problems_section(ctx: Ctx, drill: sm.Drill) -> None:
     left, right = st.columns([3, 2], gap="medium")
     idx = index_frame(table, drill, lang)
     child = t("sys_child_city", lang) if drill.level == "province" else t("sys_child_county", lang)
-    stem = f"problems_{drill.region}_{ctx.period.label}"
+    stem = f"{t('dl_file_problems', lang)}_{sm.region_name(geo, drill.region, lang)}_{ctx.period.label}"
     with left:
         chart_title(t("sys_pb_index_title", lang, child=child, name=cfg.index.name(lang)))
         parent = drill.city if drill.level == "county" else drill.region
@@ -135,7 +135,7 @@ def problems_section(ctx: Ctx, drill: sm.Drill) -> None:
                                      sm.region_name(geo, parent or PROVINCE, lang)),
                         width="stretch", config=CHART_CONFIG, key=key, on_select=partial(on_chart_pick, key),
                         selection_mode="points")
-        downloads.buttons(idx, f"{stem}_index", lang, "dl_pbidx")
+        downloads.buttons(idx, f"{stem}_{t('dl_file_index', lang)}", lang, "dl_pbidx")
         with st.expander(t("sys_pb_formula", lang), icon=":material/functions:"):
             total = sum(c.weight for c in cfg.index.components)
             st.html('<table class="sd-def">' + "".join(
@@ -170,10 +170,12 @@ def problem_list(ctx: Ctx, drill: sm.Drill, allp: pd.DataFrame) -> None:
     a, b, c, d = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
     with a:
         sources = st.multiselect(t("sys_pb_source", lang), [s.code for s in cfg.sources], key="pb_sources",
-                                 format_func=lambda x: cfg.source(x).name(lang), placeholder=t("sys_all", lang))
+                                 format_func=lambda x: cfg.source(x).name(lang), placeholder=t("sys_all", lang),
+                                 select_all=False)
     with b:
         statuses = st.multiselect(t("status", lang), [s.code for s in cfg.statuses], key="pb_statuses",
-                                  format_func=lambda x: cfg.status(x).name(lang), placeholder=t("sys_all", lang))
+                                  format_func=lambda x: cfg.status(x).name(lang), placeholder=t("sys_all", lang),
+                                  select_all=False)
     with c:
         text = st.text_input(t("sys_pb_search", lang), key="pb_text")
     with d:
@@ -203,7 +205,7 @@ def problem_list(ctx: Ctx, drill: sm.Drill, allp: pd.DataFrame) -> None:
     key = f"pblist_{drill.region}_{len(lf)}"
     st.dataframe(styled, hide_index=True, width="stretch", height=360, key=key,
                  on_select=partial(on_row_pick, key, codes, "problem"), selection_mode="single-row")
-    downloads.buttons(lf, f"problems_list_{drill.region}_{ctx.period.label}", lang, "dl_pblist")
+    downloads.buttons(lf, f"{t('dl_file_problems', lang)}_{sm.region_name(geo, drill.region, lang)}_{ctx.period.label}", lang, "dl_pblist")
     chosen = st.query_params.get("problem")
     try:  # looked up in the whole register, so that a problem outside the scope is refused, not "not found"
         p = read.problem(chosen)
@@ -232,7 +234,7 @@ def problem_list(ctx: Ctx, drill: sm.Drill, allp: pd.DataFrame) -> None:
             f'<span class="a">{_html.escape(e.actor_en if lang == "en" else e.actor_zh)}</span></li>'
             for e in ev.itertuples()) + "</ul>"
     )
-    downloads.buttons(ev, f"problem_{p['code']}_history", lang, "dl_pbhist")
+    downloads.buttons(ev, f"{p['code']}_{t('dl_file_history', lang)}", lang, "dl_pbhist")
     if st.button(t("sys_pb_close_history", lang), key="pb_close_hist", type="tertiary"):
         set_params(problem=None)
         st.rerun()

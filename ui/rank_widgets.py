@@ -82,6 +82,7 @@ def multi_select(
         st.session_state[key] = [x for x in default if x in options]
     else:
         st.session_state[key] = [x for x in st.session_state[key] if x in options]
+    kw.setdefault("select_all", False)  # Streamlit's "Select all" entry is English only
     value = st.multiselect(label, list(options), key=key, format_func=format_func, **kw)
     urlstate.write(key, ",".join(value), ",".join(x for x in default if x in options))
     return list(value)

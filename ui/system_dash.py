@@ -146,7 +146,8 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
     lang = ctx.lang
     city, county = drill.city, drill.county
     where = sm.region_name(geo, drill.region, lang)
-    stem = f"{system}_{drill.region}_{ctx.period.label}"
+    sname = cat.system(system).name_en if lang == "en" else cat.system(system).name_zh
+    stem = f"{sname}_{sm.region_name(geo, drill.region, lang)}_{ctx.period.label}"
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
@@ -158,7 +159,7 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
                column_config={t("sparkline", lang): st.column_config.LineChartColumn(t("sparkline", lang),
                                                                                      width="small")})
         st.caption(t("sys_overview_hint", lang))
-        downloads.buttons(ov.drop(columns=[t("sparkline", lang)], errors="ignore"), f"{stem}_kpis", lang, "dl_ov")
+        downloads.buttons(ov.drop(columns=[t("sparkline", lang)], errors="ignore"), f"{stem}_{t('dl_file_kpis', lang)}", lang, "dl_ov")
     with right:
         kpi_card(ctx, kpi, drill, bulk)
 
@@ -175,7 +176,7 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
             st.caption(t("sys_no_data", lang))
         if only_province and drill.level != "province":
             st.caption(t("sys_province_only", lang))
-        downloads.buttons(sm.for_download(tr, k, lang), f"{stem}_{kpi}_trend", lang, "dl_tr")
+        downloads.buttons(sm.for_download(tr, k, lang), f"{stem}_{k.name(lang)}_{t('dl_file_trend', lang)}", lang, "dl_tr")
     bd = frames["breakdown"]
     with b:
         child = t("sys_child_city", lang) if drill.level == "province" else t("sys_child_county", lang)
@@ -192,7 +193,7 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
                             config=CHART_CONFIG, key=key, on_select=partial(on_chart_pick, key),
                             selection_mode="points")
             st.caption(t("sys_click_bar", lang))
-        downloads.buttons(sm.for_download(bd, k, lang), f"{stem}_{kpi}_by_region", lang, "dl_bd")
+        downloads.buttons(sm.for_download(bd, k, lang), f"{stem}_{k.name(lang)}_{t('dl_file_by_region', lang)}", lang, "dl_bd")
     with m:
         chart_title(t("sys_map_title", lang))
         if only_province:
@@ -209,7 +210,7 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
             st.caption(t("sys_click_map", lang))
             mp = sm.distribution_frame(bulk, k, geo, drill, ctx.period, lang)
             mp = mp[mp["region"].isin(counties)].reset_index(drop=True)
-            downloads.buttons(sm.for_download(mp, k, lang), f"{stem}_{kpi}_map", lang, "dl_map")
+            downloads.buttons(sm.for_download(mp, k, lang), f"{stem}_{k.name(lang)}_{t('dl_file_map', lang)}", lang, "dl_map")
 
     d, e = st.columns([3, 2], gap="medium")
     dist = frames["distribution"]
@@ -226,7 +227,7 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
             st.plotly_chart(sm.strip_figure(dist, k, lang, gname, where if drill.level != "province" else "", tv),
                             width="stretch", config=CHART_CONFIG, key=key, on_select=partial(on_chart_pick, key),
                             selection_mode="points")
-        downloads.buttons(sm.for_download(dist, k, lang), f"{stem}_{kpi}_counties", lang, "dl_dist")
+        downloads.buttons(sm.for_download(dist, k, lang), f"{stem}_{k.name(lang)}_{t('dl_file_counties', lang)}", lang, "dl_dist")
     with e:
         chart_title(t("sys_children_title", lang, child=child, kpi=k.name(lang)))
         if only_province:

@@ -19,6 +19,7 @@ from metrics.catalogue import Catalogue, Kpi
 from metrics.geography import PROVINCE, Geography
 from metrics.periods import Period
 from ui import fmt
+from ui.chart_style import count_ticks
 from ui.i18n import t
 from ui.tiles import pace_text, paced, row_of, sources, target_text
 
@@ -251,6 +252,8 @@ def trend_figure(frame: pd.DataFrame, kpi: Kpi, lang: str, height: int = 300) ->
         ))
     _layout(fig, kpi, height)
     fig.update_xaxes(type="category")
+    if kpi.format != "percent":
+        count_ticks(fig, lang, "y")
     return fig
 
 
@@ -285,6 +288,8 @@ def bar_figure(frame: pd.DataFrame, kpi: Kpi, lang: str, parent_value: float | N
         fig.update_yaxes(range=[max(0.0, lo - pad), min(100.0 + pad, hi + pad)])
     _layout(fig, kpi, height, clickmode="event+select", dragmode=False)
     fig.update_xaxes(tickangle=-40 if len(frame) > 8 else 0)
+    if kpi.format != "percent":
+        count_ticks(fig, lang, "y")
     return fig
 
 
@@ -329,6 +334,8 @@ def strip_figure(frame: pd.DataFrame, kpi: Kpi, lang: str, group_name: str, sele
     _layout(fig, kpi, height, clickmode="event+select", dragmode=False)
     fig.update_yaxes(visible=False, range=[-0.75, 0.75])
     fig.update_xaxes(ticksuffix="%" if kpi.format == "percent" else "")
+    if kpi.format != "percent":
+        count_ticks(fig, lang, "x")
     return fig
 
 

@@ -205,5 +205,5 @@ def township_section(ctx: Ctx, county: str) -> None:
     styled = disp.style.apply(lambda _: [f"color: {c}" for c in colours], subset=[col])
     st.dataframe(styled, hide_index=True, width="stretch", key="township_table", on_select=lambda: _on_row(
         "township_table", codes), selection_mode="single-row", height=min(36 * (len(disp) + 1) + 4, 560))
-    downloads.buttons(disp.assign(**{t("township_name", L) + " code": codes}), f"{cname}_乡镇_{kpi}_{ctx.period.label}",
-                      L, key="township_dl")
+    downloads.buttons(disp.assign(region=codes), f"{cname}_{t('dl_file_townships', L)}_{cat.kpi(kpi).name(L)}_"
+                      f"{ctx.period.label}", L, key="township_dl")
