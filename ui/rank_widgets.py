@@ -37,9 +37,9 @@ def population_label(spec: str, geo: Geography, lang: str, on: dt.date) -> str:
 def counties_label(geo: Geography, lang: str) -> str:
     """"All counties" as the signed-in reader gets them: frames come back filtered to the scope, so for a
     city leader the population plotted is their city's counties ("丽水市所辖9个县"), not the province's 90."""
-    read = data.reader()
-    if read.scope.full:
+    if data.scope_code() in (None, PROVINCE):  # the province (or no session: a label formatted after the run)
         return t("rankings_pop_counties", lang, n=len(geo.counties))
+    read = data.reader()
     mine = read.counties()
     code = read.scope.code or ""
     if code in geo.cities:
