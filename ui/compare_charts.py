@@ -66,6 +66,24 @@ def _label_end(fig: go.Figure, x: object, y: object, text: str, **where: object)
                        font=dict(color=MEDIAN, size=12), **where)
 
 
+def _grey(df: pd.DataFrame, others: Sequence[str], col: str, scale_by: float, geo: Geography,
+          lang: str) -> tuple[list, list, list]:
+    """The counties out of focus as ONE line trace: each county's months, a gap (None) between counties;
+    a trace per county made a 25-county comparison 100 traces, most of the redraw after adding a group."""
+    xs: list = []
+    ys: list = []
+    names: list = []
+    for c in others:
+        d = df[df["region"] == c].sort_values("month")
+        if d.empty:
+            continue
+        name = geo.get(c).name(lang)
+        xs += [*d["month"], None]
+        ys += [*(None if pd.isna(v) else v * scale_by for v in d[col]), None]
+        names += [name] * len(d) + [None]
+    return xs, ys, names
+
+
 def _last(d: pd.DataFrame, col: str) -> tuple[object, object]:
     d = d[d[col].notna()]
     return (d["month"].iloc[-1], float(d[col].iloc[-1])) if len(d) else (None, None)
@@ -79,7 +97,6 @@ def trend_figure(tr: pd.DataFrame, counties: Sequence[str], kpis: Sequence[str],
     mine = focus_of(counties, focus)
     colour = colours_for(counties, mine)
     others = [c for c in counties if c not in mine]
-    order = others + mine  # the grey lines first: the coloured ones are drawn over them
     symbol = {k: SYMBOLS[i % len(SYMBOLS)] for i, k in enumerate(kpis)}
     med_label = t("rankings_peer_median", lang, peers=peers)
     other_label = t("rankings_cmp_others", lang, n=len(others))
@@ -88,24 +105,24 @@ def trend_figure(tr: pd.DataFrame, counties: Sequence[str], kpis: Sequence[str],
     def line(c: str) -> dict:
         return dict(color=colour[c], width=FOCUS_WIDTH if c in mine else OTHER_WIDTH)
 
-    def others_key(**kw: object) -> go.Scatter:  # one legend entry for all the grey lines
-        return go.Scatter(x=[None], y=[None], mode="lines", name=other_label, legendgroup="others",
-                          line=dict(color=OTHER_LINE, width=OTHER_WIDTH), hoverinfo="skip", **kw)
-
+    grey_hover = "%{text} · %{x}: %{y:,.1f}<extra></extra>"
     if indexed:
         df = trends_indexed(tr)
         fig = go.Figure()
-        for c in order:
+        for j, k in enumerate(kpis):
+            if others:
+                x, y, names = _grey(df[df["kpi"] == k], others, "index_100", 1.0, geo, lang)
+                fig.add_trace(go.Scatter(x=x, y=y, text=names, mode="lines", name=other_label, legendgroup="others",
+                                         showlegend=j == 0, line=dict(color=OTHER_LINE, width=OTHER_WIDTH),
+                                         opacity=0.55, hovertemplate=f"{cat.kpi(k).name(lang)} · {grey_hover}"))
+        for c in mine:
             for j, k in enumerate(kpis):
                 d = df[(df["kpi"] == k) & (df["region"] == c)].sort_values("month")
                 fig.add_trace(go.Scatter(
-                    x=d["month"], y=d["index_100"], mode="lines+markers" if c in mine else "lines",
-                    legendgroup=c if c in mine else "others", showlegend=j == 0 and c in mine,
-                    name=geo.get(c).name(lang), line=line(c), opacity=1.0 if c in mine else 0.55,
-                    marker=dict(symbol=symbol[k], size=7), hovertemplate=f"{cat.kpi(k).name(lang)} · {hover}",
+                    x=d["month"], y=d["index_100"], mode="lines+markers", legendgroup=c, showlegend=j == 0,
+                    name=geo.get(c).name(lang), line=line(c), marker=dict(symbol=symbol[k], size=7),
+                    hovertemplate=f"{cat.kpi(k).name(lang)} · {hover}",
                 ))
-        if others:
-            fig.add_trace(others_key())
         for k in kpis:
             m = df[df["kpi"] == k].drop_duplicates("month").sort_values("month")
             name = f"{med_label} · {cat.kpi(k).name(lang)}" if len(kpis) > 1 else med_label
@@ -136,15 +153,17 @@ def trend_figure(tr: pd.DataFrame, counties: Sequence[str], kpis: Sequence[str],
     for i, k in enumerate(kpis, start=1):
         kk = cat.kpi(k)
         s = scale(kk)
-        for c in order:
+        if others:
+            x, y, names = _grey(tr[tr["kpi"] == k], others, "value", s, geo, lang)
+            fig.add_trace(go.Scatter(x=x, y=y, text=names, mode="lines", name=other_label, legendgroup="others",
+                                     showlegend=i == 1, line=dict(color=OTHER_LINE, width=OTHER_WIDTH), opacity=0.55,
+                                     hovertemplate=grey_hover), row=i, col=1)
+        for c in mine:
             d = tr[(tr["kpi"] == k) & (tr["region"] == c)].sort_values("month")
             fig.add_trace(go.Scatter(
-                x=d["month"], y=d["value"] * s, mode="lines+markers" if c in mine else "lines",
-                name=geo.get(c).name(lang), line=line(c), opacity=1.0 if c in mine else 0.55, marker=dict(size=6),
-                legendgroup=c if c in mine else "others", showlegend=i == 1 and c in mine, hovertemplate=hover,
+                x=d["month"], y=d["value"] * s, mode="lines+markers", name=geo.get(c).name(lang), line=line(c),
+                marker=dict(size=6), legendgroup=c, showlegend=i == 1, hovertemplate=hover,
             ), row=i, col=1)
-        if others and i == 1:
-            fig.add_trace(others_key(), row=i, col=1)
         m = tr[tr["kpi"] == k].drop_duplicates("month").sort_values("month").assign(
             median_shown=lambda f, s=s: f["peer_median"] * s)
         fig.add_trace(go.Scatter(
@@ -229,8 +248,10 @@ def peer_values(bulk: pd.DataFrame, kpis: Sequence[str], peers: Sequence[str]) -
 def distribution_figure(values: pd.DataFrame, pos: pd.DataFrame, counties: Sequence[str], kpis: Sequence[str],
                         cat: Catalogue, geo: Geography, lang: str, peers: str,
                         focus: Sequence[str] | None = None) -> go.Figure:
-    """One row per KPI: the peers as a box and grey points, the chosen counties as large coloured markers."""
-    colour = colours_for(counties, focus)
+    """One row per KPI: the peers as a box and grey points, the chosen counties as large markers (those
+    in focus coloured, the rest grey)."""
+    mine = focus_of(counties, focus)
+    colour = colours_for(counties, mine)
     fig = make_subplots(rows=len(kpis), cols=1, vertical_spacing=0.45 / len(kpis) if len(kpis) > 1 else 0,
                         subplot_titles=[cat.kpi(k).name(lang) + ("" if cat.kpi(k).direction == "up"
                                                                  else t("rankings_lower_better", lang))
@@ -250,20 +271,27 @@ def distribution_figure(values: pd.DataFrame, pos: pd.DataFrame, counties: Seque
             text=[geo.get(r).name(lang) for r in v["region"]], marker=dict(color="#94a3b8", size=5, opacity=0.7),
             name=peers, hovertemplate="%{text}: %{x:,.1f}<extra></extra>",
         ), row=i, col=1)
-        for c in counties:
-            r = pos[(pos["kpi"] == k) & (pos["region"] == c)]
-            if r.empty or pd.isna(r["value"].iloc[0]):
-                continue
-            pct = r["percentile"].iloc[0]
+        here = pos[(pos["kpi"] == k) & pos["value"].notna()].set_index("region")
+        rest = [c for c in counties if c in here.index and c not in mine]
+        if rest:  # the chosen counties out of focus: one grey trace per row (hover names them)
             fig.add_trace(go.Scatter(
-                x=[float(r["value"].iloc[0]) * s], y=[0.0], mode="markers", name=geo.get(c).name(lang),
+                x=[float(here.at[c, "value"]) * s for c in rest], y=[0.0] * len(rest), mode="markers",
+                name=t("rankings_cmp_others", lang, n=len(rest)), legendgroup="others", showlegend=False,
+                text=[f"{geo.get(c).name(lang)} · P{here.at[c, 'percentile']:.0f}" for c in rest],
+                marker=dict(color=OTHER_LINE, size=11, symbol="diamond", line=dict(color="#0b1426", width=1)),
+                hovertemplate="%{text}: %{x:,.1f}<extra></extra>",
+            ), row=i, col=1)
+        for c in [c for c in mine if c in here.index]:
+            pct = here.at[c, "percentile"]
+            fig.add_trace(go.Scatter(
+                x=[float(here.at[c, "value"]) * s], y=[0.0], mode="markers", name=geo.get(c).name(lang),
                 marker=dict(color=colour[c], size=15, symbol="diamond", line=dict(color="#0b1426", width=1.5)),
                 legendgroup=c, showlegend=i == 1,
                 hovertemplate=f"%{{fullData.name}}: %{{x:,.1f}} · P{pct:.0f}<extra></extra>",
             ), row=i, col=1)
         fig.update_xaxes(ticksuffix="%" if kk.format == "percent" else "", row=i, col=1)
         fig.update_yaxes(visible=False, range=[-0.6, 0.6], row=i, col=1)
-    chart_layout(fig, 120 * len(kpis) + 50 + 22 * legend_rows(len(counties), 7))
+    chart_layout(fig, 120 * len(kpis) + 50 + 22 * legend_rows(len(mine), 7))
     fig.update_annotations(font=dict(size=13, color=AXIS_TEXT), x=0, xanchor="left")
     fig.update_layout(legend=dict(orientation="h", y=-0.06 if len(kpis) > 2 else -0.15, yanchor="top", x=0),
                       margin=dict(t=30))
