@@ -37,7 +37,7 @@ def overview_body() -> None:
         with b:
             colour = urlstate.select(t("map_colour", ctx.lang), ["status", "value"], "colour",
                                      format_func=lambda x: t(f"colour_{x}", ctx.lang), widget="segmented")
-        c.county_map(ctx, kpi, colour, height=440)
+        c.county_map(ctx, kpi, colour, height=c.OVERVIEW_MAP_HEIGHT)
     with mid:
         c.league_tables(ctx, bulk, prev, kpi)
     with right:
