@@ -189,6 +189,8 @@ FIRST_FIGURE_SLACK = 4.0  # the requirement is 3 s (bench/bench_first_figure.py 
 def test_each_main_page_reaches_its_first_figure_on_a_warm_server(app_url, page):
     import time
 
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     from bench.bench_first_figure import FIGURE, LIMIT_S, PAGES
 
     page.goto(app_url + "/")  # signs in (the reform office: every cockpit page)
@@ -197,11 +199,15 @@ def test_each_main_page_reaches_its_first_figure_on_a_warm_server(app_url, page)
         page.goto(app_url + path)
         wait_finished(page)
     took = {}
-    for name, path in PAGES:
+    for name, path in [p for p in PAGES if p[0] != "followup"]:  # 批示督办 is a list, empty on this database
         t0 = time.perf_counter()
         page.goto(app_url + path)
-        page.wait_for_selector(FIGURE, timeout=60_000)
-        took[name] = round(time.perf_counter() - t0, 2)
+        try:
+            page.wait_for_selector(FIGURE, timeout=LIMIT_S * FIRST_FIGURE_SLACK * 1000)
+        except PlaywrightTimeoutError:
+            took[name] = float("inf")
+        else:
+            took[name] = round(time.perf_counter() - t0, 2)
         wait_finished(page)
         assert_no_exception(page)
     print("first figure, s:", took)
