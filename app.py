@@ -90,7 +90,7 @@ if not ctx.kiosk and policy.may_see_page(user.role, "overview"):
     st.sidebar.page_link("pages/overview.py", label=t("kiosk_link", lang), icon=":material/tv:",
                          query_params=ctx.params(kiosk="1"))
 try:
-    with logs.page_render(nav.url_path, user.role):  # one page_render log event per run
+    with logs.page_render(nav.url_path, user.role), refusals.first_run():  # one page_render log event per run
         nav.run()
 except data.DB_ERRORS as exc:  # the database went away while the page was being drawn
     shell.db_banner(replace(ctx, db_error=data.describe_error(exc)))

@@ -1,7 +1,8 @@
 """The app's server entry point: `streamlit run server.py` serves app.py plus the cockpit's own routes.
 
 Its own routes: the one that sets and clears the HttpOnly session cookie (auth/cookie.py) and the
-read-only HTTP API under /api/v1 (api/); everything else is Streamlit's. Tests and tools that only need the pages may still run app.py directly.
+read-only HTTP API under /api/v1 (api/); everything else is Streamlit's. It also starts the cache
+warm-up thread (ui/warmup.py). Tests and tools that only need the pages may still run app.py directly.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import streamlit as st
 
 import api
 from auth import cookie
+from ui import warmup
 
 
 def _session_exists(token: str) -> bool:
@@ -20,4 +22,5 @@ def _session_exists(token: str) -> bool:
 
 
 _BASE = str(st.get_option("server.baseUrlPath") or "")
+warmup.start()  # fill the first pages' caches before the first person signs in (ui/warmup.py)
 app = st.App("app.py", routes=[cookie.route(_session_exists, _BASE), *api.routes(_BASE)])

@@ -96,6 +96,10 @@ with f:
 if not chosen or not kpis:
     st.info(t("rankings_cmp_pick", lang))
     st.stop()
+focus = chosen
+if len(chosen) > charts.FOCUS_MAX:  # many lines: a few in colour, the rest grey behind the median
+    focus = rw.multi_select(t("rankings_cmp_focus", lang), chosen, "focus", default=chosen[:charts.FOCUS_MAX],
+                            format_func=lambda x: geo.get(x).name(lang), max_selections=charts.FOCUS_MAX)
 peer_label = rw.population_label(peers, geo, lang, ctx.period.end)
 short = rw.population_short(peers, geo, lang)
 try:
@@ -106,7 +110,7 @@ except RankingError as exc:
     st.stop()
 
 st.markdown(f"**{t('rankings_cmp_trend', lang)}** · {t(f'rankings_mode_{mode}_tip', lang)}")
-st.plotly_chart(charts.trend_figure(tr, chosen, kpis, cat, geo, lang, mode == "index", short), width="stretch",
+st.plotly_chart(charts.trend_figure(tr, chosen, kpis, cat, geo, lang, mode == "index", short, focus), width="stretch",
                 config={"displayModeBar": False}, key="cmp_trend")
 downloads.buttons(charts.trends_indexed(tr), f"{t('nav_compare', lang)}_{t('dl_file_trend', lang)}_{period}", lang, "dl_cmp_trend")
 
@@ -114,7 +118,7 @@ left, right = st.columns(2, gap="medium")
 with left:
     st.markdown(f"**{t('rankings_cmp_profile', lang)}**")
     st.caption(t("rankings_cmp_profile_tip", lang, peers=peer_label))
-    st.plotly_chart(charts.profile_figure(pos, chosen, kpis, cat, geo, lang, short), width="stretch",
+    st.plotly_chart(charts.profile_figure(pos, chosen, kpis, cat, geo, lang, short, focus), width="stretch",
                     config={"displayModeBar": False}, key="cmp_profile")
     downloads.buttons(pos.assign(better_percentile=charts.better_percentile(pos)),
                       f"{t('nav_compare', lang)}_{t('dl_file_profile', lang)}_{period}", lang, "dl_cmp_profile")
@@ -122,7 +126,7 @@ with right:
     st.markdown(f"**{t('rankings_cmp_dist', lang)}**")
     st.caption(t("rankings_cmp_dist_tip", lang, peers=peer_label))
     values = charts.peer_values(bulk, kpis, rw.population_counties(peers, geo, ctx.period.end))
-    st.plotly_chart(charts.distribution_figure(values, pos, chosen, kpis, cat, geo, lang, short), width="stretch",
+    st.plotly_chart(charts.distribution_figure(values, pos, chosen, kpis, cat, geo, lang, short, focus), width="stretch",
                     config={"displayModeBar": False}, key="cmp_dist")
     downloads.buttons(values, f"{t('nav_compare', lang)}_{t('dl_file_peers', lang)}_{period}", lang, "dl_cmp_dist")
 

@@ -46,7 +46,12 @@ if n_missing:
 trend = read.trend([k.code for k in cat.kpis], [county], ctx.period)
 table = profile_table(bulk, cat, geo, county, ctx.period, ctx.lang, trend=trend)
 with b:
-    tkpi = c.kpi_picker(ctx, key="tkpi", label_key="trend_kpi")
+    pick, act = st.columns([3, 1], vertical_alignment="bottom")
+    with pick:
+        tkpi = c.kpi_picker(ctx, key="tkpi", label_key="trend_kpi")
+    with act:  # one visible click from the figure to an instruction on it
+        fv.instruct_button(ctx, tkpi, county, "county", key="fu_county", label=t("followup_write", ctx.lang),
+                           kind="secondary")
 c.trend_chart(ctx, county, tkpi, height=300)
 fv.county_items(ctx, county)  # 批示督办: the instructions on this county's figures
 c.table(

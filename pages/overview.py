@@ -15,8 +15,8 @@ from ui.shell import ctx as get_ctx
 from ui.shell import header
 from ui.tiles import system_scores
 
-# at 1920x1080 the page fits one screen with these (larger walls scale the page: ui/wall_css.py)
-MAP_HEIGHT = 400
+# at 1920x1080 the page fits one screen with these and ui.components.OVERVIEW_MAP_HEIGHT (larger walls
+# scale the page: ui/wall_css.py)
 ALERTS_HEIGHT = 440
 
 
@@ -46,7 +46,7 @@ def overview_body() -> None:
         with b:
             colour = urlstate.select(t("map_colour", ctx.lang), ["status", "value"], "colour",
                                      format_func=lambda x: t(f"colour_{x}", ctx.lang), widget="segmented")
-        c.county_map(ctx, kpi, colour, height=MAP_HEIGHT)
+        c.county_map(ctx, kpi, colour, height=c.OVERVIEW_MAP_HEIGHT)
     with mid:
         c.league_tables(ctx, bulk, prev, kpi)
     with right:

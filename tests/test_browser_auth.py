@@ -123,3 +123,44 @@ def test_lishui_leader_gets_nothing_about_hangzhou(app_url, page):  # noqa: F811
     assert "丽水市" in text and "杭州市" not in text and "上城区" not in text
     shot(page, "06_lishui_leader_refused_hangzhou")
     tb.assert_only_local(page.requests)
+
+
+def test_sign_out_leaves_no_view_behind(app_url, page):  # noqa: F811
+    open_as(page, app_url + "/", "leader")
+    page.goto(app_url + "/county?scope=331100")  # the leader looks at 丽水市
+    tb.wait_finished(page)
+    assert "丽水市" in page.locator(".hdr").first.inner_text()
+    page.get_by_role("button", name="退出登录").click()
+    tb.wait_finished(page)
+    assert tb.at_gate(page)
+    assert "?" not in page.url, page.url  # no scope, period or page choice left in the URL
+    tb.sign_in(page, "office")  # the next person, a province account, at the same browser
+    tb.assert_no_exception(page)
+    assert "?" not in page.url and page.url.rstrip("/").endswith(("127.0.0.1:" + app_url.rsplit(":", 1)[1],
+                                                                   "/overview")), page.url
+    hdr = page.locator(".hdr").first.inner_text()
+    assert "全省" in hdr and "丽水市" not in hdr, hdr
+    shot(page, "07_after_sign_out_next_user_default_view")
+
+
+def test_a_link_left_by_someone_else_is_dropped_quietly(app_url, page, tmp_path_factory):  # noqa: F811
+    from auth import audit
+    from store import Store
+    from tests.app_helpers import demo_db_url
+
+    store = Store(demo_db_url(tmp_path_factory))
+    before = len(audit.read(store, user="officer_330102", action="denied"))
+    # an analyst's comparison link (another city's counties, the province as peers) opened by a county
+    # officer before signing in
+    open_as(page, app_url + "/compare?counties=330106,330203&peers=province&mode=value", "officer_330102")
+    tb.assert_no_exception(page)
+    assert "无权访问" not in body(page) and "不在您的权限范围" not in body(page)
+    assert "330106" not in page.url and "330203" not in page.url, page.url
+    assert len(audit.read(store, user="officer_330102", action="denied")) == before  # not the officer's attempt
+    shot(page, "08_officer_inherited_link_dropped")
+    # the same request made deliberately, signed in, is refused and audited as before
+    page.goto(app_url + "/data_in?reporter=330106")
+    tb.wait_finished(page)
+    assert page.get_by_text("不在您的权限范围").first.is_visible()
+    assert len(audit.read(store, user="officer_330102", action="denied")) == before + 1
+    store.engine.dispose()

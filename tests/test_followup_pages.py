@@ -195,3 +195,36 @@ def test_demo_seed_shows_every_state_once(fu_db, eng):
     assert items[0].escalation >= 1 and items[0].overdue_days(dt.date.today()) > 0 and all(i.is_demo for i in items)
     assert items[0].figure.region == "330800" and items[1].owner_code == "330102"
     assert demo.seed(eng.store) == []
+
+
+def test_county_profile_instruction_is_one_visible_click_worded_after_the_trend(fu_db, monkeypatch, eng):
+    from metrics.periods import Period
+    from ui.followup_view import trend_move
+
+    monkeypatch.setenv("DATABASE_URL", fu_db)
+    k = eng.catalogue.kpi(KPI)
+    tr = eng.trend([KPI], list(eng.geo.counties_of("330100")), Period.parse(PERIOD))
+    moves = {r: trend_move(g.sort_values("month")["value"].tolist(), k) for r, g in tr.groupby("region")}
+    rose = next(r for r, m in moves.items() if m and m[0] == "up")  # a county whose figure rose
+    at = run("pages/county.py", user=LEADER, county=rose, tkpi=KPI)
+    assert at.expander[0].label == "本地批示（0 条）"
+    (btn,) = [b for b in at.button if b.key == "fu_county"]  # beside the trend chart, not in the expander
+    assert btn.label == "写批示" and not any(b.key == "fu_county" for b in at.expander[0].button)
+    btn.click().run()
+    ph = at.text_area(key="fu_text").placeholder
+    assert "上升" in ph and "下降" not in ph and eng.geo.get(rose).name_zh in ph, ph
+
+
+def test_trend_move_follows_the_kpi_direction(eng):
+    up, down = eng.catalogue.kpi(KPI), next(k for k in eng.catalogue.kpis if k.direction == "down")
+    assert trend_move_of([0.5, 0.6, 0.7], up) == ("up", True)
+    assert trend_move_of([0.7, 0.6, 0.5], up) == ("down", False)
+    assert trend_move_of([5.0, 6.0, 7.0], down) == ("up", False)
+    assert trend_move_of([0.7, 0.71, 0.70001], up) == ("flat", False)  # the same printed figure
+    assert trend_move_of([None, 0.5], up) is None
+
+
+def trend_move_of(values, k):
+    from ui.followup_view import trend_move
+
+    return trend_move(values, k)

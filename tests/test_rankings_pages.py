@@ -224,7 +224,8 @@ def test_compare_default_view(app_db, use_db):  # noqa: F811
     assert counties == GEO.counties_of("330100")[:3] and len(kpis) == 4
     trend, profile, dist = charts(at)
     assert {t["type"] for t in profile["data"]} == {"scatterpolar"}  # radar for 3+ KPIs
-    assert any(t.get("line", {}).get("dash") == "dash" for t in trend["data"])  # the peer median
+    assert any("中位数" in t.get("name", "") and t["line"]["width"] == cmp.MEDIAN_WIDTH
+               for t in trend["data"])  # the peer median, thick
     (z,) = frames(at)
     assert z.shape == (3, 1 + 4 + 1)
     assert len(at.get("download_button")) == 8
@@ -328,3 +329,44 @@ def test_change_colours_and_z_table_sign():
     assert row.iloc[1] == 0.7 and str(row.iloc[2]) == "0.0"  # rounded, no negative zero
     assert z.colours[z.df.columns[1]] == [fmt.GOOD]
     assert cmp.better_percentile(pos).tolist() == [80.0, 60.0]  # lower-is-better flipped
+
+
+def _many_lines(n: int, kpis: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """A comparison trend frame of n counties over 12 months (the shape metrics.comparison returns)."""
+    counties = GEO.counties[:n]
+    months = pd.date_range("2021-04-01", periods=12, freq="MS")
+    rows = [dict(kpi=k, region=c, month=m, value=0.5 + 0.01 * i + 0.002 * j, index_100=100 + i + j,
+                 base_month=months[0], peer_median=0.6 + 0.001 * j)
+            for k in kpis for i, c in enumerate(counties) for j, m in enumerate(months)]
+    return pd.DataFrame(rows), counties
+
+
+def test_many_line_comparison_highlights_the_focus_and_the_median():
+    from metrics.catalogue import catalogue
+
+    for kpis, indexed in ((["online_handling_rate"], True), (["online_handling_rate", "hotline_satisfaction"], False)):
+        tr, counties = _many_lines(25, kpis)
+        focus = [counties[3], counties[10]]
+        fig = cmp.trend_figure(tr, counties, kpis, catalogue(), GEO, "zh", indexed, "山区26县", focus)
+        lines = [d for d in fig.data if d.x is not None and len(d.x) and d.x[0] is not None]
+        median = [d for d in lines if d.name.startswith("山区26县中位数")]
+        coloured = [d for d in lines if d not in median and d.line.color != cmp.OTHER_LINE]
+        grey = [d for d in lines if d.line.color == cmp.OTHER_LINE]
+        assert {d.name for d in coloured} == {GEO.get(c).name_zh for c in focus}
+        assert len(coloured) == len(focus) * len(kpis)
+        assert len(grey) == len(kpis) and all(d.line.width == cmp.OTHER_WIDTH for d in grey)  # one trace each
+        assert {n for d in grey for n in d.text if n} == {GEO.get(c).name_zh for c in counties if c not in focus}
+        assert all(d.line.width == cmp.FOCUS_WIDTH for d in coloured)
+        assert len(median) == len(kpis) and all(d.line.width == cmp.MEDIAN_WIDTH > cmp.FOCUS_WIDTH for d in median)
+        assert len({d.line.color for d in coloured}) == len(focus)  # one colour per county in focus
+        assert fig.data.index(median[-1]) > max(fig.data.index(d) for d in grey)  # the median on top
+        # the legend: the focus, one entry for the other 23, the median; pinned under the month labels
+        shown = [d.name for d in fig.data if d.showlegend is not False]
+        assert "其他23个区县" in shown and not any(GEO.get(c).name_zh in shown for c in counties if c not in focus)
+        leg = fig.layout.legend
+        assert leg.orientation == "h" and leg.yref == "container" and leg.y == 0 and leg.yanchor == "bottom"
+        assert fig.layout.margin.b >= cmp.AXIS_PX + cmp.LEGEND_ROW_PX
+        assert any(a.text.startswith("山区26县中位数") for a in fig.layout.annotations)  # named at its end
+    few, counties = _many_lines(3, ["online_handling_rate"])
+    fig = cmp.trend_figure(few, counties, ["online_handling_rate"], catalogue(), GEO, "zh", True, "全省")
+    assert not [d for d in fig.data if d.line.color == cmp.OTHER_LINE]  # a few counties: all in colour

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -574,3 +575,30 @@ def test_demo_registers_load_on_every_backend(db_url):
     row = bulk[(bulk["kpi"] == "app_satisfaction") & (bulk["region"] == PROVINCE)].iloc[0]
     assert tot["satisfaction_rate"] == pytest.approx(row["value"], rel=1e-12)
     store.engine.dispose()
+
+
+def test_a_city_leader_sees_their_city_named_as_the_population(page_db):
+    from tests.helpers import LISHUI
+
+    at = run("pages/system.py", user=LISHUI, system="government", skpi="online_handling_rate")
+    body = "\n".join(str(e.value) for e in at.get("html"))
+    assert "丽水市所辖9个县（市、区）分布" in body and "全省90" not in body
+    specs = [json.loads(p.proto.spec) for p in at.get("plotly_chart")]
+    (spec,) = [s for s in specs if s["data"] and s["data"][0].get("name") == "区县分布"]
+    dots = [c for tr in spec["data"][1:] for c in tr.get("customdata", [])]
+    assert len(dots) <= 9 and {d[:4] for d in dots} == {"3311"}  # the 9 counties plotted are 丽水's
+    assert not any("text" in tr.get("mode", "") for tr in spec["data"])  # 9 selected: names on hover only
+    at = run("pages/rankings.py", user=LISHUI, pop="counties", rkpi="online_handling_rate")
+    text = "\n".join(m.value for m in at.markdown)
+    assert "丽水市所辖9个县（市、区）" in text and "全省90" not in text
+
+
+def test_strip_names_the_selected_dots_only_when_few(demo):
+    _, eng, p, bulk = demo
+    k = CAT.kpi("online_handling_rate")
+    county = GEO.counties_of(COMPLETE_CITY)[0]
+    for city, chosen in ((COMPLETE_CITY, None), (COMPLETE_CITY, county)):
+        drill = sm.resolve_drill(GEO, PROVINCE, city, chosen)
+        fig = sm.strip_figure(sm.distribution_frame(bulk, k, GEO, drill, p, "zh"), k, "zh", "山区26县", "所选")
+        (sel,) = [tr for tr in fig.data if tr.name == "所选"]
+        assert ("text" in sel.mode) == (len(sel.x) <= sm.STRIP_LABELS_MAX), (len(sel.x), sel.mode)

@@ -200,4 +200,4 @@ def rollout_section(ctx: Ctx, drill: sm.Drill) -> None:
         key = f"rollout_table_{drill.region}"
         status_table(table, lang, key=key, on_select=partial(on_row_pick, key, codes, "drill"),
                height=min(35 * len(table) + 40, 900))
-        st.caption(t("sys_rollout_rule", lang))
+        st.caption(t("sys_rollout_rule", lang, n=len(geo.counties)))

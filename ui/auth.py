@@ -29,6 +29,8 @@ SESSION_KEY = data.USER_KEY  # read by ui.data for the scope of every read
 COOKIE = cookie.NAME
 IDLE_MINUTES = float(os.environ.get("COCKPIT_SESSION_MINUTES", "30"))
 RECHECK_S = 60
+HOME = "/"  # _auth_next after a sign-out: the next user starts on their role's default page
+KEPT_PARAMS = ("lang",)
 
 
 def sign_in_session(state: Any, user: User, now: float | None = None) -> None:
@@ -136,6 +138,7 @@ def gate() -> User:
     sso = _oidc_user()
     if sso is not None:
         sign_in_session(st.session_state, sso)
+        inherit_request()
         return sso
     _form()
     st.stop()
@@ -207,6 +210,7 @@ def _form() -> None:
             else:
                 sign_in_session(st.session_state, u)
                 st.session_state[SESSION_KEY]["token"] = accounts.open_session(data.engine().store, u.username)
+                inherit_request()
                 st.rerun()
         if _oidc_configured():
             st.button(t("auth_sso", lang), on_click=st.login, icon=":material/badge:")
@@ -222,19 +226,39 @@ def _form() -> None:
                     for n, p, r, s in accounts.DEMO_ACCOUNTS))
 
 
+def _requested_path() -> str:
+    try:
+        return urlparse(str(st.context.url or "")).path.strip("/").split("/")[-1]
+    except Exception:  # noqa: BLE001 - no browser (AppTest)
+        return ""
+
+
+def inherit_request() -> None:
+    """Note the URL as it stood when the user signed in: it was typed, or left in this browser by the
+    previous user, before anyone was signed in. What of it lies outside the new user's scope is dropped
+    without a refusal (ui.refusals) during the first run after signing in, instead of being shown and
+    audited as the new user's attempt."""
+    asked = {f"{k}={','.join(st.query_params.get_all(k))}" for k in st.query_params}
+    want = st.session_state.get("_auth_next")
+    page = want if isinstance(want, str) and want != HOME else _requested_path()
+    st.session_state[refusals.INHERITED_KEY] = asked | {f"page={page}"}
+
+
 def remember_requested_page() -> None:
     """Note the page asked for (a deep link) while the gate or a database outage holds it back."""
     if "_auth_next" not in st.session_state:
-        try:
-            st.session_state["_auth_next"] = urlparse(str(st.context.url or "")).path.strip("/").split("/")[-1]
-        except Exception:  # noqa: BLE001 - no browser (AppTest)
-            st.session_state["_auth_next"] = ""
+        st.session_state["_auth_next"] = _requested_path()
 
 
 def open_requested_page(pages: list) -> None:
-    """After signing in from a deep link, go on to the page that was asked for (if the role has it)."""
+    """After signing in from a deep link, go on to the page that was asked for (if the role has it);
+    after a sign-out in this browser, to the role's default page with a clean URL."""
     want = st.session_state.pop("_auth_next", None)
     if not want:
+        return
+    if want == HOME:
+        if pages and _requested_path() not in ("", pages[0].url_path):
+            st.switch_page(pages[0], query_params=_kept_params())
         return
     for p in pages:
         if p.url_path == want:
@@ -252,15 +276,34 @@ def sidebar(u: User, lang: str) -> None:
     if st.sidebar.button(t("auth_sign_out", lang), key="auth_sign_out", icon=":material/logout:"):
         audit.record(data.engine().store, u.username, "sign_out", u.username)
         accounts.close_session(data.engine().store, s.get("token"))
-        st.session_state.pop(SESSION_KEY, None)
-        st.session_state["_auth_msg"] = "auth_signed_out"
-        st.session_state["_auth_clear_cookie"] = True
+        forget_session()
         if _oidc_configured() and getattr(st.user, "is_logged_in", False):
             # the browser goes to /auth/logout (and the provider's end-session page), then back to a new
             # session at the gate; stopping here keeps that redirect the last thing this run sends
             st.logout()
             st.stop()
         st.rerun()
+
+
+def _kept_params() -> dict[str, str]:
+    """The URL parameters that outlive a sign-out: the language of the sign-in form only."""
+    return {k: st.query_params[k] for k in KEPT_PARAMS if k in st.query_params}
+
+
+def forget_session() -> None:
+    """End the session's view: the next person to sign in here starts from their own default view.
+
+    The URL (page choices, scope, regions, period) and every choice kept in the session state (pickers,
+    selections, refusals seen) are cleared; what remains is the sign-in form's message, the request to
+    clear the browser's cookie, and the note to open the default page after the next sign-in."""
+    kept = _kept_params()
+    st.query_params.clear()
+    st.query_params.update(kept)
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.session_state["_auth_msg"] = "auth_signed_out"
+    st.session_state["_auth_clear_cookie"] = True
+    st.session_state["_auth_next"] = HOME
 
 
 def guard_params(u: User, lang: str) -> None:

@@ -30,6 +30,7 @@ ALERT_ICON = {"overdue": ":material/schedule:", "off_target": ":material/flag:",
               "falling": ":material/south_east:", "stale": ":material/hourglass_empty:", "small": ":material/blur_on:",
               "followup": ":material/assignment_late:"}
 FOLLOWUP = "pages/followup.py"
+OVERVIEW_MAP_HEIGHT = 400  # the overview's map: fits the wall at 1920x1080 (ui.warmup prepares this figure)
 
 
 def scope_name(ctx: Ctx) -> str:
@@ -91,15 +92,25 @@ def system_row(scores: list[SystemScore], ctx: Ctx) -> None:
     st.html('<div class="sys-grid">' + "".join(cells) + "</div>")
 
 
-def kpi_picker(ctx: Ctx, key: str = "kpi", label_key: str = "map_kpi", county_only: bool = True) -> str:
-    """KPI select box bound to the URL; headline KPIs first, the first headline rate by default
-    (a rate has a target in every county, so the map opens coloured by status)."""
-    cat = data.engine().catalogue
+def _kpi_options(cat, county_only: bool = True) -> list[str]:
     level = {m.code: m.level for m in cat.measures}
     heads = [k.code for k in cat.headline_kpis()]
     rest = [k.code for k in cat.kpis if k.code not in heads]
-    opts = [c for c in heads + rest if not county_only or level[cat.kpi(c).measures[0]] == "county"]
-    default = next((c for c in opts if cat.kpi(c).format == "percent" and cat.kpi(c).targets), opts[0])
+    return [c for c in heads + rest if not county_only or level[cat.kpi(c).measures[0]] == "county"]
+
+
+def default_map_kpi(cat, county_only: bool = True) -> str:
+    """The first headline rate with targets (a rate has a target in every county, so the map opens
+    coloured by status); the KPI pickers' default and what ui.warmup prepares."""
+    opts = _kpi_options(cat, county_only)
+    return next((c for c in opts if cat.kpi(c).format == "percent" and cat.kpi(c).targets), opts[0])
+
+
+def kpi_picker(ctx: Ctx, key: str = "kpi", label_key: str = "map_kpi", county_only: bool = True) -> str:
+    """KPI select box bound to the URL; headline KPIs first, the first headline rate by default."""
+    cat = data.engine().catalogue
+    opts = _kpi_options(cat, county_only)
+    default = default_map_kpi(cat, county_only)
     return urlstate.select(t(label_key, ctx.lang), opts, key, default=default,
                            format_func=lambda c: cat.kpi(c).name(ctx.lang))
 

@@ -7,8 +7,9 @@ unscoped answers are cached here. `cached` is the one decorator for anything der
 invalidates every entry even when another process (import, scheduler) wrote it. `version()` is a
 real round trip that raises when the database is unreachable (the frame turns that into a banner);
 a failed engine creation is not cached, and a cached engine's pool reconnects by itself, so the app
-recovers without a restart. (Prefetching the overview's frames in background threads was tried
-and gave no gain, so it is not done.)
+recovers without a restart. (Prefetching the overview's frames in background threads during a run
+was tried and gave no gain, so it is not done; what is done is ui.warmup: one background thread fills
+the first pages' caches when the server starts and when the data version moves, before anyone asks.)
 
 The signed-in user is read from the session state (USER_KEY, written by ui.auth): this module does
 not import ui.auth, which builds on it.
@@ -16,11 +17,12 @@ not import ui.auth, which builds on it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -162,10 +164,27 @@ def _memo(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # -- the signed-in user's reads ---------------------------------------------------------------------------
+_WARMING = threading.local()  # the scope a cache warm-up thread reads as (ui.warmup); never a script thread
+
+
 def scope_code() -> str | None:
-    """The signed-in user's scope code (None when nobody is signed in)."""
+    """The signed-in user's scope code (None when nobody is signed in); in a warm-up thread, its scope."""
+    warming = getattr(_WARMING, "scope", None)
+    if warming is not None:
+        return warming
     s = st.session_state.get(USER_KEY)
     return s["scope"] if s else None
+
+
+@contextlib.contextmanager
+def warming_as(scope: str) -> Iterator[None]:
+    """Within this block (in a background thread started by the server, which has no session) the cached
+    reads are filled for `scope`, as they would be for a user of that scope: ui.warmup only."""
+    _WARMING.scope = scope
+    try:
+        yield
+    finally:
+        _WARMING.scope = None
 
 
 def reader() -> Reader:

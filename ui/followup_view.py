@@ -22,6 +22,7 @@ from auth.accounts import User
 from followup import model
 from followup import service as fs
 from followup.model import Figure, Item
+from metrics.catalogue import Kpi
 from metrics.engine import EngineError
 from metrics.periods import Period
 from ui import auth, data, fmt
@@ -134,12 +135,12 @@ def figure_text(fig: Figure, lang: str) -> str:
 
 # -- the dialog -----------------------------------------------------------------------------------------------------
 def instruct_button(ctx: Ctx, kpi: str, region: str, source: str, key: str, label: str | None = None,
-                    period: str | None = None) -> None:
+                    period: str | None = None, kind: str = "tertiary") -> None:
     """A small "批示" button that opens the dialog (nothing for users who may not instruct on `region`);
     the figure is the view's period unless `period` says otherwise (the map's month slider)."""
     if ctx.kiosk or not may_instruct(region):
         return
-    if st.button(label or t("followup_btn", ctx.lang), key=key, icon=":material/edit_note:", type="tertiary",
+    if st.button(label or t("followup_btn", ctx.lang), key=key, icon=":material/edit_note:", type=kind,
                  help=t("followup_write", ctx.lang)):
         request(key, kpi, region, source, period)
     host(ctx, key)
@@ -206,9 +207,8 @@ def _dialog(ctx: Ctx, kpi: str, region: str, source: str, period: str) -> None:
     deadline = st.date_input(t("followup_deadline", lang), value=today + dt.timedelta(days=model.DEFAULT_DAYS),
                              min_value=today, key="fu_deadline")
     text = st.text_area(t("followup_text", lang), key="fu_text",
-                        placeholder=t("followup_text_ph", lang, region=region_name(owner if kind == model.OWNER_REGION
-                                                                                   else region, lang),
-                                      kpi=kpi_name(kpi, lang)))
+                        placeholder=example_text(kpi, region, period, region_name(
+                            owner if kind == model.OWNER_REGION else region, lang), lang))
     if st.button(t("followup_submit", lang), type="primary", key="fu_submit", icon=":material/send:"):
         try:
             item_id = fs.create(_store(), u, fig, text, owner_kind=kind, owner_code=owner, deadline=deadline,
@@ -224,6 +224,37 @@ def _dialog(ctx: Ctx, kpi: str, region: str, source: str, period: str) -> None:
         st.session_state[FLASH] = (item_id, t("followup_created", lang, id=item_id,
                                              owner=owner_name(kind, owner, lang), deadline=deadline.isoformat()))
         st.rerun()
+
+
+def trend_move(values: Sequence[float | None], kpi: Kpi) -> tuple[str, bool] | None:
+    """How a figure moved over the months shown: ("up" | "down" | "flat", whether that is better for the
+    KPI's direction); None with fewer than two months. Flat when the first and last month print alike."""
+    vals = [float(v) for v in values if fmt.is_num(v)]
+    if len(vals) < 2:
+        return None
+    first, last = vals[0], vals[-1]
+    if fmt.value(first, kpi) == fmt.value(last, kpi) or first == last:
+        return "flat", False
+    move = "up" if last > first else "down"
+    return move, move == kpi.direction
+
+
+def example_text(kpi: str, region: str, period: str, who: str, lang: str) -> str:
+    """The instruction box's example, worded after the figure's own 12-month trend (the one the trend
+    chart draws): a call to correct a worsening figure, to keep up an improving one, neutral otherwise."""
+    read = data.reader()
+    k = read.catalogue.kpi(kpi)
+    try:
+        tr = read.trend([kpi], [region], Period.parse(period))
+    except (EngineError, PermissionError, ValueError):
+        tr = None
+    vals = [] if tr is None or tr.empty else tr[tr["region"] == region].sort_values("month")["value"].tolist()
+    moved = trend_move(vals, k)
+    if moved is None or moved[0] == "flat":
+        return t("followup_text_ph", lang, region=who, kpi=k.name(lang))
+    move, better = moved
+    return t("followup_text_ph_better" if better else "followup_text_ph_worse", lang, region=who,
+             kpi=k.name(lang), n=len(vals), move=t(f"followup_move_{move}", lang))
 
 
 def fmt_md(text: str) -> str:
@@ -282,7 +313,7 @@ def trend_marks(kpi: str, region: str) -> list[tuple[dt.date, Item]]:
 
 
 def county_items(ctx: Ctx, county: str) -> None:
-    """The county profile's list of instructions on its figures (and a 批示 button for its KPI)."""
+    """The county profile's list of instructions on its figures (the 写批示 button is beside the trend)."""
     u = user()
     if u is None or not fs.policy.can(u.role, "followup"):
         return
@@ -296,10 +327,6 @@ def county_items(ctx: Ctx, county: str) -> None:
                 st.page_link(PAGE, label=f"#{i.id} · {marker_text(i, ctx.lang)}", query_params=ctx.params(item=str(i.id)))
         else:
             st.caption(t("followup_none", ctx.lang))
-        kpi = st.session_state.get("tkpi") or st.query_params.get("tkpi")
-        if kpi:
-            instruct_button(ctx, kpi, county, "county", key="fu_county", label=t("followup_write", ctx.lang)
-                            + f" · {kpi_name(kpi, ctx.lang)}")
 
 
 def marker_link(ctx: Ctx, kpi: str, region: str, source: str, key: str, period: str | None = None) -> None:

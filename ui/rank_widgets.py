@@ -14,7 +14,7 @@ import streamlit as st
 
 from metrics.geography import PROVINCE, Geography
 from metrics.rankings import Population
-from ui import auth, refusals, urlstate
+from ui import auth, data, refusals, urlstate
 from ui.html import md
 from ui.i18n import t
 
@@ -23,7 +23,7 @@ def population_label(spec: str, geo: Geography, lang: str, on: dt.date) -> str:
     """The picker's label, with the head count so a reader knows the size of the race."""
     pop = Population.parse(spec, geo)
     if pop.kind == "counties":
-        return t("rankings_pop_counties", lang, n=len(geo.counties))
+        return counties_label(geo, lang)
     if pop.kind == "cities":
         return t("rankings_pop_cities", lang, n=len(geo.cities))
     if pop.kind == "townships":  # the count depends on the reader's scope: the caption gives it
@@ -32,6 +32,19 @@ def population_label(spec: str, geo: Geography, lang: str, on: dt.date) -> str:
     if pop.kind == "city":
         return t("rankings_pop_city", lang, city=geo.get(code).name(lang), n=len(geo.counties_of(code)))
     return t("rankings_pop_group", lang, group=geo.get(code).name(lang), n=len(geo.members(code, on)))
+
+
+def counties_label(geo: Geography, lang: str) -> str:
+    """"All counties" as the signed-in reader gets them: frames come back filtered to the scope, so for a
+    city leader the population plotted is their city's counties ("丽水市所辖9个县"), not the province's 90."""
+    if data.scope_code() in (None, PROVINCE):  # the province (or no session: a label formatted after the run)
+        return t("rankings_pop_counties", lang, n=len(geo.counties))
+    read = data.reader()
+    mine = read.counties()
+    code = read.scope.code or ""
+    if code in geo.cities:
+        return t("rankings_pop_city", lang, city=geo.get(code).name(lang), n=len(mine))
+    return ("、" if lang == "zh" else ", ").join(geo.get(c).name(lang) for c in mine)
 
 
 def population_short(spec: str, geo: Geography, lang: str) -> str:

@@ -3,17 +3,46 @@
 `deny` shows the refusal (when given a message) and records `audit.record(..., "denied", what, reason)`
 once per distinct request: a Streamlit rerun of the same URL (a widget click) does not record it again,
 the same request with other URL parameters does.
+
+A request present in the URL when the user signed in (INHERITED_KEY, noted by ui.auth) was not made by
+them: the previous user of the browser left it, or it came in a link opened before signing in. During
+the first run after signing in it is dropped without a message and without an audit entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from auth import audit
 from auth.accounts import User
 from ui import data
 
 SEEN_KEY = "_denied_seen"
+INHERITED_KEY = "_auth_inherited"
+
+
+def inherited(what: str) -> bool:
+    """Whether the request `what` ("key=value" or "page=name") was in the URL at sign-in."""
+    return what in (st.session_state.get(INHERITED_KEY) or ())
+
+
+@contextmanager
+def first_run() -> Iterator[None]:
+    """Around a page's run: once a run has completed (or stopped) after signing in, the URL is the user's
+    own; a run started over (st.rerun, a page switch) keeps the inherited requests for the next one."""
+    rerun = False
+    try:
+        yield
+    except RerunException:
+        rerun = True
+        raise
+    finally:
+        if not rerun:
+            st.session_state.pop(INHERITED_KEY, None)
 
 
 def _request() -> tuple[tuple[str, str], ...]:
@@ -21,7 +50,10 @@ def _request() -> tuple[tuple[str, str], ...]:
 
 
 def deny(user: User | None, what: str, reason: str, message: str | None = None) -> bool:
-    """Show `message` as an error (if any) and audit the refusal; True when an entry was written."""
+    """Show `message` as an error (if any) and audit the refusal; True when an entry was written.
+    A request inherited from before signing in is refused silently (no message, no entry)."""
+    if inherited(what):
+        return False
     if message:
         st.error(message, icon=":material/block:")
     key = (what, reason, _request())

@@ -26,6 +26,7 @@ from metrics.periods import Period
 from metrics.summary import kpi_summary, system_summary
 from ui import apps_view, data, downloads, fmt, maps, problems_view, urlstate
 from ui import components as c
+from ui import rank_widgets as rw
 from ui import system_model as sm
 from ui.dash_widgets import CHART_CONFIG, chart_title, drill_to, on_chart_pick, on_row_pick, set_params, status_table
 from ui.i18n import t
@@ -217,7 +218,7 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
     with d:
         group = sm.peer_group(geo, ctx.period.end)
         gname = geo.get(group).name(lang) if group else ""
-        chart_title(t("sys_dist_title", lang, group=gname))
+        chart_title(t("sys_dist_title", lang, pop=rw.counties_label(geo, lang), group=gname))
         if only_province or not dist["value"].notna().any():
             st.caption(t("sys_province_only", lang) if only_province else t("sys_no_data", lang))
         else:

@@ -195,7 +195,8 @@ def breakdown_frame(bulk: pd.DataFrame, kpi: Kpi, geo: Geography, drill: Drill, 
 
 def distribution_frame(bulk: pd.DataFrame, kpi: Kpi, geo: Geography, drill: Drill, period: Period,
                        lang: str) -> pd.DataFrame:
-    """All 90 counties for one KPI; flags: in the drill selection, in the 山区 peer group."""
+    """The counties of the bulk (the reader's scope) for one KPI; flags: in the drill selection, in the 山区
+    peer group."""
     group = peer_group(geo, period.end)
     peers = set(geo.members(group, period.end)) if group else set()
     if drill.level == "county":
@@ -298,9 +299,13 @@ def _jitter(codes: pd.Series) -> np.ndarray:
     return np.array([(int(c) * 7919 % 1000) / 1000 - 0.5 for c in codes]) * 0.7
 
 
+STRIP_LABELS_MAX = 6  # names printed beside the selected dots up to this many; more would overlap (hover has them)
+
+
 def strip_figure(frame: pd.DataFrame, kpi: Kpi, lang: str, group_name: str, selected_label: str,
                  target: float | None = None, height: int = 260) -> go.Figure:
-    """The 90 counties as dots on one axis (box behind): selected and 山区 highlighted."""
+    """The counties of the frame (the reader's scope) as dots on one axis (box behind): selected and 山区
+    highlighted; the selected ones named while there are few enough for the names not to overlap."""
     s = _scale(kpi)
     d = frame[frame["value"].notna()]
     y = _jitter(d["region"])
@@ -320,7 +325,7 @@ def strip_figure(frame: pd.DataFrame, kpi: Kpi, lang: str, group_name: str, sele
             continue
         sub = d[mask]
         fig.add_trace(go.Scatter(
-            x=sub["value"] * s, y=y[mask], mode="markers" + ("+text" if colour == ACCENT and len(sub) <= 14 else ""),
+            x=sub["value"] * s, y=y[mask], mode="markers" + ("+text" if colour == ACCENT and len(sub) <= STRIP_LABELS_MAX else ""),
             text=sub["name"], textposition="top center", textfont=dict(size=10, color=ACCENT),
             marker=dict(color=colour, size=size, line=dict(color="#0b1426", width=1)), name=label,
             customdata=sub["region"],
