@@ -135,8 +135,8 @@ def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "m
     legend = maps.status_legend(ctx.lang) if effective == "status" else []
     # the map colours what has arrived: say how much, as the map page does
     cov = maps.coverage_note(data.reader().bulk(ctx.period), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
-    st.html(html.legend(legend) + f'<div class="legend" style="color:#64748b">{t("map_hint", ctx.lang)}</div>'
-            + (f'<div class="legend" style="color:#f59e0b">{escape(cov)}</div>' if cov else ""))
+    st.html(html.legend(legend) + f'<div class="legend" style="color:var(--c-faint)">{t("map_hint", ctx.lang)}</div>'
+            + (f'<div class="legend" style="color:var(--c-warn)">{escape(cov)}</div>' if cov else ""))
 
 
 def league_tables(ctx: Ctx, bulk: pd.DataFrame, prev: pd.DataFrame | None, kpi: str) -> None:

@@ -37,20 +37,20 @@ SYSTEM_PAGE = "pages/system.py"
 EXTRA_SECTIONS: dict[str, tuple[str, ...]] = {"platform": ("apps",), "party": ("problems",), "government": ("rollout",)}  # 31 apps: seed 004 lists them under 数字政府
 CSS = """
 <style>
-.sd-card {background:#111f36; border:1px solid #1e3a5f; border-left:5px solid #64748b; border-radius:6px;
+.sd-card {background:var(--c-panel); border:1px solid var(--c-line); border-left:5px solid #64748b; border-radius:6px;
   padding:8px 14px 10px;}
-.sd-name {font-size:1.0rem; color:#cbd5e1;}
-.sd-value {font-size:2.1rem; font-weight:700; color:#f8fafc; line-height:1.15; font-variant-numeric:tabular-nums;}
-.sd-pill {font-size:0.78rem; color:#0b1426; font-weight:700; padding:1px 7px; border-radius:3px; margin-left:10px;
+.sd-name {font-size:1.0rem; color:var(--c-text2);}
+.sd-value {font-size:2.1rem; font-weight:700; color:var(--c-strong); line-height:1.15; font-variant-numeric:tabular-nums;}
+.sd-pill {font-size:0.78rem; color:var(--c-on-status); font-weight:700; padding:1px 7px; border-radius:3px; margin-left:10px;
   vertical-align:middle;}
-.sd-target {font-size:0.85rem; color:#94a3b8;}
-.sd-summary {font-size:0.95rem; color:#e2e8f0; margin-top:6px; line-height:1.45;}
-.sd-sys {font-size:0.95rem; color:#bae6fd; background:#0f2743; border:1px solid #1e3a5f; border-radius:6px;
+.sd-target {font-size:0.85rem; color:var(--c-muted);}
+.sd-summary {font-size:0.95rem; color:var(--c-text); margin-top:6px; line-height:1.45;}
+.sd-sys {font-size:0.95rem; color:var(--c-accent2); background:var(--c-panel2); border:1px solid var(--c-line); border-radius:6px;
   padding:6px 12px; line-height:1.45;}
-.sd-h {font-size:1.0rem; font-weight:600; color:#e2e8f0; margin:2px 0 0 0;}
+.sd-h {font-size:1.0rem; font-weight:600; color:var(--c-text); margin:2px 0 0 0;}
 .sd-def {width:100%; border-collapse:collapse; font-size:0.85rem;}
-.sd-def td {padding:3px 6px; border-bottom:1px solid #1e3a5f; vertical-align:top; color:#e2e8f0;}
-.sd-def td:first-child {color:#7dd3fc; white-space:nowrap; width:7.5em;}
+.sd-def td {padding:3px 6px; border-bottom:1px solid var(--c-line); vertical-align:top; color:var(--c-text);}
+.sd-def td:first-child {color:var(--c-accent); white-space:nowrap; width:7.5em;}
 </style>
 """
 
