@@ -25,6 +25,7 @@ from ui import auth as ui_auth
 from ui import components as c
 from ui import data, downloads, fmt, html, maps, urlstate
 from ui import followup_view as fv
+from ui.chart_style import chart_name, plot
 from ui.i18n import t
 from ui.shell import FIRST_MONTH, Ctx, header
 from ui.shell import ctx as get_ctx
@@ -349,8 +350,9 @@ def body(as_fragment: bool) -> None:
                                selected if kind == "counties" else None, zoomed)
             fig = fv.map_with_markers(maps.fresh(fig), kpi, codes, ctx.lang, kind)  # 批示督办 markers
             key = f"maps_flat_{kind}"
-            st.plotly_chart(maps.prebuilt(fig), key=key, on_select=partial(_picked, key, kind, codes),
-                            selection_mode="points", width="stretch", config=maps.PLOTLY_CONFIG)
+            where = geo.get(zoom).name(ctx.lang) if zoomed else t("province_scope", ctx.lang)
+            plot(maps.prebuilt(fig), chart_name(k.name(ctx.lang), where, month), config=maps.PLOTLY_CONFIG, key=key,
+                 on_select=partial(_picked, key, kind, codes), selection_mode="points", width="stretch")
         legend(k, colour, eff, zrange, months, kind, view, ctx.lang)
     with right:
         if zoomed and kind == "counties" and PROVINCE in zooms:

@@ -14,7 +14,8 @@ from metrics import problems as mp
 from metrics.geography import PROVINCE
 from ui import auth, data, downloads, fmt, refusals
 from ui import system_model as sm
-from ui.dash_widgets import CHART_CONFIG, chart_title, on_chart_pick, on_row_pick, set_params, status_table
+from ui.chart_style import chart_name, plot
+from ui.dash_widgets import chart_title, on_chart_pick, on_row_pick, set_params, status_table
 from ui.i18n import t
 from ui.shell import Ctx
 
@@ -131,10 +132,10 @@ def problems_section(ctx: Ctx, drill: sm.Drill) -> None:
         by_region = table.set_index("region")["index"]
         pv = by_region.get(parent) if parent else None  # a county scope does not read its city's figure
         key = f"pbidx_{drill.region}"
-        st.plotly_chart(index_figure(idx, lang, float(pv) if fmt.is_num(pv) else None,
-                                     sm.region_name(geo, parent or PROVINCE, lang)),
-                        width="stretch", config=CHART_CONFIG, key=key, on_select=partial(on_chart_pick, key),
-                        selection_mode="points")
+        plot(index_figure(idx, lang, float(pv) if fmt.is_num(pv) else None,
+                          sm.region_name(geo, parent or PROVINCE, lang)),
+             chart_name(cfg.index.name(lang), where, ctx.period.label), width="stretch", key=key,
+             on_select=partial(on_chart_pick, key), selection_mode="points")
         downloads.buttons(idx, f"{stem}_index", lang, "dl_pbidx")
         with st.expander(t("sys_pb_formula", lang), icon=":material/functions:"):
             total = sum(c.weight for c in cfg.index.components)

@@ -27,7 +27,8 @@ from metrics.summary import kpi_summary, system_summary
 from ui import apps_view, data, downloads, fmt, maps, problems_view, urlstate
 from ui import components as c
 from ui import system_model as sm
-from ui.dash_widgets import CHART_CONFIG, chart_title, drill_to, on_chart_pick, on_row_pick, set_params, status_table
+from ui.chart_style import chart_name, plot
+from ui.dash_widgets import chart_title, drill_to, on_chart_pick, on_row_pick, set_params, status_table
 from ui.i18n import t
 from ui.shell import Ctx, header
 from ui.tiles import row_of, target_text
@@ -169,8 +170,8 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
         tr = frames["trend"]
         chart_title(t("sys_trend_title", lang, kpi=k.name(lang)))
         if tr["value"].notna().any():
-            st.plotly_chart(sm.trend_figure(tr, k, lang), width="stretch", config=CHART_CONFIG,
-                            key=f"tr_{kpi}_{drill.region}")
+            plot(sm.trend_figure(tr, k, lang), chart_name(k.name(lang), where, ctx.period.label), width="stretch",
+                 key=f"tr_{kpi}_{drill.region}")
         else:
             st.caption(t("sys_no_data", lang))
         if only_province and drill.level != "province":
@@ -188,9 +189,9 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
             # a rate compares with its parent's; a count's parent is the sum of the bars (no line)
             pv = float(pr["value"]) if pr is not None and fmt.is_num(pr["value"]) and k.format == "percent" else None
             key = f"bar_{kpi}_{drill.region}"
-            st.plotly_chart(sm.bar_figure(bd, k, lang, pv, sm.region_name(geo, parent, lang)), width="stretch",
-                            config=CHART_CONFIG, key=key, on_select=partial(on_chart_pick, key),
-                            selection_mode="points")
+            plot(sm.bar_figure(bd, k, lang, pv, sm.region_name(geo, parent, lang)),
+                 chart_name(k.name(lang), where, ctx.period.label, child), width="stretch", key=key,
+                 on_select=partial(on_chart_pick, key), selection_mode="points")
             st.caption(t("sys_click_bar", lang))
         downloads.buttons(sm.for_download(bd, k, lang), f"{stem}_{kpi}_by_region", lang, "dl_bd")
     with m:
@@ -203,9 +204,9 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
             fig = maps.fresh(_map(ctx.period.label, kpi, counties, lang, 330))
             if drill.county:
                 fig = _outline(fig, drill.county)
-            st.plotly_chart(maps.prebuilt(fig), key=key,
-                            on_select=partial(on_chart_pick, key), selection_mode="points", width="stretch",
-                            config=CHART_CONFIG | {"topojsonURL": maps.TOPOJSON_URL})
+            plot(maps.prebuilt(fig), chart_name(k.name(lang), where, ctx.period.label), key=key,
+                 on_select=partial(on_chart_pick, key), selection_mode="points", width="stretch",
+                 config={"topojsonURL": maps.TOPOJSON_URL})
             st.caption(t("sys_click_map", lang))
             mp = sm.distribution_frame(bulk, k, geo, drill, ctx.period, lang)
             mp = mp[mp["region"].isin(counties)].reset_index(drop=True)
@@ -223,9 +224,9 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
             target = row_of(bulk, kpi, drill.region)
             tv = float(target["target"]) if target is not None and fmt.is_num(target["target"]) else None
             key = f"dist_{kpi}_{drill.region}"
-            st.plotly_chart(sm.strip_figure(dist, k, lang, gname, where if drill.level != "province" else "", tv),
-                            width="stretch", config=CHART_CONFIG, key=key, on_select=partial(on_chart_pick, key),
-                            selection_mode="points")
+            plot(sm.strip_figure(dist, k, lang, gname, where if drill.level != "province" else "", tv),
+                 chart_name(k.name(lang), gname or where, ctx.period.label), width="stretch", key=key,
+                 on_select=partial(on_chart_pick, key), selection_mode="points")
         downloads.buttons(sm.for_download(dist, k, lang), f"{stem}_{kpi}_counties", lang, "dl_dist")
     with e:
         chart_title(t("sys_children_title", lang, child=child, kpi=k.name(lang)))
