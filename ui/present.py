@@ -82,7 +82,7 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 .plegend div {display:flex; align-items:center; gap:0.8vw; font-size:1.3vw; margin:0.6vw 0;}
 .plegend i {display:inline-block; width:2.2vw; height:1.6vw;}
 .pnote {font-size:1.1vw; color:#606b76; margin-top:0.6vw;}
-.pnav {text-align:center; font-size:0.9rem; color:#94a3b8; margin-top:0.3rem;}
+.pnav {text-align:center; font-size:0.9rem; color:var(--c-muted); margin-top:0.3rem;}
 </style>
 """
 

@@ -23,16 +23,43 @@ PALETTES: dict[str, dict[str, str]] = {
         "bg": "#0b1426", "panel": "#111f36", "panel-hover": "#16294a", "panel2": "#0f2743", "line": "#1e3a5f",
         "strong": "#f8fafc", "text": "#e2e8f0", "text2": "#cbd5e1", "muted": "#94a3b8", "faint": "#8b9bb4",
         "accent": "#7dd3fc", "accent2": "#bae6fd", "link": "#93c5fd", "rep": "#c084fc", "warn": "#f59e0b",
-        "on-status": "#0b1426", "status-text": "none",
+        "on-status": "#0b1426", "on-primary": "#0b1426",
     },
     "light": {
         "bg": "#f8fafc", "panel": "#ffffff", "panel-hover": "#eef2f6", "panel2": "#e0f2fe", "line": "#cbd5e1",
         "strong": "#0f172a", "text": "#1e293b", "text2": "#334155", "muted": "#475569", "faint": "#5b6778",
         "accent": "#075985", "accent2": "#0c4a6e", "link": "#1d4ed8", "rep": "#7e22ce", "warn": "#92400e",
-        # text drawn in a status colour (green/amber/red, bright for a dark wall) is darkened on white
-        "on-status": "#0b1426", "status-text": "brightness(0.6) saturate(1.4)",
+        "on-status": "#0b1426", "on-primary": "#ffffff",
     },
 }
+
+
+# paper: a white page and dark text also where Streamlit's own elements carry the dark theme's light
+# text (an element rule inside the app outranks their single-class rules; inline status colours stay)
+PRINT_CSS = """
+body, [data-testid="stApp"], [data-testid="stMain"], [data-testid="stHeader"] {background:#ffffff !important;}
+[data-testid="stApp"] :is(p, li, h1, h2, h3, h4, h5, h6, label, td, th, span, div) {color:#0f172a;}
+[data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"] {display:none !important;}
+"""
+
+
+# Text drawn in a status or series colour (an inline `color:` from ui.fmt: bright, for a dark wall) is
+# swapped for a shade that keeps 4.5:1 on the theme's panels: darker on white, a lighter red on navy.
+TEXT_SWAP: dict[str, dict[str, str]] = {
+    "dark": {"#ef4444": "#f87171"},
+    "light": {"#22c55e": "#15803d", "#ef4444": "#b91c1c", "#f59e0b": "#b45309", "#94a3b8": "#475569",
+              "#a855f7": "#7e22ce", "#c084fc": "#7e22ce", "#38bdf8": "#0369a1", "#64748b": "#475569",
+              "#facc15": "#854d0e", "#f8fafc": "#0f172a", "#cbd5e1": "#334155"},
+}
+
+
+def text_swaps(name: str) -> str:
+    """CSS giving inline text colours of the dark palette their `name` shade (not backgrounds or borders)."""
+    rules = []
+    for old, new in TEXT_SWAP.get(name, {}).items():
+        sel = ", ".join(f'[style{op}"{pre}color:{old}"]' for op, pre in (("^=", ""), ("*=", ";"), ("*=", "; ")))
+        rules.append(f"{sel} {{color:{new} !important;}}")
+    return "\n".join(rules)
 
 
 def variables(name: str) -> str:
@@ -43,9 +70,8 @@ def variables(name: str) -> str:
 
 def theme_css(name: str) -> str:
     """The colour variables of `name` on screen; print always light, on a white page."""
-    return (f"<style>:root {{{variables(name)}}}\n"
-            f"@media print {{:root {{{variables('light')}}} [data-testid=\"stApp\"], "
-            f"[data-testid=\"stMain\"], body {{background:#ffffff !important; color:#0f172a !important;}}}}</style>")
+    return (f"<style>:root {{{variables(name)}}}\n@media screen {{{text_swaps(name)}}}\n"
+            f"@media print {{:root {{{variables('light')}}}\n{text_swaps('light')}\n{PRINT_CSS}}}</style>")
 
 FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
@@ -80,7 +106,9 @@ CSS = """
 .sys:hover {background:var(--c-panel-hover);}
 .s-name {font-size:0.9rem; color:var(--c-text); white-space:nowrap; overflow:hidden; text-overflow:ellipsis;}
 .s-score {font-size:1.45rem; font-weight:700; line-height:1.15;}
-.s-score, .t-changes b, .league td.chg {filter:var(--c-status-text);}
+/* text on the primary colour (primary buttons, multiselect chips): dark on the dark theme's light blue */
+[data-testid^="stBaseButton-primary"], [data-testid^="stBaseButton-primary"] :is(p, span, div),
+[data-tag], [data-tag] span, [data-tag] svg {color:var(--c-on-primary) !important;}
 .s-sub {font-size:0.75rem; color:var(--c-muted); white-space:nowrap;}
 .panel-title {font-size:1.0rem; font-weight:600; color:var(--c-text); margin:0 0 2px 0;}
 .league {margin-bottom:6px;}
