@@ -200,19 +200,33 @@ def _shown() -> str | None:
 
 def choose(lang: str, kiosk: bool) -> str:
     """The 主题 picker (in the sidebar): the URL's ?theme=, else the reader's remembered choice, else
-    dark on the wall, else what the browser shows (the system's light or dark preference)."""
+    dark on the wall, else what the browser shows (the system's light or dark preference).
+
+    Only a choice (the URL, the cookie, a click, the wall's dark) is ever pushed to Streamlit's frontend:
+    following the browser needs no push, so a first run's guess of what it shows can never reload a page.
+    """
+    chosen = (kiosk or st.query_params.get("theme") in THEMES or _remembered() is not None
+              or st.session_state.get("_theme_clicked", False))
     default = "dark" if kiosk else (_remembered() or _shown() or "dark")
+    if not chosen:  # follow the browser on every run (its answer can be late on a session's first run)
+        st.session_state["theme"] = default
+        st.session_state["_url_theme"] = None
     name = urlstate.select(t("theme_label", lang), list(THEMES), "theme", default=default,
-                           format_func=lambda v: t(f"theme_{v}", lang), widget="segmented")
+                           format_func=lambda v: t(f"theme_{v}", lang), widget="segmented",
+                           on_change=_clicked)
     st.session_state["theme_name"] = name
     shown = _shown()
-    # a choice other than what the browser would show anyway is remembered in a cookie
-    remember = not kiosk and shown is not None and name != (_remembered() or shown)
-    needed = (shown is not None and shown != name) or remember
-    if needed and st.session_state.get("_theme_synced") != (name, shown):  # once per choice and session
-        st.session_state["_theme_synced"] = (name, shown)
-        _sync(name, remember=not kiosk)
+    if chosen and shown is not None:
+        # a choice other than what the browser would show anyway is remembered in a cookie
+        remember = not kiosk and name != (_remembered() or shown)
+        if (shown != name or remember) and st.session_state.get("_theme_synced") != (name, shown):
+            st.session_state["_theme_synced"] = (name, shown)  # once per choice and session
+            _sync(name, remember=not kiosk)
     return name
+
+
+def _clicked() -> None:
+    st.session_state["_theme_clicked"] = True
 
 
 def _sync(name: str, remember: bool) -> None:
