@@ -51,6 +51,35 @@ def project(pt: tuple[float, float], frame: tuple[float, float, float, float, fl
     return ox + (pt[0] - x0) * s, oy + (y1 - pt[1]) * s
 
 
+LABEL_DARK, LABEL_LIGHT = "1F2933", "FFFFFF"
+AA_NORMAL = 4.5  # WCAG AA for text below 18 pt (14 pt bold): every map label is that small
+
+
+def luminance(hex_: str) -> float:
+    """WCAG relative luminance of a colour "RRGGBB" (a leading # allowed)."""
+    h = hex_.lstrip("#")
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(int(h[i:i + 2], 16) / 255) for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def label_colours(fill: str) -> tuple[str, str]:
+    """(text, outline) of a label drawn straight on a county of colour `fill`: the darker or the lighter
+    ink, whichever contrasts more with the fill, outlined in the other so edges and neighbours read too."""
+    if contrast(LABEL_LIGHT, fill) > contrast(LABEL_DARK, fill):
+        return LABEL_LIGHT, LABEL_DARK
+    return LABEL_DARK, LABEL_LIGHT
+
+
 def map_labels(m: MapData, frame: tuple[float, float, float, float, float], size: float, unit: float = 1.0,
                measure: Callable[[str, float], float] = text_width) -> list[tuple[str, float, float, float, float]]:
     """(label, x, y, w, h) of each map label in the frame's units (`unit` per point): centred on its county,

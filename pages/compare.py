@@ -18,6 +18,7 @@ from ui import compare_charts as charts
 from ui import components as c
 from ui import rank_frames as rf
 from ui import rank_widgets as rw
+from ui.chart_style import chart_name, plot
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
 from ui.shell import header
@@ -110,24 +111,25 @@ except RankingError as exc:
     st.stop()
 
 st.markdown(f"**{t('rankings_cmp_trend', lang)}** · {t(f'rankings_mode_{mode}_tip', lang)}")
-st.plotly_chart(charts.trend_figure(tr, chosen, kpis, cat, geo, lang, mode == "index", short, focus), width="stretch",
-                config={"displayModeBar": False}, key="cmp_trend")
+png = [geo.get(chosen[0]).name(lang), *(cat.kpi(x).name(lang) for x in kpis[:2]), period]
+plot(charts.trend_figure(tr, chosen, kpis, cat, geo, lang, mode == "index", short, focus),
+     chart_name(t("rankings_cmp_trend", lang), *png), width="stretch", key="cmp_trend")
 downloads.buttons(charts.trends_indexed(tr), f"{t('nav_compare', lang)}_{t('dl_file_trend', lang)}_{period}", lang, "dl_cmp_trend")
 
 left, right = st.columns(2, gap="medium")
 with left:
     st.markdown(f"**{t('rankings_cmp_profile', lang)}**")
     st.caption(t("rankings_cmp_profile_tip", lang, peers=peer_label))
-    st.plotly_chart(charts.profile_figure(pos, chosen, kpis, cat, geo, lang, short, focus), width="stretch",
-                    config={"displayModeBar": False}, key="cmp_profile")
+    plot(charts.profile_figure(pos, chosen, kpis, cat, geo, lang, short, focus),
+         chart_name(t("rankings_cmp_profile", lang), *png), width="stretch", key="cmp_profile")
     downloads.buttons(pos.assign(better_percentile=charts.better_percentile(pos)),
                       f"{t('nav_compare', lang)}_{t('dl_file_profile', lang)}_{period}", lang, "dl_cmp_profile")
 with right:
     st.markdown(f"**{t('rankings_cmp_dist', lang)}**")
     st.caption(t("rankings_cmp_dist_tip", lang, peers=peer_label))
     values = charts.peer_values(bulk, kpis, rw.population_counties(peers, geo, ctx.period.end))
-    st.plotly_chart(charts.distribution_figure(values, pos, chosen, kpis, cat, geo, lang, short, focus), width="stretch",
-                    config={"displayModeBar": False}, key="cmp_dist")
+    plot(charts.distribution_figure(values, pos, chosen, kpis, cat, geo, lang, short, focus),
+         chart_name(t("rankings_cmp_dist", lang), *png), width="stretch", key="cmp_dist")
     downloads.buttons(values, f"{t('nav_compare', lang)}_{t('dl_file_peers', lang)}_{period}", lang, "dl_cmp_dist")
 
 st.markdown(f"**{t('rankings_cmp_z', lang)}**")

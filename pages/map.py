@@ -25,6 +25,7 @@ from ui import auth as ui_auth
 from ui import components as c
 from ui import data, downloads, fmt, html, maps, urlstate
 from ui import followup_view as fv
+from ui.chart_style import chart_name, plot
 from ui.i18n import t
 from ui.shell import FIRST_MONTH, Ctx, header
 from ui.shell import ctx as get_ctx
@@ -203,13 +204,13 @@ def side_panel(ctx: Ctx, county: str, kpi: str, month: str) -> None:
     st.html(
         f'<div class="map-panel" data-county="{county}">'
         f'<div class="h-title" style="font-size:1.35rem">{escape(reg.name(ctx.lang))}</div>'
-        f'<div style="color:#94a3b8;font-size:0.85rem">{escape(meta)}<br>{escape(peers)}</div>'
-        f'<div style="margin-top:8px;color:#cbd5e1">{escape(k.name(ctx.lang))} · {month}</div>'
+        f'<div style="color:var(--c-muted);font-size:0.85rem">{escape(meta)}<br>{escape(peers)}</div>'
+        f'<div style="margin-top:8px;color:var(--c-text2)">{escape(k.name(ctx.lang))} · {month}</div>'
         f'<div style="display:flex;align-items:baseline;gap:10px"><span class="t-value">'
         f'{escape(fmt.value(r["value"], k, ctx.lang))}</span><span class="t-status" style="background:{colour}">'
         f'{escape(fmt.status_label(str(r["status"]), ctx.lang))}</span></div>'
-        + "".join(f'<div style="color:#cbd5e1;font-size:0.88rem">{x}</div>' for x in lines)
-        + f'<div style="color:#64748b;font-size:0.78rem;margin-top:4px">{escape(t("maps_trend", ctx.lang))}</div>'
+        + "".join(f'<div style="color:var(--c-text2);font-size:0.88rem">{x}</div>' for x in lines)
+        + f'<div style="color:var(--c-faint);font-size:0.78rem;margin-top:4px">{escape(t("maps_trend", ctx.lang))}</div>'
         + html.sparkline(spark, colour, w=260, h=40)
         + '<div class="league" style="margin-top:8px"><div class="l-title">'
         + f'{escape(t("maps_panel_headline", ctx.lang))}</div><table>{"".join(trs)}</table></div></div>'
@@ -238,7 +239,7 @@ def legend(k: Kpi, colour: str, eff: str, zrange: tuple[float, float] | None, mo
         note = t("maps_fixed_scale", lang, lo=lo, hi=hi, first=months[0], last=months[-1])
         parts.append(f'<div class="legend">{escape(note)}</div>')
     hint = "maps_hint_3d" if view == "3d" else ("maps_hint_city" if kind == "cities" else "maps_hint_county")
-    parts.append(f'<div class="legend" style="color:#64748b">{escape(t(hint, lang))}</div>')
+    parts.append(f'<div class="legend" style="color:var(--c-faint)">{escape(t(hint, lang))}</div>')
     st.html("".join(parts))
 
 
@@ -349,8 +350,9 @@ def body(as_fragment: bool) -> None:
                                selected if kind == "counties" else None, zoomed)
             fig = fv.map_with_markers(maps.fresh(fig), kpi, codes, ctx.lang, kind)  # 批示督办 markers
             key = f"maps_flat_{kind}"
-            st.plotly_chart(maps.prebuilt(fig), key=key, on_select=partial(_picked, key, kind, codes),
-                            selection_mode="points", width="stretch", config=maps.PLOTLY_CONFIG)
+            where = geo.get(zoom).name(ctx.lang) if zoomed else t("province_scope", ctx.lang)
+            plot(maps.prebuilt(fig), chart_name(k.name(ctx.lang), where, month), config=maps.PLOTLY_CONFIG, key=key,
+                 on_select=partial(_picked, key, kind, codes), selection_mode="points", width="stretch")
         legend(k, colour, eff, zrange, months, kind, view, ctx.lang)
     with right:
         if zoomed and kind == "counties" and PROVINCE in zooms:

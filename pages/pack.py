@@ -133,7 +133,7 @@ with z:
     st.write("")
     q = f"period={ctx.period.label}&pack_period={period}&lang={pack_lang}" + (f"&freeze={freeze_id}" if freeze_id else "&live=1")
     st.markdown(f'<a href="present?{q}" target="_self" data-testid="pack-present-link">▶ {t("pack_present", L)}</a>'
-                f' <span style="color:#94a3b8">{t("pack_present_help", L)}</span>', unsafe_allow_html=True)
+                f' <span style="color:var(--c-muted)">{t("pack_present_help", L)}</span>', unsafe_allow_html=True)
 key = (period, pack_lang, freeze_id, 0 if freeze_id else data.version())
 if build:
     deck = present.deck(period, pack_lang, freeze_id)

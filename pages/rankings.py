@@ -23,6 +23,7 @@ from ui import rank_frames as rf
 from ui import rank_widgets as rw
 from ui import scheme_view as sv
 from ui import township_view as tv
+from ui.chart_style import chart_name, plot
 from ui.i18n import t
 from ui.shell import ctx as get_ctx
 from ui.shell import header
@@ -174,8 +175,8 @@ def scheme_view() -> None:
         st.markdown(f"**{title}**")
         st.caption(t("rankings_breakdown_caption", lang))
         bd = sv.breakdown_frame(res, region, cat, lang)
-        st.plotly_chart(sv.breakdown_figure(bd, cat, lang), width="stretch", config={"displayModeBar": False},
-                        key="breakdown")
+        plot(sv.breakdown_figure(bd, cat, lang), chart_name(res.scheme.label(lang), names[region], ctx.period.label),
+             width="stretch", key="breakdown")
         if geo.get(region).level == "county":
             st.page_link(c.COUNTY, label=t("open_profile", lang) + f" · {names[region]}",
                          icon=":material/location_city:", query_params=ctx.params(county=region))

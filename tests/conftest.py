@@ -185,7 +185,8 @@ def page(browser):
 
     from tests.browser_helpers import ADMIN_PATHS, at_gate, sign_in, wait_finished
 
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    # a dark system preference: the wall's look, so no test meets the one-off reload of a theme switch
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, color_scheme="dark")
     pg = ctx.new_page()
     pg.requests = []
     pg.on("request", lambda r: pg.requests.append(r.url))

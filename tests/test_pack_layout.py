@@ -174,3 +174,43 @@ def test_the_check_catches_overlapping_and_overflowing_text(tmp_path):
     pdf.text_at(900, 300, 200, 20, "off the page", 14)
     found = "\n".join(layout_problems(bytes(pdf.output())))
     assert "overlaps" in found and "runs out of its box" in found and "off the page" in found
+
+
+# -- map labels: every label reads against what is behind it (WCAG AA, 4.5:1 for text this small) ------
+def test_map_label_colour_passes_aa_on_every_fill_the_pack_uses():
+    from pack.cells import NA_FILL, QUINTILES
+    from pack.deck import TONES
+    from pack.map_layout import AA_NORMAL, contrast, label_colours
+
+    for fill in {*QUINTILES, NA_FILL, *TONES.values()} - {"607D8B", "78909C"}:  # slate tones are not map fills
+        ink, outline = label_colours(fill)
+        assert contrast(ink, fill) >= AA_NORMAL, (fill, ink, contrast(ink, fill))
+        assert contrast(ink, outline) >= AA_NORMAL
+    assert label_colours("C62828")[0] == "FFFFFF" and label_colours("1B5E20")[0] == "FFFFFF"  # dark red, dark green
+    assert label_colours("FDD835")[0] == "1F2933"
+
+
+def test_every_presentation_map_label_passes_aa_against_its_county_fill():
+    import re
+
+    from pack.cells import NA_FILL, QUINTILES
+    from pack.deck import MapData, Slide
+    from pack.map_layout import AA_NORMAL, contrast, county_shapes
+    from ui.present import map_svg
+
+    codes = sorted(county_shapes())
+    fills = {c: [*QUINTILES, NA_FILL][i % 6] for i, c in enumerate(codes)}
+    svg = map_svg(Slide("map", "t", map=MapData(fills, [], {c: f"县{i}" for i, c in enumerate(codes)})))
+    labels = re.findall(r'<text [^>]*data-region="(\d+)"[^>]*fill="#([0-9A-Fa-f]{6})"', svg)
+    assert len(labels) == len(codes)
+    worst = min((contrast(ink, fills[code]), code) for code, ink in labels)
+    assert worst[0] >= AA_NORMAL, worst
+
+
+def test_pptx_and_pdf_map_tags_pass_aa():
+    """The exports draw each label on a white tag: the ink against the tag."""
+    from pack import pdf_export, pptx_export
+    from pack.map_layout import AA_NORMAL, contrast
+
+    assert contrast(pdf_export.INK, pdf_export.WHITE) >= AA_NORMAL
+    assert contrast(str(pptx_export.INK), "FFFFFF") >= AA_NORMAL

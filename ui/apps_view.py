@@ -15,7 +15,8 @@ import streamlit as st
 from metrics import apps as ma
 from ui import data, downloads, fmt
 from ui import system_model as sm
-from ui.dash_widgets import CHART_CONFIG, chart_title, on_chart_pick, on_row_pick, status_table
+from ui.chart_style import chart_name, plot
+from ui.dash_widgets import chart_title, on_chart_pick, on_row_pick, status_table
 from ui.i18n import t
 from ui.shell import Ctx
 
@@ -85,7 +86,8 @@ def apps_section(ctx: Ctx, drill: sm.Drill) -> None:
     with left:
         chart_title(t("sys_league_title", lang, region=where))
         if frame[list(ma.RATES)].notna().any().any():
-            st.plotly_chart(league_figure(frame, lang), width="stretch", config=CHART_CONFIG, key=f"league_{city}")
+            plot(league_figure(frame, lang), chart_name(t("sys_league_title", lang, region=where), ctx.period.label),
+                 width="stretch", key=f"league_{city}")
         else:
             st.caption(t("sys_no_data", lang))
         downloads.buttons(frame, f"{stem}_{t('dl_file_league', lang)}", lang, "dl_league")
@@ -181,8 +183,9 @@ def rollout_section(ctx: Ctx, drill: sm.Drill) -> None:
     with left:
         chart_title(t("sys_rollout_title", lang, n=len(reg)))
         key = f"rollout_{drill.region}"
-        st.plotly_chart(matrix_figure(frame, reg, lang, drill.county), width="stretch", config=CHART_CONFIG, key=key,
-                        on_select=partial(on_chart_pick, key), selection_mode="points")
+        plot(matrix_figure(frame, reg, lang, drill.county), chart_name(t("sys_rollout_title", lang, n=len(reg)), where,
+                                                                         ctx.period.label),
+             width="stretch", key=key, on_select=partial(on_chart_pick, key), selection_mode="points")
         st.html("".join(f'<span style="margin-right:14px;font-size:0.8rem"><i style="display:inline-block;width:10px;'
                         f'height:10px;background:{c};margin-right:4px"></i>{_html.escape(t(f"sys_state_{s}", lang))}'
                         "</span>" for s, c in STATE_COLOURS.items()))

@@ -19,6 +19,7 @@ from ui import data, fmt, html, maps, ranking, urlstate
 from ui import followup_view as fv
 from ui import forecast_view as fcv
 from ui.alerts import SCREENFUL, Alert, build_alerts, screenful
+from ui.chart_style import chart_name, plot
 from ui.i18n import t
 from ui.profile import comparison_regions
 from ui.shell import Ctx
@@ -131,12 +132,11 @@ def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "m
     fig = _map_figure(ctx.period.label, kpi, ctx.scope, ctx.lang, colour, height)
 
     fig = fv.map_with_markers(maps.fresh(fig), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
+    scope_name = t("province_scope", ctx.lang) if ctx.scope == PROVINCE else eng.geo.get(ctx.scope).name(ctx.lang)
     with st.container(key="wall_map"):  # its height follows the screen (ui/wall_css.py); the chart fills it
-        event = st.plotly_chart(
-            maps.prebuilt(fig), key=key, on_select="rerun", selection_mode="points", width="stretch", height="stretch",
-            config={"displayModeBar": False, "scrollZoom": False, "displaylogo": False,
-                    "topojsonURL": maps.TOPOJSON_URL},
-        )
+        event = plot(maps.prebuilt(fig), chart_name(eng.catalogue.kpi(kpi).name(ctx.lang), scope_name, ctx.period.label),
+                     config={"topojsonURL": maps.TOPOJSON_URL}, key=key, on_select="rerun", selection_mode="points",
+                     width="stretch", height="stretch")
     pts = (event or {}).get("selection", {}).get("points", []) if event else []
     if pts:
         code = pts[0].get("location") or pts[0].get("customdata")
@@ -150,8 +150,8 @@ def county_map(ctx: Ctx, kpi: str, colour: str, height: int = 430, key: str = "m
     # the map colours what has arrived: say how much, as the map page does
     cov = maps.coverage_note(data.reader().bulk(ctx.period), kpi, scope_counties(eng.geo, ctx.scope), ctx.lang)
     st.html('<div class="map-notes">' + html.legend(legend)
-            + f'<div class="legend" style="color:#64748b">{t("map_hint", ctx.lang)}</div>'
-            + (f'<div class="legend" style="color:#f59e0b">{escape(cov)}</div>' if cov else "") + "</div>")
+            + f'<div class="legend" style="color:var(--c-faint)">{t("map_hint", ctx.lang)}</div>'
+            + (f'<div class="legend" style="color:var(--c-warn)">{escape(cov)}</div>' if cov else "") + "</div>")
 
 
 def league_tables(ctx: Ctx, bulk: pd.DataFrame, prev: pd.DataFrame | None, kpi: str) -> None:
@@ -304,7 +304,7 @@ def trend_chart(ctx: Ctx, county: str, kpi: str, height: int = 320) -> None:
         yaxis=dict(gridcolor="#1e3a5f", ticksuffix="%" if k.format == "percent" else ""),
         xaxis=dict(gridcolor="#1e3a5f", tickformat="%Y-%m"),
     )
-    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False})
+    plot(fig, chart_name(k.name(ctx.lang), eng.geo.get(county).name(ctx.lang), ctx.period.label), width="stretch")
 
 
 def bulk_row_target(ctx: Ctx, kpi: str, region: str) -> float | None:

@@ -16,8 +16,6 @@ from ui import data, fmt
 from ui import system_model as sm
 from ui.i18n import t
 
-CHART_CONFIG = {"displayModeBar": False, "displaylogo": False, "scrollZoom": False}
-
 
 # -- URL state ---------------------------------------------------------------------------------
 def set_params(**params: str | None) -> None:

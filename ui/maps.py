@@ -34,7 +34,7 @@ FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans
 TOPOJSON_URL = "app/static/topojson/"
 # pydeck: a blank style served by the app (relative, like TOPOJSON_URL: every page sits at the root)
 BLANK_STYLE_URL = "app/static/blank_map_style.json"
-PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "displaylogo": False, "topojsonURL": TOPOJSON_URL}
+PLOTLY_CONFIG = {"topojsonURL": TOPOJSON_URL}  # merged into ui.chart_style.chart_config (the PNG toolbar)
 STATUS_Z = {"green": 0, "amber": 1, "red": 2, "none": 3, "missing": 4, "na": 5, "nocase": 6, "partial": 7}
 # value colouring: dim -> bright blues (no hue shared with the status colours); bright = better
 VALUE_SCALE = [[0.0, "#1e3a8a"], [0.25, "#1d4ed8"], [0.5, "#0284c7"], [0.75, "#38bdf8"], [1.0, "#bae6fd"]]

@@ -25,6 +25,7 @@ from ui import data, fmt, html, maps, ranking
 from ui import followup_view as fv
 from ui.alerts import Alert
 from ui.ask_view import ask_box
+from ui.chart_style import chart_name, plot
 from ui.i18n import t
 from ui.shell import Ctx
 from ui.tile_model import SystemScore, Tile
@@ -220,7 +221,7 @@ def trend_chart(ctx: Ctx, kpi: str, region: str, trend: pd.DataFrame) -> None:
         yaxis=dict(gridcolor="#1e3a5f", ticksuffix=suffix, nticks=5),
         xaxis=dict(gridcolor="#1e3a5f", tickformat="%y-%m", nticks=6),
     )
-    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False, "scrollZoom": False})
+    plot(fig, chart_name(k.name(ctx.lang), region_name(ctx, region), ctx.period.label), width="stretch")
 
 
 def ranked_regions(ctx: Ctx, kpi: str, region: str, bulk: pd.DataFrame) -> None:

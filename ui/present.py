@@ -14,7 +14,7 @@ from html import escape
 from pack.build import build_deck
 from pack.deck import TONES, Deck, Slide, Table
 from pack.freeze import get_freeze, list_freezes
-from pack.map_layout import county_shapes, map_frame, project
+from pack.map_layout import county_shapes, label_colours, map_frame, project
 from pack.texts import tr
 from ui import data
 
@@ -83,7 +83,7 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 .plegend div {display:flex; align-items:center; gap:0.8vw; font-size:1.3vw; margin:0.6vw 0;}
 .plegend i {display:inline-block; width:2.2vw; height:1.6vw;}
 .pnote {font-size:1.1vw; color:#606b76; margin-top:0.6vw;}
-.pnav {text-align:center; font-size:0.9rem; color:#94a3b8; margin-top:0.3rem;}
+.pnav {text-align:center; font-size:0.9rem; color:var(--c-muted); margin-top:0.3rem;}
 </style>
 """
 
@@ -172,9 +172,10 @@ def map_svg(s: Slide, width: float = 640, height: float = 420) -> str:
         if not ring:
             continue
         x, y = project((sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)), frame)
+        ink, outline = label_colours(m.fills.get(code, "CFD8DC"))  # light on dark fills, dark on light ones
         labels.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="11" font-weight="700" text-anchor="middle" '
-                      f'font-family="Noto Sans CJK SC, Microsoft YaHei, sans-serif" '
-                      f'fill="#1f2933" stroke="#fff" stroke-width="2.5" paint-order="stroke">{escape(label)}</text>')
+                      f'font-family="Noto Sans CJK SC, Microsoft YaHei, sans-serif" data-region="{escape(code)}" '
+                      f'fill="#{ink}" stroke="#{outline}" stroke-width="2.5" paint-order="stroke">{escape(label)}</text>')
     return (f'<svg viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" role="img">'
             f'{"".join(paths)}{"".join(labels)}</svg>')
 

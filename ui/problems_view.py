@@ -14,7 +14,8 @@ from metrics import problems as mp
 from metrics.geography import PROVINCE
 from ui import auth, data, downloads, fmt, refusals
 from ui import system_model as sm
-from ui.dash_widgets import CHART_CONFIG, chart_title, on_chart_pick, on_row_pick, set_params, status_table
+from ui.chart_style import chart_name, plot
+from ui.dash_widgets import chart_title, on_chart_pick, on_row_pick, set_params, status_table
 from ui.i18n import t
 from ui.shell import Ctx
 
@@ -24,15 +25,15 @@ EVENT_COLOURS = {"found": "#a855f7", "assigned": "#38bdf8", "progress": "#94a3b8
 CSS = """
 <style>
 .pv-tiles {display:grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap:8px;}
-.pv-tile {background:#111f36; border:1px solid #1e3a5f; border-radius:6px; padding:6px 10px;}
-.pv-l {font-size:0.8rem; color:#94a3b8;} .pv-v {font-size:1.5rem; font-weight:700; color:#f8fafc;}
-.pv-s {font-size:0.75rem; color:#7dd3fc;}
-.pv-tl {list-style:none; margin:0; padding:0 0 0 6px; border-left:2px solid #1e3a5f;}
-.pv-tl li {margin:0 0 8px 0; padding-left:12px; position:relative; font-size:0.88rem; color:#e2e8f0;}
+.pv-tile {background:var(--c-panel); border:1px solid var(--c-line); border-radius:6px; padding:6px 10px;}
+.pv-l {font-size:0.8rem; color:var(--c-muted);} .pv-v {font-size:1.5rem; font-weight:700; color:var(--c-strong);}
+.pv-s {font-size:0.75rem; color:var(--c-accent);}
+.pv-tl {list-style:none; margin:0; padding:0 0 0 6px; border-left:2px solid var(--c-line);}
+.pv-tl li {margin:0 0 8px 0; padding-left:12px; position:relative; font-size:0.88rem; color:var(--c-text);}
 .pv-tl li:before {content:""; position:absolute; left:-7px; top:5px; width:10px; height:10px; border-radius:50%;
   background:var(--c);}
-.pv-tl .d {color:#7dd3fc; font-variant-numeric:tabular-nums; margin-right:8px;}
-.pv-tl .a {color:#94a3b8; margin-left:6px;}
+.pv-tl .d {color:var(--c-accent); font-variant-numeric:tabular-nums; margin-right:8px;}
+.pv-tl .a {color:var(--c-muted); margin-left:6px;}
 </style>
 """
 
@@ -131,10 +132,10 @@ def problems_section(ctx: Ctx, drill: sm.Drill) -> None:
         by_region = table.set_index("region")["index"]
         pv = by_region.get(parent) if parent else None  # a county scope does not read its city's figure
         key = f"pbidx_{drill.region}"
-        st.plotly_chart(index_figure(idx, lang, float(pv) if fmt.is_num(pv) else None,
-                                     sm.region_name(geo, parent or PROVINCE, lang)),
-                        width="stretch", config=CHART_CONFIG, key=key, on_select=partial(on_chart_pick, key),
-                        selection_mode="points")
+        plot(index_figure(idx, lang, float(pv) if fmt.is_num(pv) else None,
+                          sm.region_name(geo, parent or PROVINCE, lang)),
+             chart_name(cfg.index.name(lang), where, ctx.period.label), width="stretch", key=key,
+             on_select=partial(on_chart_pick, key), selection_mode="points")
         downloads.buttons(idx, f"{stem}_{t('dl_file_index', lang)}", lang, "dl_pbidx")
         with st.expander(t("sys_pb_formula", lang), icon=":material/functions:"):
             total = sum(c.weight for c in cfg.index.components)

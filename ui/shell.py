@@ -132,6 +132,7 @@ def frame() -> Ctx:
     with st.sidebar:
         lang = urlstate.select("语言 / Language", ["zh", "en"], "lang", format_func=LANG_NAMES.get,
                                widget="segmented")
+        theme_name = theme.choose(lang, kiosk)
         months = month_options(latest)
         # the month being reported is offered too, first, marked 数据未齐 with its coverage; the default
         # stays the latest month (engine.latest_month), the same on every surface
@@ -149,7 +150,7 @@ def frame() -> Ctx:
         demo=demo, refresh=_int_param("refresh", 60) or 60, rotate=_int_param("rotate", 30),
         phone=phone_view() and not kiosk,
     )
-    theme.inject(kiosk)
+    theme.inject(kiosk, theme_name)
     wall_css.inject()
     phone_css.inject()  # after the wall's sizes: its narrow-screen rules win on a phone
     st.session_state["_ctx"] = ctx
@@ -170,7 +171,7 @@ def _offline_frame(kiosk: bool, exc: BaseException) -> Ctx:
     ctx = Ctx(lang=lang, period=period, scope=scope if scope in geography().regions else PROVINCE, kiosk=kiosk,
               latest=None, demo=False, refresh=_int_param("refresh", 60) or 60, rotate=_int_param("rotate", 30),
               db_error=data.describe_error(exc), phone=phone_view() and not kiosk)
-    theme.inject(kiosk)
+    theme.inject(kiosk, theme.current())
     wall_css.inject()
     phone_css.inject()  # after the wall's sizes: its narrow-screen rules win on a phone
     st.session_state["_ctx"] = ctx

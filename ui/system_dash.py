@@ -28,7 +28,8 @@ from ui import apps_view, data, downloads, fmt, maps, problems_view, urlstate
 from ui import components as c
 from ui import rank_widgets as rw
 from ui import system_model as sm
-from ui.dash_widgets import CHART_CONFIG, chart_title, drill_to, on_chart_pick, on_row_pick, set_params, status_table
+from ui.chart_style import chart_name, plot
+from ui.dash_widgets import chart_title, drill_to, on_chart_pick, on_row_pick, set_params, status_table
 from ui.i18n import t
 from ui.shell import Ctx, header
 from ui.tiles import row_of, target_text
@@ -38,20 +39,20 @@ SYSTEM_PAGE = "pages/system.py"
 EXTRA_SECTIONS: dict[str, tuple[str, ...]] = {"platform": ("apps",), "party": ("problems",), "government": ("rollout",)}  # 31 apps: seed 004 lists them under 数字政府
 CSS = """
 <style>
-.sd-card {background:#111f36; border:1px solid #1e3a5f; border-left:5px solid #64748b; border-radius:6px;
+.sd-card {background:var(--c-panel); border:1px solid var(--c-line); border-left:5px solid #64748b; border-radius:6px;
   padding:8px 14px 10px;}
-.sd-name {font-size:1.0rem; color:#cbd5e1;}
-.sd-value {font-size:2.1rem; font-weight:700; color:#f8fafc; line-height:1.15; font-variant-numeric:tabular-nums;}
-.sd-pill {font-size:0.78rem; color:#0b1426; font-weight:700; padding:1px 7px; border-radius:3px; margin-left:10px;
+.sd-name {font-size:1.0rem; color:var(--c-text2);}
+.sd-value {font-size:2.1rem; font-weight:700; color:var(--c-strong); line-height:1.15; font-variant-numeric:tabular-nums;}
+.sd-pill {font-size:0.78rem; color:var(--c-on-status); font-weight:700; padding:1px 7px; border-radius:3px; margin-left:10px;
   vertical-align:middle;}
-.sd-target {font-size:0.85rem; color:#94a3b8;}
-.sd-summary {font-size:0.95rem; color:#e2e8f0; margin-top:6px; line-height:1.45;}
-.sd-sys {font-size:0.95rem; color:#bae6fd; background:#0f2743; border:1px solid #1e3a5f; border-radius:6px;
+.sd-target {font-size:0.85rem; color:var(--c-muted);}
+.sd-summary {font-size:0.95rem; color:var(--c-text); margin-top:6px; line-height:1.45;}
+.sd-sys {font-size:0.95rem; color:var(--c-accent2); background:var(--c-panel2); border:1px solid var(--c-line); border-radius:6px;
   padding:6px 12px; line-height:1.45;}
-.sd-h {font-size:1.0rem; font-weight:600; color:#e2e8f0; margin:2px 0 0 0;}
+.sd-h {font-size:1.0rem; font-weight:600; color:var(--c-text); margin:2px 0 0 0;}
 .sd-def {width:100%; border-collapse:collapse; font-size:0.85rem;}
-.sd-def td {padding:3px 6px; border-bottom:1px solid #1e3a5f; vertical-align:top; color:#e2e8f0;}
-.sd-def td:first-child {color:#7dd3fc; white-space:nowrap; width:7.5em;}
+.sd-def td {padding:3px 6px; border-bottom:1px solid var(--c-line); vertical-align:top; color:var(--c-text);}
+.sd-def td:first-child {color:var(--c-accent); white-space:nowrap; width:7.5em;}
 </style>
 """
 
@@ -171,8 +172,8 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
         tr = frames["trend"]
         chart_title(t("sys_trend_title", lang, kpi=k.name(lang)))
         if tr["value"].notna().any():
-            st.plotly_chart(sm.trend_figure(tr, k, lang), width="stretch", config=CHART_CONFIG,
-                            key=f"tr_{kpi}_{drill.region}")
+            plot(sm.trend_figure(tr, k, lang), chart_name(k.name(lang), where, ctx.period.label), width="stretch",
+                 key=f"tr_{kpi}_{drill.region}")
         else:
             st.caption(t("sys_no_data", lang))
         if only_province and drill.level != "province":
@@ -190,9 +191,9 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
             # a rate compares with its parent's; a count's parent is the sum of the bars (no line)
             pv = float(pr["value"]) if pr is not None and fmt.is_num(pr["value"]) and k.format == "percent" else None
             key = f"bar_{kpi}_{drill.region}"
-            st.plotly_chart(sm.bar_figure(bd, k, lang, pv, sm.region_name(geo, parent, lang)), width="stretch",
-                            config=CHART_CONFIG, key=key, on_select=partial(on_chart_pick, key),
-                            selection_mode="points")
+            plot(sm.bar_figure(bd, k, lang, pv, sm.region_name(geo, parent, lang)),
+                 chart_name(k.name(lang), where, ctx.period.label, child), width="stretch", key=key,
+                 on_select=partial(on_chart_pick, key), selection_mode="points")
             st.caption(t("sys_click_bar", lang))
         downloads.buttons(sm.for_download(bd, k, lang), f"{stem}_{k.name(lang)}_{t('dl_file_by_region', lang)}", lang, "dl_bd")
     with m:
@@ -205,9 +206,9 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
             fig = maps.fresh(_map(ctx.period.label, kpi, counties, lang, 330))
             if drill.county:
                 fig = _outline(fig, drill.county)
-            st.plotly_chart(maps.prebuilt(fig), key=key,
-                            on_select=partial(on_chart_pick, key), selection_mode="points", width="stretch",
-                            config=CHART_CONFIG | {"topojsonURL": maps.TOPOJSON_URL})
+            plot(maps.prebuilt(fig), chart_name(k.name(lang), where, ctx.period.label), key=key,
+                 on_select=partial(on_chart_pick, key), selection_mode="points", width="stretch",
+                 config={"topojsonURL": maps.TOPOJSON_URL})
             st.caption(t("sys_click_map", lang))
             mp = sm.distribution_frame(bulk, k, geo, drill, ctx.period, lang)
             mp = mp[mp["region"].isin(counties)].reset_index(drop=True)
@@ -225,9 +226,9 @@ def kpi_section(ctx: Ctx, system: str, kpi: str, drill: sm.Drill, bulk: pd.DataF
             target = row_of(bulk, kpi, drill.region)
             tv = float(target["target"]) if target is not None and fmt.is_num(target["target"]) else None
             key = f"dist_{kpi}_{drill.region}"
-            st.plotly_chart(sm.strip_figure(dist, k, lang, gname, where if drill.level != "province" else "", tv),
-                            width="stretch", config=CHART_CONFIG, key=key, on_select=partial(on_chart_pick, key),
-                            selection_mode="points")
+            plot(sm.strip_figure(dist, k, lang, gname, where if drill.level != "province" else "", tv),
+                 chart_name(k.name(lang), gname or where, ctx.period.label), width="stretch", key=key,
+                 on_select=partial(on_chart_pick, key), selection_mode="points")
         downloads.buttons(sm.for_download(dist, k, lang), f"{stem}_{k.name(lang)}_{t('dl_file_counties', lang)}", lang, "dl_dist")
     with e:
         chart_title(t("sys_children_title", lang, child=child, kpi=k.name(lang)))

@@ -15,11 +15,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import auth, data, downloads, fmt, maps, urlstate
+from ui.chart_style import chart_name, plot
 from ui.i18n import t
 from ui.shell import Ctx
 
 PARAM = "township"
-CHART_CONFIG = {"displayModeBar": False, "displaylogo": False, "scrollZoom": False}
 
 
 def has_figures(period: str) -> bool:
@@ -161,7 +161,8 @@ def _trend_chart(ctx: Ctx, county: str, township: str, kpi: str) -> None:
         yaxis=dict(gridcolor="#1e3a5f", ticksuffix="%" if k.format == "percent" else ""),
         xaxis=dict(gridcolor="#1e3a5f", tickformat="%Y-%m"),
     )
-    st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, key="township_trend")
+    plot(fig, chart_name(k.name(ctx.lang), geo.get(township).name(ctx.lang), ctx.period.label), width="stretch",
+         key="township_trend")
 
 
 def township_section(ctx: Ctx, county: str) -> None:
@@ -195,8 +196,8 @@ def township_section(ctx: Ctx, county: str) -> None:
     table = township_table(rows, ctx, kpi)
     st.markdown("**" + t("township_bar_title", L, kpi=cat.kpi(kpi).name(L), county=cname) + "**")
     st.caption(t("township_pick_hint", L))
-    st.plotly_chart(_bar(table, rows, ctx, kpi, picked), width="stretch", config=CHART_CONFIG, key="township_bar",
-                    on_select=lambda: _on_bar("township_bar"), selection_mode="points")
+    plot(_bar(table, rows, ctx, kpi, picked), chart_name(cat.kpi(kpi).name(L), cname, ctx.period.label), width="stretch",
+         key="township_bar", on_select=lambda: _on_bar("township_bar"), selection_mode="points")
     codes = table["region"].tolist()
     col = t("status", L)
     disp = table.drop(columns=["region", "status"])
