@@ -115,3 +115,12 @@ def test_the_scheduler_and_the_pack_do_not_import_the_app() -> None:
                          cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.returncode == 0, out.stderr
+
+
+def test_every_audit_action_has_its_words() -> None:
+    """The audit log shows actions as words (the admin page's table and filter): a new action needs its
+    two texts, or the admin page fails when it lists the filter."""
+    from auth.audit import ACTIONS
+
+    missing = [a for a in ACTIONS if f"auth_act_{a}" not in ZH or f"auth_act_{a}" not in EN]
+    assert not missing, missing

@@ -246,7 +246,7 @@ def ranked_regions(ctx: Ctx, kpi: str, region: str, bulk: pd.DataFrame) -> None:
 
     def line(r: dict) -> str:
         dot = fmt.STATUS_COLOURS.get(r["status"], "#64748b")
-        here = ' style="background:#16294a"' if r["region"] == region else ""
+        here = ' style="background:var(--c-panel-hover)"' if r["region"] == region else ""
         return (f'<a href="{escape(kpi_href(ctx, kpi, r["region"]))}" target="_self"{here}>'
                 f'<span class="rk">{r["rank"]}</span>'
                 f'<span class="nm"><span class="dot" style="background:{dot}"></span>{escape(r["name"])}</span>'

@@ -44,23 +44,23 @@ NARROW = f"""
 PHONE = f"""
 <style>
 .ph-head {{display:flex; flex-wrap:wrap; align-items:center; gap:6px 8px; margin:0;}}
-.ph-title {{font-size:1.2rem; font-weight:700; color:#f1f5f9; width:100%; line-height:1.3;}}
-.ph-chip {{display:inline-block; font-size:0.82rem; color:#7dd3fc; background:#111f36; border:1px solid #1e3a5f;
+.ph-title {{font-size:1.2rem; font-weight:700; color:var(--c-strong); width:100%; line-height:1.3;}}
+.ph-chip {{display:inline-block; font-size:0.82rem; color:var(--c-accent); background:var(--c-panel); border:1px solid var(--c-line);
   border-radius:999px; padding:2px 10px; white-space:nowrap;}}
 .ph-chip.demo {{color:#fff7ed; background:#b45309; border-color:#f59e0b;}}
-.ph-section {{font-size:1.0rem; font-weight:600; color:#e2e8f0; margin:4px 0 0 0;}}
+.ph-section {{font-size:1.0rem; font-weight:600; color:var(--c-text); margin:4px 0 0 0;}}
 .ph-grid {{display:grid; grid-template-columns:repeat(2, minmax(0, 1fr)); gap:8px;}}
 a.ph-tile, a.ph-tile:visited {{display:flex; flex-direction:column; gap:2px; min-height:{TOUCH_PX * 2}px;
-  background:#111f36; border:1px solid #1e3a5f; border-top:4px solid #64748b; border-radius:8px;
-  padding:8px 10px; text-decoration:none !important; color:#e2e8f0; min-width:0; cursor:pointer;}}
-a.ph-tile:active {{background:#16294a;}}
-.ph-name {{font-size:0.82rem; color:#cbd5e1; line-height:1.25; display:-webkit-box; -webkit-line-clamp:2;
+  background:var(--c-panel); border:1px solid var(--c-line); border-top:4px solid var(--c-faint); border-radius:8px;
+  padding:8px 10px; text-decoration:none !important; color:var(--c-text); min-width:0; cursor:pointer;}}
+a.ph-tile:active {{background:var(--c-panel-hover);}}
+.ph-name {{font-size:0.82rem; color:var(--c-text2); line-height:1.25; display:-webkit-box; -webkit-line-clamp:2;
   -webkit-box-orient:vertical; overflow:hidden; min-height:2.5em;}}
-.ph-value {{font-size:1.45rem; font-weight:700; color:#f8fafc; line-height:1.15; white-space:nowrap;
+.ph-value {{font-size:1.45rem; font-weight:700; color:var(--c-strong); line-height:1.15; white-space:nowrap;
   overflow:hidden; text-overflow:ellipsis; font-variant-numeric:tabular-nums;}}
-.ph-row {{display:flex; flex-wrap:wrap; align-items:center; gap:2px 6px; font-size:0.76rem; color:#cbd5e1;
+.ph-row {{display:flex; flex-wrap:wrap; align-items:center; gap:2px 6px; font-size:0.76rem; color:var(--c-text2);
   white-space:nowrap; overflow:hidden;}}
-.ph-status {{font-size:0.72rem; color:#0b1426; font-weight:700; padding:0 6px; border-radius:3px;
+.ph-status {{font-size:0.72rem; color:var(--c-bg); font-weight:700; padding:0 6px; border-radius:3px;
   white-space:nowrap;}}
 .ph-sys {{display:flex; gap:8px; overflow-x:auto; overscroll-behavior-x:contain; scroll-snap-type:x mandatory;
   -webkit-overflow-scrolling:touch; padding-bottom:4px; max-width:100%;}}
@@ -69,19 +69,19 @@ a.ph-tile:active {{background:#16294a;}}
 .ph-sys .sys {{height:100%; box-sizing:border-box;}}
 .ph-list {{display:flex; flex-direction:column; gap:0;}}
 .ph-list a, .ph-list a:visited {{display:flex; align-items:center; gap:8px; min-height:{TOUCH_PX}px;
-  border-bottom:1px solid #1e3a5f; color:#e2e8f0 !important; text-decoration:none !important; font-size:0.9rem;}}
-.ph-list .rk {{color:#94a3b8; width:2em; text-align:right; flex:0 0 auto;}}
+  border-bottom:1px solid var(--c-line); color:var(--c-text) !important; text-decoration:none !important; font-size:0.9rem;}}
+.ph-list .rk {{color:var(--c-muted); width:2em; text-align:right; flex:0 0 auto;}}
 .ph-list .nm {{flex:1 1 auto; min-width:0; overflow:hidden; text-overflow:ellipsis; white-space:nowrap;}}
 .ph-list .num {{flex:0 0 auto; font-variant-numeric:tabular-nums;}}
 .ph-list .chg {{flex:0 0 auto; width:3.2em; text-align:right;}}
-.ph-gap {{color:#64748b; text-align:center; line-height:1.2;}}
-details.ph-all summary {{min-height:{TOUCH_PX}px; display:flex; align-items:center; color:#93c5fd; cursor:pointer;}}
-.ph-big {{background:#111f36; border:1px solid #1e3a5f; border-top:4px solid #64748b; border-radius:8px;
+.ph-gap {{color:var(--c-faint); text-align:center; line-height:1.2;}}
+details.ph-all summary {{min-height:{TOUCH_PX}px; display:flex; align-items:center; color:var(--c-link); cursor:pointer;}}
+.ph-big {{background:var(--c-panel); border:1px solid var(--c-line); border-top:4px solid var(--c-faint); border-radius:8px;
   padding:10px 12px;}}
 .ph-big .ph-value {{font-size:2rem;}}
 .ph-big .ph-row {{font-size:0.85rem; white-space:normal;}}
-.ph-def {{font-size:0.85rem; color:#cbd5e1; line-height:1.5; margin:0; padding-left:1.1em;}}
-.ph-switch a {{color:#93c5fd !important; font-size:0.85rem; display:inline-flex; align-items:center;
+.ph-def {{font-size:0.85rem; color:var(--c-text2); line-height:1.5; margin:0; padding-left:1.1em;}}
+.ph-switch a {{color:var(--c-link) !important; font-size:0.85rem; display:inline-flex; align-items:center;
   min-height:{TOUCH_PX}px;}}
 </style>
 """

@@ -126,6 +126,9 @@ ZH: dict[str, str] = {
     "auth_act_api_read": "接口读取",
     "auth_act_api_token_create": "新建接口令牌",
     "auth_act_api_token_revoke": "吊销接口令牌",
+    "auth_act_push_recipient_add": "添加推送接收人",
+    "auth_act_push_recipient_remove": "删除推送接收人",
+    "auth_act_push_test": "发送测试消息",
 }
 
 EN: dict[str, str] = {
@@ -242,4 +245,7 @@ EN: dict[str, str] = {
     "auth_act_api_read": "API read",
     "auth_act_api_token_create": "API token created",
     "auth_act_api_token_revoke": "API token revoked",
+    "auth_act_push_recipient_add": "Push recipient added",
+    "auth_act_push_recipient_remove": "Push recipient removed",
+    "auth_act_push_test": "Test message sent",
 }
