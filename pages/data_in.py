@@ -34,8 +34,13 @@ from ui.shell import header
 
 OFFICE = "office"  # the reform office: any county, the file names its regions
 # Streamlit's own drop-zone instructions and button word (English only), hidden for ours
-CSS_UPLOAD = ("[data-testid='stFileUploaderDropzoneInstructions'],"
-              "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p{display:none}")
+# Streamlit's uploader cannot be translated: its instructions are hidden (ours are the caption above it)
+# and its button's English word is kept for screen readers only (visually hidden, so the button keeps an
+# accessible name) while the reader sees ours, drawn after it
+CSS_UPLOAD = ("[data-testid='stFileUploaderDropzoneInstructions']{display:none}"
+              "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p{position:absolute;"
+              "width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);"
+              "white-space:nowrap;border:0}")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SEV_COLOUR = {"error": "#ef4444", "warning": "#f59e0b", "info": "#94a3b8"}
 CHANGE_COLOUR = {"new": "#38bdf8", "changed": "#f59e0b", "unchanged": "#94a3b8"}

@@ -29,7 +29,8 @@ ADMIN_PAGES = ("jobs", "admin")
 DOWNLOAD_PAGES = ("compare", "map", "admin")
 
 # The visible text: every text node whose element is shown, without the Material icons' ligature
-# names ("upload", "logout") and without what is hidden from everyone.
+# names ("upload", "logout"), without what is hidden from everyone and without the visually hidden
+# screen-reader text of Streamlit widgets that has no translation hook.
 TEXT_JS = """() => {
   const out = [];
   const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -37,6 +38,8 @@ TEXT_JS = """() => {
     const el = n.parentElement;
     if (!el || el.closest('[data-testid="stIconMaterial"], script, style, [aria-hidden="true"]')) continue;
     if (!el.checkVisibility({visibilityProperty: true})) continue;
+    const r = el.getBoundingClientRect();  // visually hidden, kept for screen readers only (the uploader's word)
+    if (r.width <= 1 && r.height <= 1 && getComputedStyle(el).overflow === "hidden") continue;
     const s = n.textContent.trim();
     if (s) out.push(s);
   }

@@ -60,7 +60,7 @@ a.ph-tile:active {{background:var(--c-panel-hover);}}
   overflow:hidden; text-overflow:ellipsis; font-variant-numeric:tabular-nums;}}
 .ph-row {{display:flex; flex-wrap:wrap; align-items:center; gap:2px 6px; font-size:0.76rem; color:var(--c-text2);
   white-space:nowrap; overflow:hidden;}}
-.ph-status {{font-size:0.72rem; color:var(--c-bg); font-weight:700; padding:0 6px; border-radius:3px;
+.ph-status {{font-size:0.72rem; color:var(--c-on-status); font-weight:700; padding:0 6px; border-radius:3px;
   white-space:nowrap;}}
 .ph-sys {{display:flex; gap:8px; overflow-x:auto; overscroll-behavior-x:contain; scroll-snap-type:x mandatory;
   -webkit-overflow-scrolling:touch; padding-bottom:4px; max-width:100%;}}
