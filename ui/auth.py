@@ -136,9 +136,9 @@ def gate() -> User:
             st.session_state[SESSION_KEY]["token"] = token
             return u
     sso = _oidc_user()
-    if sso is not None:
+    if sso is not None:  # (no inherited URL to drop: the provider's redirect lands on the bare app address,
+        # and a later new session of the same identity is that person's own reload, refused as usual)
         sign_in_session(st.session_state, sso)
-        inherit_request()
         return sso
     _form()
     st.stop()
