@@ -61,6 +61,7 @@ ZH_ALLOWED = {
     "office", "admin", "leader", "analyst", "demo",  # account names (data: who is signed in, who submitted)
     "Skip", "main", "content",  # Streamlit's visually hidden skip link "Skip to main content" (no API to translate)
     "python", "scheduler",  # the command an administrator runs, shown as typed
+    "auth", "token", "create", "list", "revoke",  # the token command beside the admin page's section, as typed
 }
 # Chinese allowed in the English UI, each with its reason
 EN_ALLOWED = {

@@ -3,7 +3,7 @@
 from i18n import Text
 
 ZH: dict[str, str] = {
-    "tok_title": "接口令牌（供其他系统调用只读 API）",
+    "tok_title": "接口令牌（供其他系统调用只读数据接口）",
     "tok_intro": "每个令牌有名称、数据范围和有效期；令牌只显示一次，数据库只保存其摘要。每次调用都记入审计日志。"
                  "命令行同样可用：python -m auth token create/list/revoke。",
     "tok_create": "新建令牌",
