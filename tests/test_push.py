@@ -43,7 +43,7 @@ from store.schema_push import push_delivery, push_recipient
 from tests.app_helpers import ADMIN, DEMO_TODAY, run
 from tests.helpers import scratch_store
 
-SECRET = "SEC-test-secret-+/="  # characters that must be URL-encoded in the signature's company
+ROBOT_SECRET = "SEC-test-secret-+/="  # characters that must be URL-encoded in the signature's company
 TODAY = DEMO_TODAY + dt.timedelta(days=15)  # the demo's March reports are due: 2022-03 is the latest month
 NOW = dt.datetime.combine(TODAY, dt.time(9, 0))  # after the brief hour
 LISHUI, SHANGCHENG = "331100", "330102"
@@ -57,7 +57,7 @@ class Robot:
     port again.
     """
 
-    def __init__(self, secret: str = SECRET) -> None:
+    def __init__(self, secret: str = ROBOT_SECRET) -> None:
         self.secret, self.got, self.refused = secret, [], []
         self.port = _free_port()
         self.server: ThreadingHTTPServer | None = None
@@ -213,17 +213,17 @@ def rows(engine: sa.Engine) -> list[dict]:
 # -- signing and channels ---------------------------------------------------------------------------------------
 def test_the_signature_is_the_robot_protocol():
     ts = 1700000000000
-    mac = hmac.new(SECRET.encode(), f"{ts}\n{SECRET}".encode(), hashlib.sha256).digest()
+    mac = hmac.new(ROBOT_SECRET.encode(), f"{ts}\n{ROBOT_SECRET}".encode(), hashlib.sha256).digest()
     expected = base64.b64encode(mac).decode()
-    assert parse_qs(f"sign={channels.sign(SECRET, ts)}")["sign"] == [expected]  # URL-encoded, decodes back
-    assert "+" not in channels.sign(SECRET, ts) and "/" not in channels.sign(SECRET, ts)
-    url = channels.signed_url("https://oapi.example/robot/send?access_token=t", SECRET, ts)
+    assert parse_qs(f"sign={channels.sign(ROBOT_SECRET, ts)}")["sign"] == [expected]  # URL-encoded, decodes back
+    assert "+" not in channels.sign(ROBOT_SECRET, ts) and "/" not in channels.sign(ROBOT_SECRET, ts)
+    url = channels.signed_url("https://oapi.example/robot/send?access_token=t", ROBOT_SECRET, ts)
     assert url.startswith("https://oapi.example/robot/send?access_token=t&timestamp=1700000000000&sign=")
     assert channels.signed_url("https://x/hook", None) == "https://x/hook"  # no secret: not signed
 
 
 def test_webhook_sends_signed_markdown_and_a_wrong_secret_is_refused(robot):
-    channels.send_webhook(robot.url, SECRET, Message("标题", "### 早报\n\n- 一行"))
+    channels.send_webhook(robot.url, ROBOT_SECRET, Message("标题", "### 早报\n\n- 一行"))
     assert robot.got == [{"msgtype": "markdown", "markdown": {"title": "标题", "text": "### 早报\n\n- 一行"}}]
     with pytest.raises(SendError, match="310000"):
         channels.send_webhook(robot.url, "wrong", Message("t", "x"))
@@ -284,8 +284,8 @@ def test_the_morning_brief(demo, smtp):
 
 def test_a_kpi_turning_red_is_pushed_once_to_whom_it_concerns(demo):
     eng = demo_engine(demo)
-    province = add(eng.store.engine, "dingtalk", "http://127.0.0.1:9/x", "leader", "330000", SECRET)
-    lishui = add(eng.store.engine, "dingtalk", "http://127.0.0.1:9/y", "leader", LISHUI, SECRET)
+    province = add(eng.store.engine, "dingtalk", "http://127.0.0.1:9/x", "leader", "330000", ROBOT_SECRET)
+    lishui = add(eng.store.engine, "dingtalk", "http://127.0.0.1:9/y", "leader", LISHUI, ROBOT_SECRET)
     officer = add(eng.store.engine, "email", "o@zj.example", "officer", SHANGCHENG)
     sent, sender = captured()
     job.run(eng, "t", PushConfig(brief_hour=24), now=NOW, sender=sender)
@@ -346,7 +346,7 @@ def test_a_frozen_period_is_pushed_with_its_pack(demo, smtp, robot, tmp_path):
     eng = demo_engine(demo)
     mail = add(eng.store.engine, "email", "leader@zj.example", "leader", "330000")
     city_mail = add(eng.store.engine, "email", "lishui@zj.example", "leader", LISHUI)
-    add(eng.store.engine, "dingtalk", robot.url, "leader", "330000", SECRET)
+    add(eng.store.engine, "dingtalk", robot.url, "leader", "330000", ROBOT_SECRET)
     fz = freeze_period(eng, "2022-03", user="office", force=True)
     sent = job.run(eng, "t", PushConfig(brief_hour=24), now=fz.known_at)
     assert sent["queued"]["freeze"] == 0  # no PDF yet: waits for the pack job
@@ -386,7 +386,7 @@ def queue(queue_url):
 
 
 def test_retries_back_off_then_fail_and_are_kept(queue):
-    rid = add(queue, "dingtalk", "http://127.0.0.1:9/x", "leader", "330000", SECRET)
+    rid = add(queue, "dingtalk", "http://127.0.0.1:9/x", "leader", "330000", ROBOT_SECRET)
     assert outbox.enqueue(queue, "red:330000:k:2022-03", rid, "red", "t", "x", now=NOW)
     calls = []
 
@@ -419,7 +419,7 @@ def test_retries_back_off_then_fail_and_are_kept(queue):
 
 
 def test_an_event_is_queued_and_sent_once_by_two_schedulers(queue):
-    rid = add(queue, "dingtalk", "http://127.0.0.1:9/x", "leader", "330000", SECRET)
+    rid = add(queue, "dingtalk", "http://127.0.0.1:9/x", "leader", "330000", ROBOT_SECRET)
     assert outbox.enqueue(queue, "freeze:7", rid, "freeze", "t", "x", now=NOW)
     assert not outbox.enqueue(queue, "freeze:7", rid, "freeze", "t", "x", now=NOW)  # the second one: nothing
     with pytest.raises(sa.exc.IntegrityError), queue.begin() as c:  # the constraint itself, not only the check
@@ -470,7 +470,7 @@ def test_once_only_across_a_scheduler_restart(demo, robot, monkeypatch):
     message reaches the robot once."""
     monkeypatch.setenv("COCKPIT_BRIEF_HOUR", "0")
     store = Store(demo)
-    add(store.engine, "dingtalk", robot.url, "leader", LISHUI, SECRET)
+    add(store.engine, "dingtalk", robot.url, "leader", LISHUI, ROBOT_SECRET)
     first = Service(store, Config(instance_id="first", attempts=1, backoff=0))
     assert first.run_once("push") == "succeeded"
     n = len(robot.got)
@@ -485,7 +485,7 @@ def test_once_only_across_a_scheduler_restart(demo, robot, monkeypatch):
 
 def test_a_down_receiver_is_retried_then_failed_then_delivered(demo, robot):
     eng = demo_engine(demo)
-    add(eng.store.engine, "dingtalk", robot.url, "officer", SHANGCHENG, SECRET)
+    add(eng.store.engine, "dingtalk", robot.url, "officer", SHANGCHENG, ROBOT_SECRET)
     robot.stop()
     cfg = PushConfig(brief_hour=8, attempts=3, backoff=30)
     t = NOW
@@ -513,14 +513,14 @@ def test_admin_adds_a_recipient_and_sends_a_test_message(db_copy, use_db, robot)
     at.text_input(key="push_new_name").input("丽水驾驶舱群")
     at.selectbox(key="push_new_channel").select("dingtalk")
     at.text_input(key="push_new_address").input(robot.url)
-    at.text_input(key="push_new_secret").input(SECRET)
+    at.text_input(key="push_new_secret").input(ROBOT_SECRET)
     at.selectbox(key="push_new_role").select("leader")
     at.selectbox(key="push_new_scope").select(LISHUI)
     next(b for b in at.button if b.label == "添加接收方").click().run()
     assert not at.exception
     assert any("已添加接收方" in s.value for s in at.success)
     table = next(f.value for f in at.dataframe if "加签密钥" in f.value.columns)
-    assert list(table["加签密钥"]) == ["已设置"] and SECRET not in table.to_string()
+    assert list(table["加签密钥"]) == ["已设置"] and ROBOT_SECRET not in table.to_string()
     at.button(key="push_test").click().run()
     assert any("测试消息已发送" in s.value for s in at.success), [e.value for e in at.error]
     assert robot.titles() == ["测试消息"] and not robot.refused

@@ -198,6 +198,7 @@ def test_every_html_call_in_pages_escapes_or_uses_constants() -> None:
         ("pages/map.py", '"".join(trs)'): "table rows whose cells are escaped where they are built",
         ("pages/present.py", "back"): "a page link built from the period label and the language",
         ("ui/auth.py", "display"): "CSS `{display:none}` in a plain string, not a placeholder",
+        ("ui/phone.py", '"".join(chips)'): "the header's chips, each escaped where it is built",
     }
     for path in sorted([*ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py")]):
         rel = str(path.relative_to(ROOT))
