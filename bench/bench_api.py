@@ -9,13 +9,13 @@ the engine's bulk() call for the month.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import uuid
 from pathlib import Path
 from typing import Any
 
+from api import inprocess
 from bench.timing import demo_database, timed
 from metrics.access import Reader
 from metrics.engine import MetricsEngine
@@ -29,23 +29,8 @@ TARGET = 1.5
 
 
 def _get(app: Any, path: str, query: str, token: str) -> tuple[int, bytes]:
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query.encode(),
-             "headers": [(b"authorization", f"Bearer {token}".encode())], "server": ("bench", 80),
-             "client": ("127.0.0.1", 5000)}
-    out: dict[str, Any] = {"body": b""}
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            out["status"] = message["status"]
-        elif message["type"] == "http.response.body":
-            out["body"] += message.get("body", b"")
-
-    asyncio.run(app(scope, receive, send))
-    return out["status"], out["body"]
+    status, _, body = inprocess.get(app, path, query, {"authorization": f"Bearer {token}"})
+    return status, body
 
 
 def run() -> dict:

@@ -7,7 +7,6 @@ caller's address, for the per-address limit on refused tokens).
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from urllib.parse import urlencode
 from starlette.routing import Router
 
 import api
+from api import inprocess
 
 
 @dataclass
@@ -44,23 +44,4 @@ class Client:
             hdrs["authorization"] = f"Bearer {token}"
         path, _, query = path.partition("?")
         query = "&".join(q for q in (query, urlencode(params or {})) if q)
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query.encode(),
-            "headers": [(k.lower().encode(), v.encode()) for k, v in hdrs.items()],
-            "server": ("testserver", 80), "client": (ip, 5000),
-        }
-        out: dict[str, Any] = {"body": b""}
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                out["status"] = message["status"]
-                out["headers"] = {k.decode().lower(): v.decode() for k, v in message["headers"]}
-            elif message["type"] == "http.response.body":
-                out["body"] += message.get("body", b"")
-
-        asyncio.run(self.app(scope, receive, send))
-        return Reply(out["status"], out["headers"], out["body"])
+        return Reply(*inprocess.get(self.app, path, query, hdrs, ip))
