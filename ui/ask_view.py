@@ -8,6 +8,7 @@ clarification offers its candidates as buttons that ask again with the candidate
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 import streamlit as st
@@ -37,7 +38,15 @@ def answer_for(question: str, ctx: Ctx) -> Answer:
     """The answer within the reader's scope; a question naming no region is about the view's region."""
     r = data.reader()
     home = ctx.scope if r.scope.allows(ctx.scope) else r.scope.code
-    return ask(question, r.engine, allowed_regions=r.scope.restriction, lang=ctx.lang, home=home,
+    return _answer(question, home, ctx.lang, dt.date.today().isoformat())
+
+
+@data.cached(max_entries=32)
+def _answer(question: str, home: str, lang: str, day: str) -> Answer:
+    """Cached per scope, data version and day (上个月 moves with the date): the box stays open while the
+    page reruns for every other widget, and the answer would otherwise be worked out again each time."""
+    r = data.reader()
+    return ask(question, r.engine, allowed_regions=r.scope.restriction, lang=lang, home=home,
                forecasts=r.forecasts)
 
 
