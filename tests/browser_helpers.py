@@ -83,3 +83,71 @@ def assert_only_local(urls: list[str]) -> None:
 def assert_no_exception(page) -> None:
     exc = page.locator('[data-testid="stException"]')
     assert exc.count() == 0, exc.first.inner_text()
+
+
+# --- themes and the accessibility audit (shared by the a11y, wall and phone tests) ---
+
+THEMES = ("dark", "light")
+# the app's background in each theme (ui/theme.py PALETTES): proof the theme asked for is the one drawn
+THEME_BACKGROUND = {"dark": "rgb(11, 20, 38)", "light": "rgb(248, 250, 252)"}
+APP_BACKGROUND_JS = "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"
+
+
+def themed_context(browser, app_url: str, theme: str, **options):
+    """A browser context that prefers `theme` and carries it as the reader's remembered choice, so every
+    page (sign-in included) opens in it without the reload that a change of theme costs."""
+    ctx = browser.new_context(color_scheme=theme, **options)
+    ctx.add_cookies([{"name": "cockpit_theme", "value": theme, "url": app_url}])
+    return ctx
+
+
+def assert_theme(pg, theme: str) -> None:
+    pg.wait_for_function(f"() => ({APP_BACKGROUND_JS})() === {THEME_BACKGROUND[theme]!r}", timeout=30_000)
+
+
+AXE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                   ".cache", "axe", "node_modules", "axe-core", "axe.min.js")
+AXE_BLOCKING = ("critical", "serious")
+# Streamlit's own sidebar navigation puts each section in a <div> inside its <ul> (its markup, not the
+# app's; nothing in a page can change it): those list/listitem findings are left out, nothing else is
+AXE_UPSTREAM = {"list": '[data-testid="stSidebarNavItems"]', "listitem": '[data-testid="stSidebarNavItems"]'}
+RUN_AXE = """async (upstream) => {
+    const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+                                       resultTypes: ['violations'], elementRef: true});
+    return r.violations.map(v => ({...v, nodes: v.nodes.filter(n => !(upstream[v.id] && n.element
+                                                                       && n.element.closest(upstream[v.id])))}))
+        .filter(v => v.nodes.length)
+        .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' :: '
+                                                   + (n.failureSummary || '').slice(-200))}));
+}"""
+
+
+def require_axe() -> None:
+    """axe-core is a test-time tool that `./cockpit test` installs with npm: mandatory under CI."""
+    from tests.conftest import REQUIRE_SERVERS
+
+    if not os.path.exists(AXE):
+        msg = f"{AXE} not found (./cockpit test installs axe-core with npm)"
+        if REQUIRE_SERVERS or os.environ.get("CI") == "true":
+            pytest.fail(msg + " — the accessibility audit is mandatory in CI", pytrace=False)
+        pytest.skip(msg)
+
+
+def axe_violations(pg) -> list[dict]:
+    """axe-core's critical and serious WCAG 2.1 A/AA violations on the page as it is drawn now."""
+    require_axe()
+    if not pg.evaluate("() => typeof window.axe !== 'undefined'"):
+        pg.add_script_tag(path=AXE)
+    return [v for v in pg.evaluate(RUN_AXE, AXE_UPSTREAM) if v["impact"] in AXE_BLOCKING]
+
+
+def axe_report(found: dict[str, list[dict]]) -> str:
+    return "\n".join(f"{p}: [{v['impact']}] {v['id']} — {v['help']}\n      " + "\n      ".join(v["nodes"])
+                     for p, vs in found.items() for v in vs)
+
+
+def assert_accessible(pg, what: str) -> None:
+    """No critical or serious axe-core violation on the screen as it is now (contrast included)."""
+    bad = axe_violations(pg)
+    assert not bad, f"axe-core, {what}:\n{axe_report({pg.url: bad})}"

@@ -176,6 +176,13 @@ def browser():
 
 
 @pytest.fixture
+def theme() -> str:
+    """The colour theme of a browser test's pages (the wall's dark); layout tests parametrize it over
+    both themes (tests.browser_helpers.THEMES), which overrides this default."""
+    return "dark"
+
+
+@pytest.fixture
 def page(browser):
     """A 1920x1080 page that records the host of every request it makes, signed in:
     `goto` meets the sign-in gate and signs in as the reform office (the administrator for the

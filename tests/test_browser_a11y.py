@@ -2,7 +2,10 @@
 
 axe-core (Deque's rule engine, the one browsers' own audits build on) runs on every page at 1920×1080
 (the wall and the laptop) and 390×844 (a phone), in the dark and the light theme: no critical or
-serious violation of WCAG 2.1 A/AA, colour contrast included. axe-core is a test-time tool only:
+serious violation of WCAG 2.1 A/AA, colour contrast included. The layout tests run the same audit on
+the screens they measure at the other sizes (tests/test_browser_wall.py: 1920×1080 kiosk, 3840×2160,
+1366×768; tests/test_browser_phone.py: the phone pages at 390×844 and 360×780), in both themes too.
+axe-core is a test-time tool only:
 `./cockpit test` installs it into .cache/axe (setup_axe); the app never serves it. Missing, the audit
 fails under CI and skips elsewhere.
 
@@ -12,17 +15,26 @@ stylesheet is light; the camera button on a chart downloads a PNG named after th
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import ADMIN_PATHS, assert_no_exception, at_gate, sign_in, wait_finished
+from tests.browser_helpers import (
+    ADMIN_PATHS,
+    APP_BACKGROUND_JS,
+    THEME_BACKGROUND,
+    THEMES,
+    assert_no_exception,
+    at_gate,
+    axe_report,
+    axe_violations,
+    require_axe,
+    sign_in,
+    wait_finished,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-AXE = Path(__file__).resolve().parent.parent / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 # every page of app.py's navigation; office sees the cockpit, the data desk and the meeting pages,
 # the administrator the admin-only ones (last: one sign-in switch per context)
 PAGES = ("overview", "map", "county?county=330282", "followup", "rankings", "compare", "system", "data_in",
@@ -30,30 +42,6 @@ PAGES = ("overview", "map", "county?county=330282", "followup", "rankings", "com
 SIZES = {"wall": (1920, 1080), "phone": (390, 844)}
 # at phone size also the layout designed for it (掌上驾驶舱: the overview and a KPI's detail)
 PHONE_PAGES = ("kpi?kpi=online_handling_rate&view=phone", "overview?view=phone")
-BLOCKING = ("critical", "serious")
-# Streamlit's own sidebar navigation puts each section in a <div> inside its <ul> (its markup, not the
-# app's; nothing in a page can change it): those list/listitem findings are left out, nothing else is
-UPSTREAM = {"list": '[data-testid="stSidebarNavItems"]', "listitem": '[data-testid="stSidebarNavItems"]'}
-RUN_AXE = """async (upstream) => {
-    const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
-                                       resultTypes: ['violations'], elementRef: true});
-    return r.violations.map(v => ({...v, nodes: v.nodes.filter(n => !(upstream[v.id] && n.element
-                                                                       && n.element.closest(upstream[v.id])))}))
-        .filter(v => v.nodes.length)
-        .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' :: '
-                                                   + (n.failureSummary || '').slice(-200))}));
-}"""
-
-
-def require_axe() -> None:
-    from tests.conftest import REQUIRE_SERVERS
-
-    if not AXE.exists():
-        msg = f"{AXE} not found (./cockpit test installs axe-core with npm)"
-        if REQUIRE_SERVERS or os.environ.get("CI") == "true":
-            pytest.fail(msg + " — the accessibility audit is mandatory in CI", pytrace=False)
-        pytest.skip(msg)
 
 
 def _open(pg, url: str, who: dict) -> None:
@@ -70,12 +58,7 @@ def _open(pg, url: str, who: dict) -> None:
         who["user"] = want
 
 
-def audit(pg) -> list[dict]:
-    pg.add_script_tag(path=str(AXE))
-    return [v for v in pg.evaluate(RUN_AXE, UPSTREAM) if v["impact"] in BLOCKING]
-
-
-@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("size", list(SIZES))
 def test_no_serious_accessibility_violation_on_any_page(app_url, browser, theme, size):
     """One browser context per theme and size (the system preference set to the theme, so Streamlit's
@@ -91,22 +74,20 @@ def test_no_serious_accessibility_violation_on_any_page(app_url, browser, theme,
             sep = "&" if "?" in path else "?"
             _open(pg, f"{app_url}/{path}{sep}theme={theme}", who)
             assert_no_exception(pg)
-            bad = audit(pg)
+            bad = axe_violations(pg)
             if bad:
                 found[path] = bad
     finally:
         ctx.close()
-    report = "\n".join(f"{p}: [{v['impact']}] {v['id']} — {v['help']}\n      " + "\n      ".join(v["nodes"])
-                       for p, vs in found.items() for v in vs)
-    assert not found, f"axe-core, {theme} theme at {w}x{h}:\n{report}"
+    assert not found, f"axe-core, {theme} theme at {w}x{h}:\n{axe_report(found)}"
 
 
 def test_theme_switch_is_remembered_and_print_is_light(app_url, page):
     page.goto(app_url + "/overview")
-    bg = "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"
+    bg = APP_BACKGROUND_JS
     tile = "() => getComputedStyle(document.querySelector('.tile')).backgroundColor"
     page.wait_for_selector(".tile")
-    assert page.evaluate(bg) == "rgb(11, 20, 38)"  # the dark set (the test browser prefers dark)
+    assert page.evaluate(bg) == THEME_BACKGROUND["dark"]  # the dark set (the test browser prefers dark)
     page.locator('[data-testid="stSidebar"]').get_by_text("浅色", exact=True).click()
     # the choice reloads the page once so Streamlit's own widgets take the light theme too
     page.wait_for_function(f"() => ({bg})() === 'rgb(248, 250, 252)'", timeout=60_000)

@@ -2,6 +2,7 @@
 (浙政钉/DingTalk) or ?view=phone; no page scrolls sideways (overview, KPI detail, county profile,
 批示督办); headline tiles two per row; touch targets at least 44 px; a tile opens its KPI's detail and
 the back control returns; the sidebar starts closed; the heading is whole; 问数 answers on the phone.
+The layout tests run in the dark and the light theme, and axe-core audits each screen they measure.
 Screenshots go to COCKPIT_SHOTS (default /tmp/cockpit-shots). Marked `browser`.
 """
 
@@ -13,11 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.browser_helpers import (
+    THEMES,
+    assert_accessible,
     assert_no_exception,
     assert_only_local,
+    assert_theme,
     at_gate,
     next_frame,
     sign_in,
+    themed_context,
     wait_finished,
 )
 
@@ -53,19 +58,21 @@ OVERFLOW_JS = """() => {
 
 
 @pytest.fixture(params=VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
-def phone(request, browser, app_url):
-    """A phone in 浙政钉, signed in as the reform office; `phone.size` is its viewport."""
+def phone(request, browser, app_url, theme):
+    """A phone in 浙政钉 in `theme`, signed in as the reform office; `phone.size` is its viewport."""
     w, h = request.param
-    ctx = browser.new_context(viewport={"width": w, "height": h}, user_agent=DINGTALK_UA, is_mobile=True,
-                              has_touch=True, device_scale_factor=2)
+    ctx = themed_context(browser, app_url, theme, viewport={"width": w, "height": h}, user_agent=DINGTALK_UA,
+                         is_mobile=True, has_touch=True, device_scale_factor=2)
     pg = ctx.new_page()
     pg.requests = []
     pg.on("request", lambda r: pg.requests.append(r.url))
     pg.size = (w, h)
+    pg.theme = theme
     pg.goto(app_url + "/")
     wait_finished(pg)
     if at_gate(pg):
         sign_in(pg, "office")
+    assert_theme(pg, theme)
     yield pg
     ctx.close()
 
@@ -90,9 +97,14 @@ def _box(loc) -> dict:
 def _shot(pg, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     next_frame(pg)
-    pg.screenshot(path=str(SHOTS / f"phone_{name}_{pg.size[0]}.png"))
+    pg.screenshot(path=str(SHOTS / f"phone_{name}_{pg.size[0]}_{pg.theme}.png"))
 
 
+def _accessible(pg, what: str) -> None:
+    assert_accessible(pg, f"{what} at {pg.size[0]}x{pg.size[1]}, {pg.theme} theme")
+
+
+@pytest.mark.parametrize("theme", THEMES)
 def test_phone_overview_layout(phone, app_url):
     pg = phone
     w, _ = pg.size
@@ -137,9 +149,11 @@ def test_phone_overview_layout(phone, app_url):
     _no_overflow(pg, "overview (scrolled)")
     title.scroll_into_view_if_needed()
     _shot(pg, "overview")
+    _accessible(pg, "phone overview")
     assert_only_local(pg.requests)
 
 
+@pytest.mark.parametrize("theme", THEMES)
 def test_tile_opens_its_detail_and_back_returns(phone, app_url):
     pg = phone
     tile = pg.locator(".ph-tile").nth(1)
@@ -157,6 +171,7 @@ def test_tile_opens_its_detail_and_back_returns(phone, app_url):
     assert pg.get_by_text("写批示").count() >= 1  # office may instruct on the province's figure
     _no_overflow(pg, "kpi detail")
     _shot(pg, "kpi")
+    _accessible(pg, "kpi detail")
     back = pg.locator('[data-testid="stPageLink"] a', has_text="返回总览")
     assert _box(back)["height"] >= TOUCH - 0.5 and _box(back)["width"] >= TOUCH
     back.click()
@@ -166,6 +181,7 @@ def test_tile_opens_its_detail_and_back_returns(phone, app_url):
     _no_overflow(pg, "overview after back")
 
 
+@pytest.mark.parametrize("theme", THEMES)
 def test_county_profile_and_followup_fit_the_phone(phone, app_url):
     pg = phone
     for path, name in (("/county?county=330102", "county"), ("/followup", "followup"),
@@ -173,6 +189,7 @@ def test_county_profile_and_followup_fit_the_phone(phone, app_url):
         _open(pg, app_url + path)
         _no_overflow(pg, path)
         _shot(pg, name)
+        _accessible(pg, path)
 
 
 def test_view_parameter_chooses_the_layout(browser, app_url):

@@ -2,7 +2,9 @@
 as the province leader with the sidebar collapsed and in kiosk mode; headline values are at least
 40 px and labels 14 px; the 批示 action sits inside its tile; a 4K wall gets the same layout scaled
 up; a 1366x768 laptop scrolls but never sideways; kiosk mode enters and leaves without a reload and
-Back never strands the user without the sidebar. Screenshots: /tmp/shots/wall/*.png.
+Back never strands the user without the sidebar. Each layout is checked in the dark and the light
+theme, and axe-core audits each screen measured (no critical or serious violation).
+Screenshots: /tmp/shots/wall/*.png.
 """
 
 from __future__ import annotations
@@ -40,12 +42,15 @@ METRICS = """() => {
 
 
 @pytest.fixture
-def wall(browser, app_url):
-    """A fresh browser context of a given size, signed in as the province leader on the overview."""
+def wall(browser, app_url, theme):
+    """A fresh browser context of a given size in `theme`, signed in as the province leader on the
+    overview (a kiosk query names the theme: the wall is dark unless the URL says otherwise)."""
     contexts = []
 
     def open_at(width: int, height: int, query: str = ""):
-        ctx = browser.new_context(viewport={"width": width, "height": height})
+        ctx = tb.themed_context(browser, app_url, theme, viewport={"width": width, "height": height})
+        if "kiosk=1" in query and theme != "dark":
+            query += f"&theme={theme}"
         contexts.append(ctx)
         pg = ctx.new_page()
         pg.requests = []
@@ -59,6 +64,7 @@ def wall(browser, app_url):
         if not query or query.startswith("?"):  # the overview
             pg.wait_for_selector(".tile")
         tb.assert_no_exception(pg)
+        tb.assert_theme(pg, theme)
         return pg
 
     yield open_at
@@ -91,10 +97,11 @@ def assert_one_screen(m: dict) -> None:
     assert m["mainScrollWidth"] <= m["mainClientWidth"] and m["docWidth"] <= m["innerWidth"], m
 
 
-def test_overview_fits_1080p_with_actions_inside_the_tiles(wall):
+@pytest.mark.parametrize("theme", tb.THEMES)
+def test_overview_fits_1080p_with_actions_inside_the_tiles(wall, theme):
     pg = wall(1920, 1080)
     collapse_sidebar(pg)
-    shot(pg, "1920x1080")
+    shot(pg, f"1920x1080-{theme}")
     m = measure(pg)
     assert_one_screen(m)
     assert len(m["values"]) == 10 and min(m["values"]) >= 40, m["values"]  # readable across the room
@@ -112,6 +119,7 @@ def test_overview_fits_1080p_with_actions_inside_the_tiles(wall):
         assert btn["width"] >= 24 and btn["height"] >= 24, btn  # a target a finger or a mouse finds
         assert tile["x"] <= btn["x"] and btn["x"] + btn["width"] <= tile["x"] + tile["width"], (tile, btn)
         assert tile["y"] <= btn["y"] and btn["y"] + btn["height"] <= tile["y"] + tile["height"], (tile, btn)
+    tb.assert_accessible(pg, f"overview at 1920x1080, {theme} theme")
     # the tiles' grid is two rows of five: nothing between the rows but the gap
     ys = sorted({round(tiles.nth(i).bounding_box()["y"]) for i in range(10)})
     assert len(ys) == 2 and ys[1] - ys[0] <= tiles.first.bounding_box()["height"] + 16, ys
@@ -121,28 +129,32 @@ def test_overview_fits_1080p_with_actions_inside_the_tiles(wall):
     tb.assert_only_local(pg.requests)
 
 
-def test_kiosk_fits_1080p_and_a_4k_wall_scales_up(wall):
+@pytest.mark.parametrize("theme", tb.THEMES)
+def test_kiosk_fits_1080p_and_a_4k_wall_scales_up(wall, theme):
     pg = wall(1920, 1080, "?kiosk=1&rotate=0")
-    shot(pg, "1920x1080-kiosk")
+    shot(pg, f"1920x1080-kiosk-{theme}")
     small = measure(pg)
     assert_one_screen(small)
     assert min(small["values"]) >= 40 and min(small["labels"]) >= 14
     assert not pg.locator(SIDEBAR).is_visible()
+    tb.assert_accessible(pg, f"kiosk at 1920x1080, {theme} theme")
 
     big = wall(3840, 2160, "?kiosk=1&rotate=0")
-    shot(big, "3840x2160-kiosk")
+    shot(big, f"3840x2160-kiosk-{theme}")
     m = measure(big)
     assert_one_screen(m)
     assert m["valueHeight"] >= 1.6 * small["valueHeight"], (m["valueHeight"], small["valueHeight"])  # larger type
     assert min(m["labels"]) >= 1.6 * 14
     assert m["mapHeight"] >= 1.6 * small["mapHeight"], (m["mapHeight"], small["mapHeight"])  # a larger map
     assert m["blockWidth"] >= 0.9 * m["innerWidth"], m  # the page fills the wall, no island in the middle
+    tb.assert_accessible(big, f"kiosk at 3840x2160, {theme} theme")
     tb.assert_only_local(big.requests)
 
 
-def test_old_laptop_scrolls_but_never_sideways(wall):
+@pytest.mark.parametrize("theme", tb.THEMES)
+def test_old_laptop_scrolls_but_never_sideways(wall, theme):
     pg = wall(1366, 768)
-    shot(pg, "1366x768")
+    shot(pg, f"1366x768-{theme}")
     m = measure(pg)
     assert m["mainScrollWidth"] <= m["mainClientWidth"] and m["docWidth"] <= m["innerWidth"], m
     tiles = [pg.locator(".tile").nth(i).bounding_box() for i in range(10)]
@@ -151,6 +163,7 @@ def test_old_laptop_scrolls_but_never_sideways(wall):
             assert a["x"] + a["width"] <= b["x"] + 1, (a, b)
             assert abs(a["height"] - b["height"]) <= 1, (a, b)  # a row of tiles stays level
     assert all(t["x"] + t["width"] <= 1366 for t in tiles)
+    tb.assert_accessible(pg, f"overview at 1366x768, {theme} theme")
 
 
 def test_kiosk_enters_and_leaves_cleanly(wall, app_url):

@@ -70,11 +70,12 @@ body:has(.st-key-kiosk_exit) [data-testid="stMain"] .hdr {padding-left: 0; paddi
 .map-notes {display: flex; flex-wrap: wrap; gap: 0.125rem 1rem; align-items: baseline;}
 .alert-kind {font-size: 0.875rem;}
 
-/* the wall's exit: small, top right, clear of the content */
-.st-key-kiosk_exit {position: fixed !important; top: 6px; right: 14px; width: auto !important; z-index: 1000;
-  opacity: 0.55;}
-.st-key-kiosk_exit:hover, .st-key-kiosk_exit:focus-within {opacity: 1;}
+/* the wall's exit: small, top right, clear of the content; quiet by its muted colour, not by fading
+   (a faded link loses its contrast on the light wall) */
+.st-key-kiosk_exit {position: fixed !important; top: 6px; right: 14px; width: auto !important; z-index: 1000;}
 .st-key-kiosk_exit a {min-height: 28px;}
+.st-key-kiosk_exit a :is(p, span) {color: var(--c-muted) !important;}
+.st-key-kiosk_exit a:hover :is(p, span), .st-key-kiosk_exit a:focus :is(p, span) {color: var(--c-strong) !important;}
 
 /* an old laptop: the same layout, smaller type, the page scrolls */
 @media (max-width: 1600px) {
