@@ -163,6 +163,11 @@ def test_old_laptop_scrolls_but_never_sideways(wall, theme):
             assert a["x"] + a["width"] <= b["x"] + 1, (a, b)
             assert abs(a["height"] - b["height"]) <= 1, (a, b)  # a row of tiles stays level
     assert all(t["x"] + t["width"] <= 1366 for t in tiles)
+    # every KPI's name is read whole (一网通办率（事项） and （办件） must not both end in an ellipsis)
+    cut = pg.evaluate("() => [...document.querySelectorAll('.tile .t-name')]"
+                      ".filter(e => e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1)"
+                      ".map(e => e.innerText)")
+    assert not cut, cut
     tb.assert_accessible(pg, f"overview at 1366x768, {theme} theme")
 
 

@@ -84,7 +84,11 @@ body:has(.st-key-kiosk_exit) [data-testid="stMain"] .hdr {padding-left: 0; paddi
   .t-main .spark {flex-basis: 100%; height: 1.6rem;}
   .t-name {font-size: 1rem;}
   .t-target, .t-changes, .t-foot, .t-forecast {font-size: 0.8rem !important;}
-  .st-key-wall_tiles .t-head {padding-right: 4.2rem;}
+  /* the 批示 button shows its icon only (its word stays its accessible name), so the KPI's name keeps
+     the room to be read whole: 一网通办率（事项） and （办件） must not both end in an ellipsis */
+  [class*="st-key-wall_tile_"] [class*="st-key-fu_tile_"] button [data-testid="stMarkdownContainer"] {
+    position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;}
+  .st-key-wall_tiles .t-head {padding-right: 2.2rem;}
   /* the ◆ marker below the tile's text rather than over it */
   [class*="st-key-wall_mark_"], [class*="st-key-wall_tile_"]:has(.t-forecast) [class*="st-key-wall_mark_"] {
     position: static !important; margin: 0 0 0.3rem 0.75rem;}
