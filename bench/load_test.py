@@ -16,7 +16,8 @@ Phases, in one run: warm-up (each page once on every replica) → per-session me
 sessions on replica 1: RSS before, with them open, after they close) → a single-session baseline
 through the proxy (--baseline-pages pages, 30 by default, with its own short pause
 --baseline-think, so that its p95 rests on enough pages whatever the load phase's think time; capped
-by --baseline-seconds) → the load phase (N sessions for M minutes; replica RSS sampled every 10 s) →
+by --baseline-seconds; the load phase's sessions' users and system pages in turn, so both phases
+render the same mix) → the load phase (N sessions for M minutes; replica RSS sampled every 10 s) →
 summary: p50/p95 per page and overall, both ways, their ratio, load average, RSS start/end
 against the stated bound → the API phase (--api-clients systems, 20 by default, each with its own
 province token, pulling a whole month — every KPI × every region from /api/v1/values, JSON and CSV
@@ -58,7 +59,9 @@ DB_DOWN_MARKERS = ("数据库暂时无法连接", "The database cannot be reache
 RENDER_TIMEOUT_S = 180.0
 MAX_SESSIONS = 60
 MIN_BASELINE_PAGES = 30  # fewer single-session pages make the p95 a guess, and the ratio with it
-REALISTIC = {"sessions": 30, "minutes": 4.0, "think": 30.0, "ramp": 30.0}
+# the realistic phase measures a server that has been up (every scope's and system's page rendered once
+# on each replica: the full warm-up); its first-visit costs are the warm-up's figures
+REALISTIC = {"sessions": 30, "minutes": 4.0, "think": 30.0, "ramp": 30.0, "full_warmup": True}
 SATURATION = {"sessions": 30, "minutes": 5.0, "think": 2.0, "ramp": 20.0}
 
 
@@ -420,7 +423,9 @@ async def run(args: argparse.Namespace) -> dict:
             for i in range(len(SYSTEMS) if args.full_warmup else 1):
                 await one_pass(base, tokens.new(USERS[i % len(USERS)]), i, warm)
         report["warmup"] = {"s": round(time.monotonic() - t0, 1), "errors": warm.errors[:10], **summary(warm)}
-        print(f"warm-up: {len(warm.results)} pages, {len(warm.errors)} errors, {report['warmup']['s']} s", flush=True)
+        wa = report["warmup"]["all"]
+        print(f"warm-up: {len(warm.results)} pages, {len(warm.errors)} errors, {report['warmup']['s']} s "
+              f"(first visits, cold caches: p50 {wa['p50_ms']} ms, p95 {wa['p95_ms']} ms)", flush=True)
 
         # 2. per-session memory on replica 1: K idle sessions, each having drawn the overview. Two
         # cycles: the first also returns the warm-up's transient allocations to the allocator, the
@@ -441,9 +446,16 @@ async def run(args: argparse.Namespace) -> dict:
         base_stats = Stats()
         t0 = time.monotonic()
         if args.baseline_seconds > 0 and args.baseline_pages > 0:
+            # the load phase's mix, one session at a time: session i's user (scope) and system page, in
+            # turn, so the ratio compares the same pages alone and side by side, not one warm loop with all
             stop = t0 + args.baseline_seconds
-            await loop_session(args.url, tokens.new(USERS[0]), 0, stop, [min(args.baseline_pages, args.max_pages)],
-                               base_stats, args.baseline_think, 0)
+            want = min(args.baseline_pages, args.max_pages)
+            i = 0
+            while len(base_stats.results) < want and time.monotonic() < stop:
+                await loop_session(args.url, tokens.new(USERS[i % len(USERS)]), i, stop,
+                                   [min(len(pages_for(i)), want - len(base_stats.results))], base_stats,
+                                   args.baseline_think, 0)
+                i = (i + 1) % max(1, args.sessions)
         report["baseline"] = {"errors_detail": base_stats.errors[:10], "think_s": args.baseline_think,
                               "s": round(time.monotonic() - t0, 1), **summary(base_stats)}
         b = report["baseline"]["all"]
@@ -568,7 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-pages", type=int, default=20000, help="upper bound on page loads per phase")
     ap.add_argument("--rss-bound-mb", type=float, default=300.0,
                     help="allowed RSS growth per replica from the start to the end of the load phase")
-    ap.add_argument("--full-warmup", action="store_true", help="warm every system page, not just one")
+    ap.add_argument("--full-warmup", action="store_true", default=None,
+                    help="warm every session's user and system page, not just one (on with --realistic)")
     ap.add_argument("--no-warmup", dest="warmup", action="store_false",
                     help="skip the warm-up (cold caches then fall into the measured phases)")
     ap.add_argument("--settle", type=float, default=3.0, help="seconds to wait before each RSS reading")

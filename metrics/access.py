@@ -338,6 +338,14 @@ class Reader:
         """The comparison's peer populations (a scoped user: their own city's counties only)."""
         return peer_options(self.geo, on, self.scope.restriction)
 
+    def whole_province(self) -> MetricsEngine:
+        """The engine itself, for the province's own documents (the meeting pack and its freezes), which
+        show every region as known at a moment: the province scope only, PermissionError for any other
+        (a city's leader would otherwise see every other city's figures in the pack)."""
+        if not self.scope.full:
+            raise PermissionError(f"the meeting pack shows the whole province, outside your scope: {self.scope.code}")
+        return self.engine
+
     def township_allowed(self, code: str) -> bool:
         """Whether a township (or any region) code may be read: a township when its county may."""
         towns = self.geo.townships

@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from auth import audit, policy
-from metrics.geography import PROVINCE
 from metrics.periods import Period
 from pack.cells import fmt_value
 from pack.export import MIME, render
@@ -36,10 +35,7 @@ def _rank(v: object) -> str:
 ctx = get_ctx()
 L = ctx.lang
 user = auth.require("export_pack", L)
-if user.scope_code != PROVINCE:  # the pack shows every region of the province
-    st.error(t("pack_province_only", L), icon=":material/block:")
-    st.stop()
-eng = data.engine()
+eng = present.pack_engine(L)  # the pack shows every region: the read boundary refuses any scope but the province
 geo, cat = eng.geo, eng.catalogue
 header(ctx, t("pack_title", L))
 # a month, or the two-month period (双月, the bimonthly evaluation) that holds it

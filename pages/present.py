@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics.geography import PROVINCE
 from metrics.periods import Period
 from ui import auth, present
 from ui.i18n import t
@@ -13,10 +12,8 @@ from ui.shell import ctx as get_ctx
 
 ctx = get_ctx()
 L = ctx.lang
-# the pack is the province's: a city- or county-scoped user would see every region in it
-if auth.require("present", L).scope_code != PROVINCE:
-    st.error(t("pack_province_only", L), icon=":material/block:")
-    st.stop()
+auth.require("present", L)
+present.pack_engine(L)  # the pack is the province's (the read boundary refuses any other scope)
 qp = st.query_params
 try:  # ?pack_period= carries a two-month period (the global period picker holds months only)
     period = Period.parse(qp["pack_period"]).label if "pack_period" in qp else ctx.period.label
@@ -24,9 +21,9 @@ except ValueError:
     period = ctx.period.label
 live = qp.get("live", "0") in ("1", "true", "yes")
 try:
-    freeze_id = None if live else int(qp["freeze"]) if "freeze" in qp else present.default_freeze(period)
+    freeze_id = None if live else int(qp["freeze"]) if "freeze" in qp else present.default_freeze(period, L)
 except ValueError:
-    freeze_id = present.default_freeze(period)
+    freeze_id = present.default_freeze(period, L)
 deck = present.deck(period, L, freeze_id)
 n_slides = len(deck.slides)
 try:

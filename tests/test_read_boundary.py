@@ -47,7 +47,7 @@ FORBIDDEN = {
     "old scope helper": re.compile(r"\b(allowed|visible|restriction|scoped_engine|allowed_regions)\(\)|"
                                    r"\bdata\.(allowed|visible|restriction|scoped_engine)\b"),
     "scope predicate": re.compile(r"\.partition\(\":\"\)\[2\] in\b|\bscope_regions\(|\bvisible_townships\b|"
-                                  r"\bfilter_regions\b|\bScopedEngine\b|\bin_scope\("),
+                                  r"\bfilter_regions\b|\bScopedEngine\b|\bin_scope\(|\bscope_code\s*[!=]="),
     "store import": re.compile(r"^\s*(from store\b|import store\b)|\bdatabase_url\b", re.M),
     "hand-made cache": re.compile(r"@st\.cache_(data|resource)|st\.cache_(data|resource)\(|\b_CACHED\b"),
 }
@@ -207,6 +207,15 @@ def test_apps(lishui, officer, province):
     for read, city in ((lishui, HZ), (lishui, None), (officer, LISHUI), (officer, None)):
         with pytest.raises(PermissionError):
             read.apps_league(p, city)
+
+
+def test_the_pack_is_the_provinces(engine, province, lishui, officer):
+    """The meeting pack shows every region as known at a moment: only the province scope gets the
+    engine it is built from (the pack and presentation pages ask the boundary, not the user's code)."""
+    assert province.whole_province() is engine
+    for read in (lishui, officer, Reader.for_code(engine, None)):
+        with pytest.raises(PermissionError):
+            read.whole_province()
 
 
 def test_problems(engine, lishui, officer):

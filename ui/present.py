@@ -2,7 +2,8 @@
 
 Rendering is pure (a slide becomes one self-contained HTML block sized in viewport
 units, so it fills a projector and stays readable from the back of the room; the county map is an
-inline SVG of the shipped boundaries). `deck()` caches built decks for the pack and present pages. `KEYS_JS` is the tiny same-origin script that turns arrow
+inline SVG of the shipped boundaries). `deck()` caches built decks for the pack and present pages, after
+`pack_engine()` has had the read boundary confirm the province scope. `KEYS_JS` is the tiny same-origin script that turns arrow
 keys, PageUp/PageDown and a presentation clicker into clicks on the page's hidden prev/next buttons.
 """
 
@@ -11,26 +12,47 @@ from __future__ import annotations
 import base64
 from html import escape
 
+import streamlit as st
+
+from metrics.engine import MetricsEngine
 from pack.build import build_deck
 from pack.deck import TONES, Deck, Slide, Table
 from pack.freeze import get_freeze, list_freezes
 from pack.map_layout import county_shapes, label_colours, map_frame, project
 from pack.texts import tr
 from ui import data
+from ui.i18n import t
+
+
+def pack_engine(lang: str) -> MetricsEngine:
+    """The engine for the pack's reads, from the read boundary (the province scope only); anyone else
+    is told that the pack is the province's and the page stops."""
+    try:
+        return data.reader().whole_province()
+    except PermissionError:
+        st.error(t("pack_province_only", lang), icon=":material/block:")
+        st.stop()
+        raise  # (st.stop raises; this keeps the type checker sure nothing returns)
+
+
+def deck(period: str, lang: str, freeze_id: int | None) -> Deck:
+    """The frozen deck (freeze_id) or the live one (None), for the province scope only."""
+    pack_engine(lang)  # before the cache: the cached deck is shared, so the scope is checked here
+    return _deck(period, lang, freeze_id)
 
 
 @data.cached(shared=True, max_entries=16)
-def deck(period: str, lang: str, freeze_id: int | None) -> Deck:
-    """The frozen deck (freeze_id) or the live one (None); a live one is rebuilt when the data version
-    moves (a frozen one too, to the same slides: its figures are the freeze's)."""
-    eng = data.engine()  # the pack is the province's: only province-scoped users reach these pages
+def _deck(period: str, lang: str, freeze_id: int | None) -> Deck:
+    """A live deck is rebuilt when the data version moves (a frozen one too, to the same slides: its
+    figures are the freeze's)."""
+    eng = data.reader().whole_province()
     fz = get_freeze(eng.store.engine, freeze_id=freeze_id) if freeze_id else None
     return build_deck(eng, period, lang, fz)
 
 
-def default_freeze(period: str) -> int | None:
+def default_freeze(period: str, lang: str) -> int | None:
     """The period's latest freeze, if any (presentation mode shows frozen figures by default)."""
-    found = list_freezes(data.engine().store.engine, period)
+    found = list_freezes(pack_engine(lang).store.engine, period)
     return found[0].id if found else None
 
 CSS = """

@@ -43,7 +43,7 @@ def warm(scope: str = PROVINCE) -> float:
             components._overview_model(p.label, scope, lang)
             components._map_figure(p.label, kpi, scope, lang, "status", components.OVERVIEW_MAP_HEIGHT)
             if scope == PROVINCE:  # the deck is the province's (presentation mode, the pack page)
-                present.deck(p.label, lang, present.default_freeze(p.label))
+                present.deck(p.label, lang, present.default_freeze(p.label, lang))
     return time.perf_counter() - t0
 
 
