@@ -14,21 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import statistics
-import time
 from pathlib import Path
 
-import yaml
-
+from bench import ask_corpus
 from bench.timing import demo_database, timed
-from metrics.ask import Clarification, Query, ask, parse
+from metrics.ask import ask
 from metrics.ask.parser import lexicon
 from metrics.catalogue import catalogue
 from metrics.geography import geography
-from metrics.periods import Period
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "ask_corpus.yaml"
-# written without reading the parser; "expect: clarify" or a Query dict, the province being the default place
-BLIND = Path(__file__).resolve().parent.parent / "tests" / "ask_blind_corpus.yaml"
 DB = Path(os.environ.get("BENCH_RANK_DB", "/tmp/cockpit-bench-rank.sqlite"))
 TODAY = dt.date(2026, 11, 23)  # the demo history runs to 2026-10
 GOAL_MS = 50.0
@@ -40,26 +34,10 @@ ANSWER_QUESTIONS = [
 
 
 def parse_accuracy() -> dict:
-    raw = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
-    c = raw["context"]
-    ctx = {"today": dt.date.fromisoformat(str(c["today"])), "latest": Period.parse(str(c["latest"])),
-           "newest": Period.parse(str(c["newest"])), "first": dt.date.fromisoformat(f"{c['first']}-01")}
     build_s, _ = timed(lambda: lexicon(catalogue(), geography()))
-    exact = clarified = wrong = 0
-    times = []
-    for item in raw["questions"]:
-        t = time.perf_counter()
-        got = parse(item["q"], **ctx)
-        times.append((time.perf_counter() - t) * 1000)
-        if "expect" in item:
-            ok = isinstance(got, Query) and got.as_dict() == item["expect"]
-        else:
-            ok = isinstance(got, Clarification) and got.reason == item["clarify"]
-        exact += ok
-        clarified += (not ok) and isinstance(got, Clarification)
-        wrong += (not ok) and not isinstance(got, Clarification)
-    n = len(raw["questions"])
-    times.sort()
+    m = ask_corpus.score(ask_corpus.CORPUS)
+    n, exact, clarified, wrong = m["n"], len(m["exact"]), len(m["clarify"]), len(m["wrong"])
+    times = sorted(m["ms"])
     out = {"questions": n, "exact": exact, "accuracy": exact / n, "clarified_instead": clarified, "wrong": wrong,
            "parse_median_ms": statistics.median(times), "parse_p95_ms": times[int(0.95 * (n - 1))],
            "parse_max_ms": times[-1], "lexicon_build_s": build_s}
@@ -73,27 +51,8 @@ def parse_accuracy() -> dict:
 
 def blind_accuracy() -> dict:
     """The blind corpus: exact, clarification instead, wrong (a query other than the one meant)."""
-    raw = yaml.safe_load(BLIND.read_text(encoding="utf-8"))
-    c = raw["context"]
-    ctx = {"today": dt.date.fromisoformat(str(c["today"])), "latest": Period.parse(str(c["latest"])),
-           "newest": Period.parse(str(c["newest"])), "first": dt.date.fromisoformat(f"{c['first']}-01")}
-
-    def norm(d: dict) -> dict:
-        out = dict(d)
-        regions = [r for r in out.pop("regions", []) if r != "330000"]
-        return {**out, "regions": regions} if regions else out
-
-    exact = clarified = wrong = 0
-    for item in raw["questions"]:
-        got, want = parse(item["q"], **ctx), item["expect"]
-        if want == "clarify":
-            ok = isinstance(got, Clarification)
-        else:
-            ok = isinstance(got, Query) and norm(got.as_dict()) == norm(want)
-        exact += ok
-        clarified += (not ok) and isinstance(got, Clarification)
-        wrong += (not ok) and not isinstance(got, Clarification)
-    n = len(raw["questions"])
+    m = ask_corpus.score(ask_corpus.BLIND, province_default=True)
+    n, exact, clarified, wrong = m["n"], len(m["exact"]), len(m["clarify"]), len(m["wrong"])
     print(f"blind corpus: {n} questions, exact {exact} ({exact / n:.1%}), clarification instead {clarified} "
           f"({clarified / n:.1%}), wrong query {wrong}")
     return {"questions": n, "exact": exact, "accuracy": exact / n, "clarified_instead": clarified, "wrong": wrong}

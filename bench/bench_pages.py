@@ -35,7 +35,6 @@ import argparse
 import contextlib
 import datetime as dt
 import heapq
-import json
 import os
 import pstats
 import statistics
@@ -46,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, start_app, stop_app
+from bench.timing import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "sqlite:////tmp/cockpit-bench.sqlite"
@@ -347,11 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv or [])
     res = run(args.database_url, args.warm, args.profile, args.screenshots)
     print_table(res)
-    out = args.json or ROOT / "var" / "bench" / (
-        f"pages-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}{'-profile' if args.profile else ''}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, ensure_ascii=False, indent=2))
-    print(f"written {out}")
+    write_report(res, "pages-profile" if args.profile else "pages", args.json)
     return 0
 
 

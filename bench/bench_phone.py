@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
-import json
 import os
 import statistics
 import sys
@@ -37,6 +36,7 @@ from pathlib import Path
 
 from bench.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, start_app, stop_app
 from bench.bench_pages import DEFAULT_DB, STATE_JS, _sign_in, ensure_database, quiesce
+from bench.timing import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 THROTTLE = 4
@@ -179,10 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv or [])
     res = run(args.database_url, args.runs)
     print_table(res)
-    out = args.json or ROOT / "var" / "bench" / f"phone-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, ensure_ascii=False, indent=2))
-    print(f"written {out}")
+    write_report(res, "phone", args.json)
     return 0
 
 

@@ -19,6 +19,18 @@ def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
     return statistics.median(times), out
 
 
+def write_report(res: dict, name: str, path: Path | None = None) -> Path:
+    """Write a bench's result as JSON to `path`, by default var/bench/<name>-<UTC time>.json."""
+    import json
+
+    out = path or Path(__file__).resolve().parent.parent / "var" / "bench" / (
+        f"{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, ensure_ascii=False, indent=2))
+    print(f"written {out}")
+    return out
+
+
 def demo_database(path: Path, today: dt.date, seed: int = 2021) -> str:
     """The province-scale demo database at `path` (built once, ~25 s, then reused): its URL."""
     from ingest.bootstrap import create_demo_database

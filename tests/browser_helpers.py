@@ -55,6 +55,15 @@ def next_frame(pg) -> None:
     pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))")
 
 
+def recording_page(ctx):
+    """A new page of the browser context `ctx` that keeps the URL of every request it makes in
+    `pg.requests` (for assert_only_local: nothing may leave the host)."""
+    pg = ctx.new_page()
+    pg.requests = []
+    pg.on("request", lambda r: pg.requests.append(r.url))
+    return pg
+
+
 def sign_in(pg, user: str) -> None:
     """Sign in through the form with a demo account (the page must show the sign-in gate)."""
     from auth.accounts import DEMO_ACCOUNTS

@@ -190,13 +190,11 @@ def page(browser):
     Set `pg.auto_sign_in = False` to see the gate yourself."""
     from urllib.parse import urlparse
 
-    from tests.browser_helpers import ADMIN_PATHS, at_gate, sign_in, wait_finished
+    from tests.browser_helpers import ADMIN_PATHS, at_gate, recording_page, sign_in, wait_finished
 
     # a dark system preference: the wall's look, so no test meets the one-off reload of a theme switch
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, color_scheme="dark")
-    pg = ctx.new_page()
-    pg.requests = []
-    pg.on("request", lambda r: pg.requests.append(r.url))
+    pg = recording_page(ctx)
     pg.auto_sign_in, pg.cockpit_user = True, None
     plain_goto = pg.goto
 

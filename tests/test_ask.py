@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from bench import ask_corpus
 from metrics.ask import Answer, Clarification, Query, ask, parse
 from metrics.ask.parser import normalise
 from metrics.catalogue import CATALOGUE_PATH, CatalogueError, catalogue, parse_catalogue
@@ -20,16 +20,11 @@ from metrics.league import league_table
 from metrics.periods import Period
 from store import Store
 
-CORPUS = Path(__file__).resolve().parent / "ask_corpus.yaml"
 DEMO_TODAY = dt.date(2022, 4, 1)  # the short-history demo shared with the app tests: 2021-01..2022-03
 
 
 def _corpus() -> tuple[dict, list[dict]]:
-    raw = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
-    c = raw["context"]
-    ctx = {"today": dt.date.fromisoformat(str(c["today"])), "latest": Period.parse(str(c["latest"])),
-           "newest": Period.parse(str(c["newest"])), "first": dt.date.fromisoformat(f"{c['first']}-01")}
-    return ctx, raw["questions"]
+    return ask_corpus.load(ask_corpus.CORPUS)
 
 
 def _read(q: str, ctx: dict) -> Query | Clarification:
@@ -40,23 +35,10 @@ def _read(q: str, ctx: dict) -> Query | Clarification:
 
 
 def test_corpus_reads_exactly_or_asks_never_wrong():
-    ctx, qs = _corpus()
-    assert len(qs) >= 300
-    exact, wrong = 0, []
-    for item in qs:
-        got = _read(item["q"], ctx)
-        if "expect" in item:
-            if isinstance(got, Query) and got.as_dict() == item["expect"]:
-                exact += 1
-            elif not isinstance(got, Clarification):  # a different query: a wrong figure would follow
-                wrong.append((item["q"], item["expect"], got.as_dict()))
-        else:
-            if isinstance(got, Clarification) and got.reason == item["clarify"]:
-                exact += 1
-            elif not isinstance(got, Clarification):
-                wrong.append((item["q"], item["clarify"], got.as_dict()))
-    assert not wrong, f"questions read into a wrong query: {wrong}"
-    assert exact / len(qs) >= 0.95, f"exact matches {exact}/{len(qs)}"
+    m = ask_corpus.score(ask_corpus.CORPUS)
+    assert m["n"] >= 300
+    assert not m["wrong"], f"questions read into a wrong query: {m['wrong']}"
+    assert len(m["exact"]) / m["n"] >= 0.95, f"exact matches {len(m['exact'])}/{m['n']}"
 
 
 def test_corpus_covers_every_intent_period_form_and_kpi():

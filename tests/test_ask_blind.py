@@ -9,48 +9,19 @@ value so a change that reads fewer of these questions fails.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import yaml
-
+from bench import ask_corpus
 from metrics.ask import Clarification, Query, parse
 from metrics.periods import Period
 
-CORPUS = Path(__file__).resolve().parent / "ask_blind_corpus.yaml"
-PROVINCE = "330000"
 # the measured floor (see README 问数, "blind corpus"): the blind run read 144/162 exactly with 2 wrong;
 # after fixing the parser 158/162 with none wrong. Raise it when the parser reads more.
 MIN_EXACT = 158 / 162
 MAX_WRONG = 0
 
 
-def _norm(d: dict) -> dict:
-    """The province is the default place: regions ["330000"] and no regions mean the same."""
-    out = dict(d)
-    regions = [r for r in out.pop("regions", []) if r != PROVINCE]
-    if regions:
-        out["regions"] = regions
-    return out
-
-
 def measure() -> dict:
-    raw = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
-    c = raw["context"]
-    kw = {"today": dt.date.fromisoformat(str(c["today"])), "latest": Period.parse(str(c["latest"])),
-          "newest": Period.parse(str(c["newest"])), "first": dt.date.fromisoformat(f"{c['first']}-01")}
-    exact, clarify, wrong = [], [], []
-    for item in raw["questions"]:
-        got = parse(item["q"], **kw)
-        want = item["expect"]
-        if want == "clarify":
-            (exact if isinstance(got, Clarification) else wrong).append((item["q"], want, got))
-        elif isinstance(got, Clarification):
-            clarify.append((item["q"], want, got.reason))
-        elif isinstance(got, Query) and _norm(got.as_dict()) == _norm(want):
-            exact.append((item["q"], want, got))
-        else:
-            wrong.append((item["q"], want, got.as_dict() if isinstance(got, Query) else got))
-    return {"n": len(raw["questions"]), "exact": exact, "clarify": clarify, "wrong": wrong}
+    return ask_corpus.score(ask_corpus.BLIND, province_default=True)
 
 
 def summary(m: dict) -> str:

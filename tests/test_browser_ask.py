@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import assert_no_exception, assert_only_local, at_gate, sign_in, wait_finished
+from tests.browser_helpers import (
+    assert_no_exception,
+    assert_only_local,
+    at_gate,
+    recording_page,
+    sign_in,
+    wait_finished,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,9 +67,7 @@ def test_ask_on_the_overview_desktop(app_url, page):
 def test_ask_on_the_phone(app_url, browser):
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                               has_touch=True)
-    pg = ctx.new_page()
-    pg.requests = []
-    pg.on("request", lambda r: pg.requests.append(r.url))
+    pg = recording_page(ctx)
     try:
         _ask_and_follow(pg, app_url, "phone")
     finally:

@@ -40,9 +40,7 @@ def fu_app(tmp_path_factory):
 def page(browser):
     """A plain recording page: these tests sign in as several people themselves."""
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
-    pg = ctx.new_page()
-    pg.requests = []
-    pg.on("request", lambda r: pg.requests.append(r.url))
+    pg = tb.recording_page(ctx)
     yield pg
     ctx.close()
 

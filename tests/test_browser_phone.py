@@ -21,6 +21,7 @@ from tests.browser_helpers import (
     assert_theme,
     at_gate,
     next_frame,
+    recording_page,
     sign_in,
     themed_context,
     wait_finished,
@@ -63,9 +64,7 @@ def phone(request, browser, app_url, theme):
     w, h = request.param
     ctx = themed_context(browser, app_url, theme, viewport={"width": w, "height": h}, user_agent=DINGTALK_UA,
                          is_mobile=True, has_touch=True, device_scale_factor=2)
-    pg = ctx.new_page()
-    pg.requests = []
-    pg.on("request", lambda r: pg.requests.append(r.url))
+    pg = recording_page(ctx)
     pg.size = (w, h)
     pg.theme = theme
     pg.goto(app_url + "/")

@@ -75,9 +75,7 @@ def sso(tmp_path_factory) -> Iterator[dict]:
 @pytest.fixture
 def pg(browser):
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = ctx.new_page()
-    page.requests = []
-    page.on("request", lambda r: page.requests.append(r.url))
+    page = tb.recording_page(ctx)
     yield page
     ctx.close()
 

@@ -52,9 +52,7 @@ def wall(browser, app_url, theme):
         if "kiosk=1" in query and theme != "dark":
             query += f"&theme={theme}"
         contexts.append(ctx)
-        pg = ctx.new_page()
-        pg.requests = []
-        pg.on("request", lambda r: pg.requests.append(r.url))
+        pg = tb.recording_page(ctx)
         pg.goto(app_url + "/")
         tb.wait_finished(pg)
         tb.sign_in(pg, "leader")
